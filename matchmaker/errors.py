@@ -1,0 +1,64 @@
+"""Problems found in a round's input, reported all at once.
+
+Every problem names the file, the row, the column, the value and the rule it breaks,
+so that a user can find and fix it without reading code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One broken rule in one place of the input.
+
+    Parameters
+    ----------
+    file : str
+        File name as the user knows it (for example ``registrations.csv``).
+    row : int or None
+        1-based data row number as a spreadsheet shows it (the header is row 1, so the
+        first data row is row 2); ``None`` when the problem concerns the whole file.
+    column : str or None
+        Column name, or ``None`` for a whole-row or whole-file problem.
+    value : str
+        The offending value as read (empty string when missing).
+    rule : str
+        What the value should have been, in plain words.
+    severity : {"error", "warning"}
+        Errors make the round unusable; warnings are shown but do not block.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str
+    rule: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column '{self.column}'"
+        value = f" value {self.value!r}:" if self.value != "" or self.column else ":"
+        return f"{self.severity}: {where}:{value} {self.rule}"
+
+
+@dataclass
+class RoundDataError(Exception):
+    """Raised when a round's files cannot be used; carries every problem found."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:  # pragma: no cover - formatting only
+        errors = [p for p in self.problems if p.severity == "error"]
+        lines = [f"{len(errors)} problem(s) make this round unusable:"]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class SettingsError(ValueError):
+    """A settings file or option has an unknown key or a value outside its range."""
