@@ -43,7 +43,8 @@ class Problem:
             where += f", row {self.row}"
         if self.column is not None:
             where += f", column '{self.column}'"
-        value = f" value {self.value!r}:" if self.value != "" or self.column else ":"
+        shown = self.value != "" or (self.column is not None and self.row is not None)
+        value = f" value {self.value!r}:" if shown else ""
         return f"{self.severity}: {where}:{value} {self.rule}"
 
 

@@ -7,7 +7,10 @@ generator through it), so everything downstream can trust its types:
   (the position used by every vectorised computation). Columns are those of
   ``registrations.csv`` parsed to Python/NumPy types: list columns hold tuples of
   codes, dates are ``datetime64[ns]``, booleans are ``bool``; plus ``source_row`` (the
-  row number in the file) and, after partnership selection, ``partnership`` (the
+  row number in the file; ``visitors`` leaves out the host-only columns ``capacity``,
+  ``max_visitors``, ``grouped`` and ``hosts`` the visitor-only ``already_visited``;
+  optional columns left empty hold ``()``, ``NaN`` or ``""``) and, after partnership
+  selection, ``partnership`` (the
   resolved id), ``partnership_requested`` (what the file said) and
   ``partnership_reason``.
 * ``partnerships``: index ``partnership_id``; ``name``, ``sectors``,
