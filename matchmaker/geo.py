@@ -14,7 +14,7 @@ def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     Examples
     --------
     >>> round(float(great_circle_km(48.8566, 2.3522, 52.52, 13.405)))
-    878
+    877
     """
     lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2))
     a = np.sin((lat2 - lat1) / 2.0) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2.0) ** 2
