@@ -99,6 +99,8 @@ def _check_ranges(s: dict, source: str) -> None:
     o = s["scoring"]["options"]
     if o["top_k"] < 0:
         fail("scoring.options.top_k", o["top_k"], "must be >= 0 (0 keeps all pairs)")
+    if o["max_pairs"] < 1:
+        fail("scoring.options.max_pairs", o["max_pairs"], "must be >= 1")
     if not 0 <= o["virtual_weight"] <= 1:
         fail("scoring.options.virtual_weight", o["virtual_weight"], "must be between 0 and 1")
     if not 0 <= o["min_score"] <= 100:
