@@ -61,5 +61,19 @@ class RoundDataError(Exception):
         return "\n".join(lines)
 
 
+def rows_text(rows, limit: int = 10) -> str:
+    """Row numbers for a message, in order, at most ``limit`` of them then how many more.
+
+    Examples
+    --------
+    >>> rows_text([9, 2, 5])
+    '2, 5, 9'
+    >>> rows_text(range(2, 14), limit=3)
+    '2, 3, 4 and 9 more'
+    """
+    rows = sorted(int(r) for r in rows)
+    return ", ".join(map(str, rows[:limit])) + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
 class SettingsError(ValueError):
     """A settings file or option has an unknown key or a value outside its range."""

@@ -16,52 +16,74 @@ from __future__ import annotations
 import datetime as dt
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import Problem, RoundDataError
-from .generator_decisions import mean_lump_sums, partnership_budgets, prior_decisions
+from .generator_decisions import drawn_round, mean_lump_sums, partnership_budgets, prior_decisions
 from .generator_orgs import Reference, build_organisations, build_rows
 from .generator_readme import readme_text
-from .loading import read_checked_table
-from .reference import load_vocabulary_labels, reference_file, reference_dir as default_reference_dir
-from .schema import DECISIONS, FIXED_VOCABULARIES, LIST_SEPARATOR, PARTNERSHIPS, REGISTRATIONS, column_names
+from .loading import duplicate_rows, sorted_problems
+from .parsing import check_required, parse_table
+from .reading import read_table
+from .reference import (load_countries, load_partnerships, load_vocabulary_labels, reference_file,
+                        reference_dir as default_reference_dir, vocabulary_codes)
+from .schema import (DECISIONS, FIXED_VOCABULARIES, LIST_SEPARATOR, PARTNERSHIPS, REGISTRATIONS, Column,
+                     column_names)
 from .settings import load_settings
 
 DEFAULT_SEASON = (dt.date(2027, 2, 1), dt.date(2027, 10, 31))
-CITY_COLUMNS = ("country", "city", "latitude", "longitude", "population_k")
+
+#: Columns of ``data/reference/cities.csv``, checked like a round's files.
+CITIES = (
+    Column("country", "code", True, "Country code of countries.csv.", "PT", vocabulary="country"),
+    Column("city", "str", True, "City name.", "Porto"),
+    Column("latitude", "float", True, "WGS84 latitude of the city centre, degrees.", "41.1579", minimum=-90, maximum=90),
+    Column("longitude", "float", True, "WGS84 longitude of the city centre, degrees.", "-8.6291",
+           minimum=-180, maximum=180),
+    Column("population_k", "float", True, "Inhabitants in thousands (> 0), the weight of the city.", "232",
+           minimum=0),
+)
 
 
-def _check_cities(cities: pd.DataFrame, countries: pd.DataFrame, file: str) -> list[Problem]:
-    missing = [c for c in CITY_COLUMNS if c not in cities.columns]
-    if missing:
-        return [Problem(file, None, c, "", "missing required column") for c in missing]
-    problems = []
-    known = set(countries["country"])
-    for i in np.flatnonzero(~cities["country"].isin(known).to_numpy()):
-        problems.append(Problem(file, int(i) + 2, "country", cities.at[i, "country"], "must be a country of countries.csv"))
-    for i in np.flatnonzero(cities.duplicated(["country", "city"]).to_numpy()):
-        problems.append(Problem(file, int(i) + 2, "city", cities.at[i, "city"], "city listed twice for its country"))
-    for c, lo, hi in (("latitude", -90, 90), ("longitude", -180, 180), ("population_k", 0, math.inf)):
-        x = pd.to_numeric(cities[c], errors="coerce")
-        bad = ~x.between(lo, hi) | (x <= 0 if c == "population_k" else False)
-        rule = "must be a number > 0 (thousands of inhabitants)" if c == "population_k" else \
-            f"must be a number from {lo} to {hi} (degrees)"
-        for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(Problem(file, int(i) + 2, c, cities.at[i, c], rule))
-    uncovered = sorted(set(countries.loc[countries["cosme"], "country"]) - set(cities["country"]))
-    if uncovered:
-        problems.append(Problem(file, None, "country", ";".join(uncovered), "every COSME country needs at least one city"))
-    return sorted(problems, key=lambda p: (p.row or 0, p.column or ""))
+def read_cities(path: Path, countries: pd.DataFrame) -> pd.DataFrame:
+    """``cities.csv`` checked against its columns and ``countries`` (index ``country``).
+
+    Raises
+    ------
+    RoundDataError
+        Naming file, row, column, value and rule of every problem: bad cells, a city
+        listed twice for its country, a population of 0, a COSME country without a city.
+    """
+    table, problems = read_table(path)
+    if table is not None:
+        parsed, more = parse_table(table, CITIES, {"country": tuple(countries.index)})
+        problems += more + check_required(parsed, CITIES)
+        problems += duplicate_rows(parsed, ["country", "city"], parsed.ok("country") & parsed.ok("city"),
+                                   "city for its country")
+        zero = parsed.ok("population_k") & (parsed.values["population_k"] == 0).to_numpy()
+        problems += [Problem(table.file, int(table.rows[i]), "population_k", parsed.text.at[i, "population_k"],
+                             "must be more than 0 (thousands of inhabitants)") for i in np.flatnonzero(zero)]
+        cosme = countries.index[countries["cosme"].to_numpy(dtype=bool)]
+        uncovered = sorted(set(cosme) - set(parsed.values["country"]))
+        if uncovered:
+            problems.append(Problem(table.file, None, "country", ";".join(uncovered),
+                                    "every COSME country needs at least one city"))
+    errors = [replace(p, file=str(path)) for p in problems if p.severity == "error"]
+    if table is None or errors:
+        raise RoundDataError(sorted_problems(errors, CITIES))
+    return parsed.values[[c.name for c in CITIES]].copy()
 
 
 def read_reference(ref_dir: Path | None = None) -> Reference:
     """The reference tables the generator needs, checked.
 
     Countries and partnerships are checked like a round's own files
-    (:func:`matchmaker.loading.read_checked_table`), cities against the countries.
+    (:func:`matchmaker.reference.load_countries`, :func:`~matchmaker.reference.load_partnerships`),
+    cities by :func:`read_cities`.
 
     Parameters
     ----------
@@ -76,25 +98,10 @@ def read_reference(ref_dir: Path | None = None) -> Reference:
     """
     ref_dir = Path(ref_dir) if ref_dir is not None else default_reference_dir()
     vocab = load_vocabulary_labels(ref_dir)
-    vocabularies = {k: tuple(g["code"]) for k, g in vocab.groupby("vocabulary", sort=False)}
     labels = {k: dict(zip(g["code"], g["label"])) for k, g in vocab.groupby("vocabulary", sort=False)}
-    vocabularies |= {k: tuple(v) for k, v in FIXED_VOCABULARIES.items()}
-    countries, problems = read_checked_table(reference_file("countries.csv", ref_dir), "countries", vocabularies)
-    if countries is not None:
-        vocabularies["country"] = tuple(countries.index)
-        partnerships, more = read_checked_table(reference_file("partnerships.csv", ref_dir), "partnerships", vocabularies)
-        problems += more
-    if countries is None or partnerships is None or any(p.severity == "error" for p in problems):
-        raise RoundDataError(problems)
-    countries, partnerships = countries.reset_index(), partnerships.reset_index()
-    path = reference_file("cities.csv", ref_dir)
-    cities = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    problems = _check_cities(cities, countries, str(path))
-    if problems:
-        raise RoundDataError(problems)
-    for c in ("latitude", "longitude", "population_k"):
-        cities[c] = cities[c].astype(float)
-    return Reference(countries, partnerships, cities, vocabularies, labels)
+    countries, partnerships = load_countries(ref_dir), load_partnerships(ref_dir)
+    cities = read_cities(reference_file("cities.csv", ref_dir), countries)
+    return Reference(countries.reset_index(), partnerships.reset_index(), cities, vocabulary_codes(vocab), labels)
 
 
 def _check_arguments(n_visitors, n_hosts, seed, budget_share, season) -> None:
@@ -196,11 +203,10 @@ def generate_round(out_dir: Path, n_visitors: int, n_hosts: int, seed: int, budg
     s = tuple(np.datetime64(d, "D") for d in season)
     visitors = build_rows(ref, orgs, vis_pos, "visitor", s, rng)
     hosts = build_rows(ref, orgs, host_pos, "host", s, rng)
-    cosme = ref.countries[ref.countries["cosme"]]
-    thresholds = dict(zip(cosme["country"], cosme["lump_sum_eur"].astype(float)))
-    decisions, locked_lumps = prior_decisions(visitors, hosts, thresholds, settings, s[0], rng)
-    mean_lump = mean_lump_sums(visitors, hosts, thresholds, settings, rng)
-    budgets = partnership_budgets(visitors, mean_lump, ref.partnerships["partnership_id"], budget_share,
+    drawn = drawn_round(visitors, hosts, ref.partnerships, ref.countries, settings)
+    decisions, locked_lumps = prior_decisions(drawn, s[0], rng)
+    mean_lump = mean_lump_sums(drawn, rng)
+    budgets = partnership_budgets(drawn.visitors, mean_lump, ref.partnerships["partnership_id"], budget_share,
                                   decisions[decisions["decision"] == "lock"], locked_lumps)
 
     rows = pd.concat([visitors, hosts], ignore_index=True)

@@ -1,23 +1,25 @@
 """Prior decisions and partnership budgets for generated rounds.
 
-The generator checks the pairs it locks with its own compact implementation of the
-rules of ``docs/decisions.md`` (§2-§8), vectorised over a block of visitors against all
-hosts. It is deliberately independent of :mod:`matchmaker.constraints`, so that the
-tests can cross-check the two.
+The drawn registrations are turned into a :class:`~matchmaker.instance.Round`
+(:func:`drawn_round`) before any file is written, so the locks and the budgets rest on
+the scheme's own rules (:func:`matchmaker.constraints.eligible_block`), the same code
+that builds the catalogue.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pandas as pd
 
-from .geo import EARTH_RADIUS_KM
-from .schema import ELIGIBLE_ORG_TYPES
-from .workdays import busdaycal, count_working_days
+from .constraints import round_rules
+from .instance import Round
+from .partnership_selection import AUTO
+from .schema import DECISIONS, column_names
 
-#: Visitor x host cells per vectorised block (bounds memory to a few tens of MB).
+#: Visitor x host cells per block of the rules (bounds memory to a few tens of MB).
 BLOCK_CELLS = 1_000_000
 #: Hosts on which the mean lump sum of each visitor is estimated, at most.
 MAX_BUDGET_HOSTS = 1000
@@ -32,116 +34,72 @@ _FORBID_COMMENTS = (
 )
 
 
-def side_arrays(regs: pd.DataFrame, thresholds: dict) -> dict[str, np.ndarray]:
-    """The arrays :func:`pair_block` needs from one role's typed registrations.
+def drawn_round(visitors: pd.DataFrame, hosts: pd.DataFrame, partnerships: pd.DataFrame,
+                countries: pd.DataFrame, settings: dict) -> Round:
+    """The drawn registrations as a Round without decisions, as loading would give it.
 
     Parameters
     ----------
-    regs : DataFrame
-        Typed registrations of one role (as built by :mod:`matchmaker.generator_orgs`
-        or loaded in a :class:`~matchmaker.instance.Round`).
-    thresholds : dict
-        COSME country -> lump-sum threshold (EUR); other countries are not eligible.
-    """
-    country = regs["country"].to_numpy(dtype=object)
-    codes = {c: i for i, c in enumerate(sorted(thresholds))}
-    mode = regs["mode"].to_numpy(dtype=object)
-    lat, lon = np.radians(regs["latitude"].to_numpy(float)), np.radians(regs["longitude"].to_numpy(float))
-    visited = regs["already_visited"].to_numpy() if "already_visited" in regs else np.zeros(len(regs))
-    return {
-        "country": np.array([codes.get(c, -1 - i) for i, c in enumerate(country)]),
-        "ok": np.isin(country, list(codes)) & np.isin(regs["org_type"].to_numpy(dtype=object), ELIGIBLE_ORG_TYPES),
-        "physical": mode != "virtual", "virtual": mode != "physical",
-        "visited": np.array([bool(x) if x is not None else False for x in visited]),
-        "from": regs["available_from"].to_numpy(dtype="datetime64[D]"),
-        "to": regs["available_to"].to_numpy(dtype="datetime64[D]"),
-        "min_days": regs["min_days"].to_numpy(int), "max_days": regs["max_days"].to_numpy(int),
-        "xyz": np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1),
-        "threshold": np.array([thresholds.get(c, 0.0) for c in country], dtype=float),
-    }
-
-
-def pair_block(V: dict, H: dict, settings: dict) -> dict:
-    """Eligibility, mode, stay length and lump sum of every visitor x host pair.
-
-    Parameters
-    ----------
-    V, H : dict
-        :func:`side_arrays` of the visitors of the block and of the hosts.
+    visitors, hosts : DataFrame
+        Typed registrations of each role (:func:`matchmaker.generator_orgs.build_rows`),
+        index ``0..n-1``; ``partnership = auto`` resolves to ``likely_partnership``
+        (the automatic selection's choice), what was asked stays in
+        ``partnership_requested``.
+    partnerships, countries : DataFrame
+        Reference tables with ``partnership_id`` / ``country`` as a column.
     settings : dict
-        Checked settings (``rules`` and ``lump_sum`` tables are used).
-
-    Returns
-    -------
-    dict of numpy arrays of shape (visitors, hosts)
-        ``eligible`` (bool), ``physical`` (bool), ``working_days`` (int), ``lump_sum``
-        (float, EUR, 0 for virtual or ineligible pairs).
+        Checked settings of the round.
     """
-    rules, ls = settings["rules"], settings["lump_sum"]
+    def resolved(regs: pd.DataFrame) -> pd.DataFrame:
+        out = regs.copy()
+        out["partnership_requested"] = regs["partnership"]
+        out["partnership"] = np.where(regs["partnership"] == AUTO, regs["likely_partnership"], regs["partnership"])
+        return out
 
-    def v(key):
-        return V[key][:, None]
-
-    def h(key):
-        return H[key][None, :]
-
-    base = v("ok") & h("ok") & (v("country") != h("country"))
-    # §4 and §6: physical when both accept it and the visitor has not visited yet,
-    # otherwise virtual when both accept that
-    physical = v("physical") & h("physical") & ~v("visited")
-    virtual = ~physical & v("virtual") & h("virtual") & rules["allow_virtual"]
-    start, end = np.maximum(v("from"), h("from")), np.minimum(v("to"), h("to"))
-    wd = count_working_days(start, end, busdaycal(rules["holidays"]))
-    v_end = np.minimum(end, np.datetime64(rules["virtual_until"], "D"))
-    weeks = np.maximum((v_end - start).astype(int) + 1, 0) // 7
-    longest = np.minimum(np.minimum(v("max_days"), h("max_days")), rules["max_working_days"])
-    days = np.minimum(longest, np.where(physical, wd, weeks))
-    need = np.maximum(np.maximum(v("min_days"), h("min_days")), rules["min_working_days"])
-    eligible = base & (physical | virtual) & (days >= need)
-    physical &= eligible
-    # closer than full_from_km <=> the cosine of the central angle is larger
-    near = V["xyz"] @ H["xyz"].T > math.cos(ls["full_from_km"] / EARTH_RADIUS_KM)
-    reduced = (days < ls["full_from_working_days"]) | near
-    lump = np.where(physical, np.round(h("threshold") * np.where(reduced, ls["reduction_factor"], 1.0), 2), 0.0)
-    return {"eligible": eligible, "physical": physical, "working_days": np.where(eligible, days, 0), "lump_sum": lump}
+    none = pd.DataFrame({c: pd.Series(dtype=str) for c in column_names(DECISIONS)})
+    return Round(visitors=resolved(visitors), hosts=resolved(hosts),
+                 partnerships=partnerships.set_index("partnership_id"), countries=countries.set_index("country"),
+                 decisions=none, settings=settings)
 
 
-def _take(side: dict, idx) -> dict:
-    return {k: a[idx] for k, a in side.items()}
+def _block_size(n_hosts: int) -> int:
+    return max(1, BLOCK_CELLS // max(n_hosts, 1))
 
 
-def _blocks(n_vis: int, n_hosts: int):
-    step = max(1, BLOCK_CELLS // max(n_hosts, 1))
-    for lo in range(0, n_vis, step):
-        yield lo, min(n_vis, lo + step)
-
-
-def mean_lump_sums(visitors: pd.DataFrame, hosts: pd.DataFrame, thresholds: dict, settings: dict,
-                   rng: np.random.Generator, max_hosts: int = MAX_BUDGET_HOSTS) -> np.ndarray:
+def mean_lump_sums(rnd: Round, rng: np.random.Generator, max_hosts: int = MAX_BUDGET_HOSTS) -> np.ndarray:
     """Per visitor, the mean lump sum over the hosts it may physically visit (0 if none).
 
     With more than ``max_hosts`` hosts the mean is estimated on a random sample of
     ``max_hosts`` of them (the budgets need a typical lump sum, not an exact one).
     """
-    if len(hosts) > max_hosts:
-        hosts = hosts.iloc[np.sort(rng.choice(len(hosts), size=max_hosts, replace=False))]
-    V, H = side_arrays(visitors, thresholds), side_arrays(hosts, thresholds)
-    out = np.zeros(len(visitors))
-    for lo, hi in _blocks(len(visitors), len(hosts)):
-        b = pair_block(_take(V, slice(lo, hi)), H, settings)
-        k = b["physical"].sum(axis=1)
-        out[lo:hi] = np.where(k > 0, b["lump_sum"].sum(axis=1) / np.maximum(k, 1), 0.0)
-    return out
+    if rnd.n_hosts > max_hosts:
+        sample = np.sort(rng.choice(rnd.n_hosts, size=max_hosts, replace=False))
+        rnd = dataclasses.replace(rnd, hosts=rnd.hosts.iloc[sample].reset_index(drop=True))
+    eligible = round_rules(rnd).eligible_block
+    total, count = np.zeros(rnd.n_visitors), np.zeros(rnd.n_visitors)
+    step = _block_size(rnd.n_hosts)
+    for lo in range(0, rnd.n_visitors, step):
+        pairs = eligible(np.arange(lo, min(rnd.n_visitors, lo + step)))
+        physical = (pairs["mode"] == "physical").to_numpy()
+        v = pairs["v"].to_numpy()[physical]
+        total += np.bincount(v, weights=pairs["lump_sum_eur"].to_numpy()[physical], minlength=rnd.n_visitors)
+        count += np.bincount(v, minlength=rnd.n_visitors)
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
 
 
-def prior_decisions(visitors: pd.DataFrame, hosts: pd.DataFrame, thresholds: dict, settings: dict,
-                    season_start: np.datetime64, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+def prior_decisions(rnd: Round, season_start: np.datetime64,
+                    rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
     """A few locks (prior agreements on eligible pairs) and forbids.
 
     Locks: about 1 % of visitors, each on a pair eligible under every rule, at most one
     lock per visitor and per host (so no host exceeds ``max_visitors`` or ``capacity``
     through locks), only visitors who named their partnership and have not visited yet.
     Forbids: about 1 % of visitors, each with one otherwise eligible host.
+
+    Parameters
+    ----------
+    rnd : Round
+        The drawn registrations (:func:`drawn_round`), without decisions.
 
     Returns
     -------
@@ -150,42 +108,45 @@ def prior_decisions(visitors: pd.DataFrame, hosts: pd.DataFrame, thresholds: dic
     locked_lump_sums : ndarray
         Lump sum of each lock (same order as the lock rows), for the budgets.
     """
+    visitors, host_ids = rnd.visitors, rnd.hosts["org_id"].to_numpy()
     n_lock = int(round(SHARE_LOCKED * len(visitors)))
     n_forbid = int(round(SHARE_FORBIDDEN * len(visitors)))
-    ok = (visitors["partnership"] != "auto") & ~visitors["already_visited"].astype(bool)
+    ok = (visitors["partnership_requested"] != AUTO) & ~visitors["already_visited"].astype(bool)
     cand = rng.permutation(np.flatnonzero(ok.to_numpy()))
-    V, H = side_arrays(visitors, thresholds), side_arrays(hosts, thresholds)
-    used_hosts: set[int] = set()
+    eligible = round_rules(rnd).eligible_block
+    used_hosts: list[int] = []
     rows, lumps = [], []
     n_locked = n_forbidden = 0
     # candidates in small blocks, in random order, until enough pairs are found
-    step = max(1, min(BLOCK_CELLS // max(len(hosts), 1), 2 * (n_lock + n_forbid) + 10))
+    step = max(1, min(_block_size(rnd.n_hosts), 2 * (n_lock + n_forbid) + 10))
     for lo in range(0, len(cand), step):
         if n_locked >= n_lock and n_forbidden >= n_forbid:
             break
-        hi = min(len(cand), lo + step)
-        b = pair_block(_take(V, cand[lo:hi]), H, settings)
-        for r in range(hi - lo):
+        block = cand[lo:lo + step]
+        pairs = eligible(block)  # grouped by visitor in block order, hosts ascending
+        at = pd.Index(block).get_indexer(pairs["v"].to_numpy())
+        edges = np.searchsorted(at, np.arange(len(block) + 1))
+        hosts, lump = pairs["h"].to_numpy(), pairs["lump_sum_eur"].to_numpy()
+        for r, v in enumerate(block):
             want_lock = n_locked < n_lock
             if not want_lock and n_forbidden >= n_forbid:
                 break
-            free = b["eligible"][r].copy()
+            mine = np.arange(edges[r], edges[r + 1])
             if want_lock:
-                free[list(used_hosts)] = False
-            choices = np.flatnonzero(free)
-            if len(choices) == 0:
+                mine = mine[~np.isin(hosts[mine], used_hosts)]
+            if len(mine) == 0:
                 continue
-            h = int(rng.choice(choices))
-            v = visitors.iloc[cand[lo + r]]
+            i = int(rng.choice(mine))
+            vid, hid = visitors["org_id"].iloc[v], host_ids[hosts[i]]
             if want_lock:
-                used_hosts.add(h)
+                used_hosts.append(int(hosts[i]))
                 signed = season_start - np.timedelta64(int(rng.integers(5, 60)), "D")
-                rows.append((v["org_id"], hosts.iloc[h]["org_id"], "lock", f"Prior agreement signed {signed}"))
-                lumps.append(float(b["lump_sum"][r, h]))
+                rows.append((vid, hid, "lock", f"Prior agreement signed {signed}"))
+                lumps.append(float(lump[i]))
                 n_locked += 1
             else:
                 comment = _FORBID_COMMENTS[int(rng.integers(len(_FORBID_COMMENTS)))]
-                rows.append((v["org_id"], hosts.iloc[h]["org_id"], "forbid", comment))
+                rows.append((vid, hid, "forbid", comment))
                 n_forbidden += 1
     table = pd.DataFrame(rows, columns=["visitor_id", "host_id", "decision", "comment"])
     return table, np.array(lumps)
@@ -197,8 +158,8 @@ def partnership_budgets(visitors: pd.DataFrame, mean_lump: np.ndarray, partnersh
 
     ``budget_p = ceil100(budget_share * sum of mean_lump[v] over visitors v paying
     through p)``, raised if needed to ``ceil100`` of the lump sums of p's locks, so that
-    every prior agreement can be funded. A visitor pays through its named partnership,
-    or, for ``auto``, through its ``likely_partnership``.
+    every prior agreement can be funded. ``visitors`` are those of :func:`drawn_round`:
+    each pays through its ``partnership`` (``auto`` resolved).
 
     Returns
     -------
@@ -206,7 +167,7 @@ def partnership_budgets(visitors: pd.DataFrame, mean_lump: np.ndarray, partnersh
         Index ``partnership_id``; ``visitors`` (paying, with a physical option),
         ``mean_lump_sum_eur``, ``locked_eur``, ``budget_eur``.
     """
-    paying = np.where(visitors["partnership"] == "auto", visitors["likely_partnership"], visitors["partnership"])
+    paying = visitors["partnership"].to_numpy(dtype=object)
     df = pd.DataFrame({"p": paying, "lump": mean_lump, "funded": mean_lump > 0})
     g = df.groupby("p")
     lock_p = dict(zip(visitors["org_id"], paying))

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from .errors import Problem, RoundDataError, SettingsError
+from .errors import Problem, RoundDataError, SettingsError, rows_text
 from .instance import Round
 from .parsing import ParsedTable, check_required, parse_table
 from .reading import RawTable, read_table
@@ -32,12 +32,7 @@ ROLE_COLUMNS = {
 _ISO_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
-def _rows_text(rows: np.ndarray, limit: int = 8) -> str:
-    shown = ", ".join(str(int(r)) for r in rows[:limit])
-    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
-
-
-def _duplicates(parsed: ParsedTable, keys: list[str], mask: np.ndarray, what: str) -> list[Problem]:
+def duplicate_rows(parsed: ParsedTable, keys: list[str], mask: np.ndarray, what: str) -> list[Problem]:
     """A problem on every row repeating the ``keys`` of an earlier row (among ``mask``)."""
     frame = parsed.values.loc[mask, keys]
     dup = frame.duplicated(keep=False).to_numpy()
@@ -80,7 +75,7 @@ def _countries(table: RawTable, vocabularies) -> tuple[pd.DataFrame, list[Proble
         problems.append(Problem(table.file, int(table.rows[i]), "country", code.iloc[i],
                                 "must be an ISO 3166-1 alpha-2 code: two capital letters (Kosovo: XK)"))
     usable = parsed.ok("country") & ~wrong
-    problems += _duplicates(parsed, ["country"], usable, "country")
+    problems += duplicate_rows(parsed, ["country"], usable, "country")
     usable &= ~parsed.values["country"].duplicated().to_numpy()
     frame = _table(parsed, [c.name for c in schema.COUNTRIES], usable).drop(columns="source_row")
     frame["cosme"] = frame["cosme"].fillna(False).astype(bool)
@@ -91,7 +86,7 @@ def _partnerships(table: RawTable, vocabularies) -> tuple[pd.DataFrame, list[Pro
     parsed, problems = parse_table(table, schema.PARTNERSHIPS, vocabularies)
     problems += check_required(parsed, schema.PARTNERSHIPS)
     usable = parsed.ok("partnership_id")
-    problems += _duplicates(parsed, ["partnership_id"], usable, "partnership_id")
+    problems += duplicate_rows(parsed, ["partnership_id"], usable, "partnership_id")
     usable &= ~parsed.values["partnership_id"].duplicated().to_numpy()
     frame = _table(parsed, [c.name for c in schema.PARTNERSHIPS], usable).drop(columns="source_row")
     return frame.set_index("partnership_id"), problems
@@ -125,7 +120,7 @@ def _role_ignored(parsed: ParsedTable, roles: dict[str, np.ndarray]) -> tuple[li
                 ignored.update((name, int(r)) for r in rows)
                 first = parsed.text.at[int(np.argmax(filled)), name]
                 warnings.append(Problem(parsed.file, int(rows[0]), name, first,
-                                        f"{role}-only column filled on {other} rows ({_rows_text(rows)}); "
+                                        f"{role}-only column filled on {other} rows ({rows_text(rows, limit=8)}); "
                                         f"ignored for {other}s", "warning"))
     return warnings, ignored
 
@@ -141,7 +136,7 @@ def _registrations(table: RawTable, vocabularies):
     conditions = {r: (roles[r], f"{r} rows") for r in roles}
     problems += check_required(parsed, schema.REGISTRATIONS, conditions)
     for r in roles:
-        problems += _duplicates(parsed, ["org_id"], roles[r] & parsed.ok("org_id"), f"org_id among {r} rows")
+        problems += duplicate_rows(parsed, ["org_id"], roles[r] & parsed.ok("org_id"), f"org_id among {r} rows")
     f, t = table.file, parsed.text
 
     both = parsed.ok("available_from") & parsed.ok("available_to")
@@ -159,7 +154,7 @@ def _registrations(table: RawTable, vocabularies):
                                 "a host with grouped = false receives one visitor at a time: capacity must be 1 "
                                 "(or set grouped = true) (docs/decisions.md §7)"))
     for r in ("visitor", "host"):
-        if not roles[r].any():
+        if len(table.data) and not roles[r].any():  # an empty file is reported as such
             problems.append(Problem(f, None, "role", "", f"no {r} rows: nobody can be matched", "warning"))
     names = [c.name for c in schema.REGISTRATIONS]
     tables = {r: _table(parsed, [n for n in names if n not in ROLE_COLUMNS[o]], roles[r])
@@ -225,7 +220,8 @@ def _settings(round_dir: Path, settings_file, overrides) -> tuple[dict | None, l
         return None, [Problem(", ".join(names) or "settings", None, None, "", str(exc))]
 
 
-def _sorted(problems: list[Problem], spec) -> list[Problem]:
+def sorted_problems(problems: list[Problem], spec) -> list[Problem]:
+    """Problems of one file in reading order: whole-file ones, then by row and column order."""
     order = {c.name: i for i, c in enumerate(spec)}
     return sorted(problems, key=lambda p: (p.row is not None, p.row or 0, order.get(p.column, -1)))
 
@@ -280,7 +276,7 @@ def load_round(round_dir: str | Path, settings_file: str | Path | None = None,
     if table is not None:
         countries, more = _countries(table, vocabularies)
         found += more
-    problems += _sorted(found, schema.COUNTRIES)
+    problems += sorted_problems(found, schema.COUNTRIES)
     vocabularies["country"] = tuple(countries.index) if countries is not None else None
 
     partnerships = None
@@ -288,7 +284,7 @@ def load_round(round_dir: str | Path, settings_file: str | Path | None = None,
     if table is not None:
         partnerships, more = _partnerships(table, vocabularies)
         found += more
-    problems += _sorted(found, schema.PARTNERSHIPS)
+    problems += sorted_problems(found, schema.PARTNERSHIPS)
     ids = tuple(partnerships.index) if partnerships is not None else None
     vocabularies["partnership"] = ids
     vocabularies["partnership_or_auto"] = ids + ("auto",) if ids is not None else None
@@ -300,7 +296,9 @@ def load_round(round_dir: str | Path, settings_file: str | Path | None = None,
         if table is not None:
             visitors, hosts, more = _registrations(table, vocabularies)
             found += more
-    problems += _sorted(found, schema.REGISTRATIONS)
+            if not len(table.data):  # reported as empty; checking decisions against no one adds nothing
+                visitors = hosts = None
+    problems += sorted_problems(found, schema.REGISTRATIONS)
 
     decisions = _empty_decisions()
     if (round_dir / "decisions.csv").exists():
@@ -308,7 +306,7 @@ def load_round(round_dir: str | Path, settings_file: str | Path | None = None,
         if table is not None:
             decisions, more = _decisions(table, vocabularies, visitors, hosts)
             found += more
-        problems += _sorted(found, schema.DECISIONS)
+        problems += sorted_problems(found, schema.DECISIONS)
 
     if settings is None or any(p.severity == "error" for p in problems):
         raise RoundDataError(problems)
@@ -319,12 +317,15 @@ def load_round(round_dir: str | Path, settings_file: str | Path | None = None,
         digest.update(raw)
     digest.update(settings_json(settings).encode())
 
-    from .partnership_selection import resolve_partnerships
+    from .partnership_selection import load_country_points, resolve_partnerships
 
     try:
-        visitors = resolve_partnerships(visitors, partnerships, countries)
-        hosts = resolve_partnerships(hosts, partnerships, countries)
-    except ValueError as exc:  # data the selection needs, e.g. a member country without a point
+        points = load_country_points()
+        visitors = resolve_partnerships(visitors, partnerships, countries, points)
+        hosts = resolve_partnerships(hosts, partnerships, countries, points)
+    except RoundDataError as exc:  # the reference table of country points
+        raise RoundDataError(problems + exc.problems) from exc
+    except (ValueError, FileNotFoundError) as exc:  # e.g. a member country without a point
         raise RoundDataError(problems + [Problem("partnerships.csv", None, None, "",
                                                  f"automatic partnership selection cannot run: {exc}")]) from exc
     return Round(visitors=visitors, hosts=hosts, partnerships=partnerships, countries=countries,

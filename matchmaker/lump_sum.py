@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .schema import EXCHANGE_MODES
+
 #: Exchange modes a pair can have.
-MODES = ("physical", "virtual")
+MODES = EXCHANGE_MODES
 
 
 def _params(settings: dict) -> tuple[float, float, float]:

@@ -16,7 +16,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .geo import EARTH_RADIUS_KM
+from .geo import great_circle_km_from_unit, unit_vectors
 from .instance import Round
 from .schema import ELIGIBLE_ORG_TYPES
 from .workdays import busdaycal
@@ -35,6 +35,15 @@ def to_days(dates) -> np.ndarray:
 def to_dates(days) -> np.ndarray:
     """Day numbers back to ``datetime64[D]``."""
     return np.asarray(days).astype(np.int64).astype("datetime64[D]")
+
+
+def in_sorted(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``np.isin(codes, table)`` for a sorted ``table`` (binary search, any shape)."""
+    codes = np.asarray(codes)
+    if len(table) == 0:
+        return np.zeros(codes.shape, dtype=bool)
+    i = np.minimum(np.searchsorted(table, codes), len(table) - 1)
+    return table[i] == codes
 
 
 class WorkdayTable:
@@ -202,21 +211,9 @@ def pair_modes(V: Arrays, H: Arrays, ctx: RuleContext) -> PairModes:
     return PairModes(V, H, ctx)
 
 
-def unit_vectors(lat, lon) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points on the unit sphere of latitudes/longitudes in degrees."""
-    phi, lam = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
-    return np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)
-
-
 def distance_km(V: Arrays, H: Arrays) -> np.ndarray:
-    """Great-circle distance of pairs from their unit vectors.
-
-    The haversine of :func:`matchmaker.geo.great_circle_km` equals (chord / 2)^2, so this
-    is the same distance (to about 1e-9 km) at the price of a square root and an arcsine
-    per pair instead of six trigonometric functions.
-    """
-    chord2 = (V["x"] - H["x"]) ** 2 + (V["y"] - H["y"]) ** 2 + (V["z"] - H["z"]) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(np.sqrt(chord2) / 2.0, 1.0))
+    """Great-circle distance of pairs from their unit vectors (:func:`matchmaker.geo.great_circle_km_from_unit`)."""
+    return great_circle_km_from_unit((V["x"], V["y"], V["z"]), (H["x"], H["y"], H["z"]))
 
 
 def stay_bounds(V: Arrays, H: Arrays, ctx: RuleContext) -> tuple[np.ndarray, np.ndarray]:
@@ -238,8 +235,12 @@ def room(V: Arrays, H: Arrays, ctx: RuleContext, virtual) -> np.ndarray:
     working = ctx.workdays.count(first, last)
     if not np.any(virtual):
         return working
-    weeks = np.maximum(np.minimum(last, ctx.virtual_until) - first + 1, 0) // 7
-    return np.where(virtual, weeks, working)
+    return np.where(virtual, virtual_weeks(first, last, ctx), working)
+
+
+def virtual_weeks(first, last, ctx: RuleContext) -> np.ndarray:
+    """Whole weeks from ``first`` to ``last`` or the cut-off: the longest virtual exchange there."""
+    return np.maximum(np.minimum(last, ctx.virtual_until) - first + 1, 0) // 7
 
 
 def pair_dates(V: Arrays, H: Arrays, ctx: RuleContext, virtual, days) -> tuple[np.ndarray, np.ndarray]:

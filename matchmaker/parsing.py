@@ -27,7 +27,7 @@ VOCABULARY_SOURCES = {
 
 _TYPE_RULES = {
     "int": "must be a whole number",
-    "float": "must be a number written with a decimal point (for example 39.4699)",
+    "float": "must be a number",
     "date": "must be an ISO date YYYY-MM-DD (for example 2027-03-01)",
     "bool": f"must be true or false (also accepted: {'/'.join(TRUE_VALUES[1:])} and {'/'.join(FALSE_VALUES[1:])})",
 }
@@ -80,12 +80,29 @@ def range_text(col: Column) -> str:
     return ""
 
 
-def _suggest(value: str, codes: tuple[str, ...]) -> str:
-    folded = {c.casefold(): c for c in codes}
+def _near(value: str, candidates) -> tuple[str | None, bool]:
+    """The candidate ``value`` is most likely a misspelling of, and whether only its case differs."""
+    folded = {c.casefold(): c for c in candidates}
     if value.casefold() in folded:
-        return f"; did you mean {folded[value.casefold()]!r}? (codes are case-sensitive)"
-    close = difflib.get_close_matches(value, codes, n=1, cutoff=0.75)
-    return f"; did you mean {close[0]!r}?" if close else ""
+        return folded[value.casefold()], True
+    close = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.75)
+    return (close[0], False) if close else (None, False)
+
+
+def _suggest(value: str, codes: tuple[str, ...], what: str = "codes") -> str:
+    match, case_only = _near(value, codes)
+    if match is None:
+        return ""
+    return f"; did you mean {match!r}?" + (f" ({what} are case-sensitive)" if case_only else "")
+
+
+def _renamed_hint(name: str, extras: tuple[str, ...]) -> str:
+    """Hint naming a header cell that looks like column ``name`` misspelt ("" if none)."""
+    match, case_only = _near(name, extras)
+    if match is None:
+        return ""
+    return f" (the header has {match!r}: " + ("column names are case-sensitive)" if case_only
+                                               else "is it this column misspelt?)")
 
 
 def vocabulary_rule(name: str, codes: tuple[str, ...], bad_items: list[str], in_list: bool = False) -> str:
@@ -134,7 +151,8 @@ def _parse_column(col: Column, text: pd.Series, vocab: tuple[str, ...] | None):
         clean = np.where(missing | bad, np.nan, num)
         values = pd.array(clean, dtype="Int64") if col.type == "int" else clean
         rng = range_text(col)
-        type_rule = _TYPE_RULES[col.type] + (f", {rng}" if rng else "")
+        example = f" (for example {col.example})" if col.type == "float" else ""
+        type_rule = _TYPE_RULES[col.type] + example + (f", {rng}" if rng else "")
 
         def rule_of(i, value, _tb=type_bad):
             if _tb[i]:
@@ -215,11 +233,11 @@ def parse_table(table: RawTable, spec: tuple[Column, ...],
     """
     problems: list[Problem] = []
     names = [c.name for c in spec]
-    for extra in table.data.columns:
-        if extra not in names:
-            hint = _suggest(extra, tuple(names)).replace("codes are", "names are")
-            problems.append(Problem(table.file, None, extra, "", f"unknown column, ignored{hint} "
-                                    f"(known columns: {', '.join(names)})", "warning"))
+    extras = tuple(c for c in table.data.columns if c not in names)
+    for extra in extras:
+        hint = _suggest(extra, tuple(names), "names")
+        problems.append(Problem(table.file, None, extra, "", f"unknown column, ignored{hint} "
+                                f"(known columns: {', '.join(names)})", "warning"))
     n = len(table.data)
     values, missing, bad, texts = {}, {}, {}, {}
     for col in spec:
@@ -228,7 +246,8 @@ def parse_table(table: RawTable, spec: tuple[Column, ...],
         else:
             text = pd.Series([""] * n, index=table.data.index, dtype=object)
             if col.required is True:
-                problems.append(Problem(table.file, None, col.name, "", "missing required column"))
+                problems.append(Problem(table.file, None, col.name, "", "missing required column"
+                                        + _renamed_hint(col.name, extras)))
         if col.vocabulary and col.vocabulary not in vocabularies:
             raise KeyError(f"schema column {col.name!r} names unknown vocabulary {col.vocabulary!r}")
         vocab = vocabularies[col.vocabulary] if col.vocabulary else None

@@ -21,42 +21,73 @@ registrations x partnerships (a few boolean and distance matrices).
 
 from __future__ import annotations
 
+import functools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .errors import RoundDataError
 from .geo import great_circle_km
+from .parsing import check_required, parse_table
+from .reading import read_table
+from .reference import REFERENCE_DIR, reference_file
+from .schema import Column
 
 #: Value of ``registrations.partnership`` that asks for automatic selection.
 AUTO = "auto"
 
 #: One point (the capital) per country, used for distances to member countries.
-CENTROIDS_FILE = Path(__file__).resolve().parents[1] / "data" / "reference" / "country_centroids.csv"
+CENTROIDS_FILE = REFERENCE_DIR / "country_centroids.csv"
 
 #: Reason shown for applicants who chose their partnership.
 CHOSEN_REASON = "chosen by the applicant"
 
 
-def load_country_points(path: str | Path = CENTROIDS_FILE) -> pd.DataFrame:
+#: Columns of ``country_centroids.csv`` (checked like a round's files).
+COUNTRY_POINTS = (
+    Column("country", "str", True, "ISO 3166-1 alpha-2 code.", "PT"),
+    Column("place", "str", False, "What the point is (the capital).", "Lisbon (capital)"),
+    Column("latitude", "float", True, "WGS84 latitude, degrees.", "38.7223", minimum=-90, maximum=90),
+    Column("longitude", "float", True, "WGS84 longitude, degrees.", "-9.1393", minimum=-180, maximum=180),
+)
+
+
+def load_country_points(path: str | Path | None = None) -> pd.DataFrame:
     """Latitude/longitude of one point per country, indexed by ``country``.
 
     Parameters
     ----------
-    path : path-like
-        CSV with columns ``country, place, latitude, longitude``.
+    path : path-like, optional
+        CSV with columns ``country, place, latitude, longitude`` (:data:`COUNTRY_POINTS`);
+        default ``country_centroids.csv`` of the reference directory in use
+        (:func:`matchmaker.reference.reference_dir`, like every reference table).
+
+    Raises
+    ------
+    RoundDataError
+        Naming file, row, column, value and rule of every problem of the file.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: country points file not found (needed for automatic partnership selection)")
-    pts = pd.read_csv(path, dtype={"country": str}, keep_default_na=False)
-    missing = {"country", "latitude", "longitude"} - set(pts.columns)
-    if missing:
-        raise ValueError(f"{path.name}: missing column(s) {', '.join(sorted(missing))}")
-    dup = pts["country"][pts["country"].duplicated()]
-    if len(dup):
-        raise ValueError(f"{path.name}: country {dup.iloc[0]!r} listed twice; each country needs exactly one point")
-    return pts.set_index("country")[["latitude", "longitude"]].astype(float)
+    path = Path(path) if path is not None else reference_file(CENTROIDS_FILE.name)
+    stat = path.stat() if path.is_file() else None
+    return _read_country_points(str(path), stat and (stat.st_mtime_ns, stat.st_size)).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _read_country_points(path: str, version) -> pd.DataFrame:
+    """:func:`load_country_points` of one version of a file (read once per process)."""
+    from .loading import duplicate_rows  # loading imports this module when it resolves 'auto'
+
+    table, problems = read_table(path)
+    if table is not None:
+        parsed, more = parse_table(table, COUNTRY_POINTS, {})
+        problems += more + check_required(parsed, COUNTRY_POINTS)
+        problems += duplicate_rows(parsed, ["country"], parsed.ok("country"), "country: one point per country")
+    errors = [replace(p, file=str(path)) for p in problems if p.severity == "error"]
+    if table is None or errors:
+        raise RoundDataError(errors)
+    return parsed.values.set_index("country")[["latitude", "longitude"]]
 
 
 def _membership(values: pd.Series, classes: list[str]) -> np.ndarray:

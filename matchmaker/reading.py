@@ -47,11 +47,12 @@ class RawTable:
     raw: bytes
 
 
-def _decode(raw: bytes, file: str) -> tuple[str, list[Problem]]:
+def _decode(raw: bytes, file: str) -> tuple[str | None, list[Problem]]:
     """UTF-8 text of ``raw`` (a leading BOM is dropped); one problem if not UTF-8.
 
     Undecodable bytes are replaced by U+FFFD so that the rest of the file can still be
-    checked and every other problem reported in the same run.
+    checked and every other problem reported in the same run. UTF-16 text gives
+    ``None``: nothing of it could be read as UTF-8.
     """
     offset = 0
     if raw.startswith(codecs.BOM_UTF8):
@@ -60,20 +61,28 @@ def _decode(raw: bytes, file: str) -> tuple[str, list[Problem]]:
         return raw.decode("utf-8"), []
     except UnicodeDecodeError as exc:
         first = exc.start
+    save = "save the file as UTF-8 (in Excel: 'CSV UTF-8 (comma delimited)')"
+    if raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or (offset == 0 and b"\x00" in raw[:200]):
+        return None, [Problem(file, None, None, "", f"file is UTF-16 text, not UTF-8: {save}")]
     text = raw.decode("utf-8", errors="surrogateescape")
     bad_lines = sorted({text.count("\n", 0, m.start()) + 1 for m in _SURROGATE.finditer(text)})
     line = raw.count(b"\n", 0, first) + 1
-    hint = ""
-    if raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or (offset == 0 and b"\x00" in raw[:200]):
-        hint = " (it looks like UTF-16)"
     more = f"; {len(bad_lines)} lines have such bytes" if len(bad_lines) > 1 else ""
+    cell = _cell_around(raw, first)
     rule = (
-        f"file is not UTF-8 text{hint}: byte 0x{raw[first]:02X} at byte position {first + offset} "
-        f"(line {line}) cannot be decoded{more}; save the file as UTF-8 "
-        "(in Excel: 'CSV UTF-8 (comma delimited)')"
+        f"file is not UTF-8 text: byte 0x{raw[first]:02X} at byte position {first + offset} "
+        f"(line {line}) cannot be decoded{more}; it was probably saved as Windows-1252/Latin-1 (the value "
+        f"is shown read that way); {save}"
     )
-    problem = Problem(file, line, None, repr(raw[first:first + 1])[2:-1], rule)
-    return _SURROGATE.sub("\ufffd", text), [problem]
+    return _SURROGATE.sub("\ufffd", text), [Problem(file, line, None, cell, rule)]
+
+
+def _cell_around(raw: bytes, at: int, limit: int = 60) -> str:
+    """The CSV cell holding byte ``at``, read as Windows-1252 (at most ``limit`` characters)."""
+    start = max(raw.rfind(sep, 0, at) for sep in (b",", b"\n", b'"')) + 1
+    ends = [i for i in (raw.find(sep, at) for sep in (b",", b"\r", b"\n", b'"')) if i >= 0]
+    cell = raw[start:min(ends, default=len(raw))].decode("cp1252", errors="replace")
+    return cell if len(cell) <= limit else cell[:limit - 3] + "..."
 
 
 def _records_from_csv(text: str, file: str) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
@@ -87,8 +96,8 @@ def _records_from_csv(text: str, file: str) -> tuple[list[tuple[int, list[str]]]
     return records, []
 
 
-def _cell_text(value) -> str:
-    """Text of an Excel cell, written as the CSV format expects it."""
+def cell_text(value) -> str:
+    """Text of a typed cell (an Excel cell's value), written as the CSV format expects it."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -118,7 +127,7 @@ def _records_from_xlsx(path: Path, file: str) -> tuple[list[tuple[int, list[str]
             problems.append(Problem(file, None, None, "", f"only the first sheet {wb.sheetnames[0]!r} is read; "
                                     f"sheet(s) {others} are ignored", "warning"))
         ws = wb.worksheets[0]
-        records = [(i, [_cell_text(v) for v in row])
+        records = [(i, [cell_text(v) for v in row])
                    for i, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)]
     finally:
         wb.close()
@@ -211,6 +220,8 @@ def read_table(path: str | Path, allow_empty: bool = False) -> tuple[RawTable | 
             return None, problems
     else:
         text, problems = _decode(raw, file)
+        if text is None:
+            return None, problems
         records, more = _records_from_csv(text, file)
         problems += more
     table, more = _table(records, file, raw, allow_empty)

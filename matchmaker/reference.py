@@ -66,7 +66,11 @@ def load_vocabularies(directory: str | Path | None = None) -> dict[str, tuple[st
     RoundDataError
         When the file lacks a column, has an empty cell or repeats a code.
     """
-    table = load_vocabulary_labels(directory)
+    return vocabulary_codes(load_vocabulary_labels(directory))
+
+
+def vocabulary_codes(table: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """Vocabulary name -> codes of a :func:`load_vocabulary_labels` table, plus the fixed ones."""
     vocabularies = {name: tuple(group["code"]) for name, group in table.groupby("vocabulary", sort=False)}
     for name, codes in FIXED_VOCABULARIES.items():
         vocabularies.setdefault(name, tuple(codes))
@@ -98,17 +102,20 @@ def load_vocabulary_labels(directory: str | Path | None = None) -> pd.DataFrame:
     return table
 
 
-def _load_reference_table(name: str, kind: str, vocabularies: dict) -> pd.DataFrame:
+def _load_reference_table(name: str, kind: str, vocabularies: dict, directory) -> pd.DataFrame:
     from .loading import read_checked_table  # loading imports this module
 
-    table, problems = read_checked_table(reference_file(name), kind, vocabularies)
+    path = reference_file(name, directory)
+    table, problems = read_checked_table(path, kind, vocabularies)
     if table is None or any(p.severity == "error" for p in problems):
-        raise RoundDataError([replace(p, file=str(reference_file(name))) for p in problems])
+        raise RoundDataError([replace(p, file=str(path)) for p in problems])
     return table
 
 
-def load_countries() -> pd.DataFrame:
+def load_countries(directory: str | Path | None = None) -> pd.DataFrame:
     """The reference ``countries.csv`` as a Round's ``countries`` table.
+
+    ``directory``: the reference directory (default :func:`reference_dir`).
 
     Returns
     -------
@@ -121,13 +128,14 @@ def load_countries() -> pd.DataFrame:
     RoundDataError
         When the reference file breaks the format of ``docs/data-format.md``.
     """
-    return _load_reference_table("countries.csv", "countries", load_vocabularies())
+    return _load_reference_table("countries.csv", "countries", load_vocabularies(directory), directory)
 
 
-def load_partnerships() -> pd.DataFrame:
+def load_partnerships(directory: str | Path | None = None) -> pd.DataFrame:
     """The reference ``partnerships.csv`` as a Round's ``partnerships`` table.
 
-    Member countries are checked against the reference ``countries.csv``.
+    Member countries are checked against the reference ``countries.csv`` of the same
+    ``directory`` (default :func:`reference_dir`).
 
     Returns
     -------
@@ -140,5 +148,5 @@ def load_partnerships() -> pd.DataFrame:
     RoundDataError
         When the reference file breaks the format of ``docs/data-format.md``.
     """
-    vocabularies = load_vocabularies() | {"country": tuple(load_countries().index)}
-    return _load_reference_table("partnerships.csv", "partnerships", vocabularies)
+    vocabularies = load_vocabularies(directory) | {"country": tuple(load_countries(directory).index)}
+    return _load_reference_table("partnerships.csv", "partnerships", vocabularies, directory)

@@ -19,17 +19,17 @@ import numpy as np
 import pandas as pd
 
 from .constraints import round_rules
-from .errors import Problem, RoundDataError
+from .errors import RoundDataError, rows_text
 from .geo import great_circle_km
 from .instance import Round
-from .schema import FALSE_VALUES, TRUE_VALUES
+from .schema import PROPOSALS
+from .validator_reading import SCORE_PREFIX, read_proposals, typed_proposals  # noqa: F401 (public here too)
 from .workdays import busdaycal, count_working_days
 
-#: Columns every proposals file needs.
-REQUIRED = ("visitor_id", "host_id", "mode", "start_date", "end_date", "working_days", "lump_sum_eur",
-            "partnership")
+#: Columns every proposals file needs (:data:`matchmaker.schema.PROPOSALS`).
+REQUIRED = tuple(c.name for c in PROPOSALS if c.required is True)
 #: Optional columns checked when present (besides ``score_<criterion>``).
-OPTIONAL = ("visitor_name", "visitor_country", "host_name", "host_country", "distance_km", "score", "locked")
+OPTIONAL = tuple(c.name for c in PROPOSALS if c.required is False)
 
 CENT = 0.01
 DISTANCE_TOLERANCE_KM = 0.5
@@ -56,140 +56,20 @@ class Violation:
         return f"{where}: {self.rule}: {self.message}"
 
 
-# --- reading ------------------------------------------------------------------------------
-
-def read_proposals(path: str | Path) -> pd.DataFrame:
-    """Read and type a proposals CSV.
-
-    Returns
-    -------
-    DataFrame
-        The file's columns, typed (dates ``datetime64``, ``working_days`` int, amounts
-        float, ``locked`` bool), plus ``row``: the spreadsheet row number.
-
-    Raises
-    ------
-    RoundDataError
-        Missing file or required column, or a value that cannot be read; every problem
-        names the file, row, column and value.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise RoundDataError([Problem(path.name, None, None, str(path), "proposals file not found")])
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise RoundDataError([Problem(path.name, None, None, "", f"not a readable CSV file: {exc}")]) from exc
-    return _typed(raw, path.name)
-
-
-def _typed(raw: pd.DataFrame, file: str) -> pd.DataFrame:
-    """Parse a proposals table (strings, or already typed columns) and check its values."""
-    raw = raw.reset_index(drop=True)
-    rows = raw["row"].to_numpy(dtype=int) if "row" in raw else np.arange(2, len(raw) + 2)
-    missing = [c for c in REQUIRED if c not in raw.columns]
-    has = ", ".join(map(str, raw.columns))
-    problems = [Problem(file, None, c, "", f"required column missing (the file has: {has})") for c in missing]
-    if problems:
-        raise RoundDataError(problems)
-    out = pd.DataFrame({"row": rows})
-
-    def text(col):
-        return [("" if _blank(x) else str(x).strip()) for x in raw[col]]
-
-    def bad(i, col, value, rule):
-        problems.append(Problem(file, int(rows[i]), col, str(value), rule))
-
-    for col in ("visitor_id", "host_id", "partnership"):
-        out[col] = text(col)
-        for i in np.flatnonzero(out[col].to_numpy() == ""):
-            bad(i, col, "", "required value missing")
-    out["mode"] = text("mode")
-    for i in np.flatnonzero(~out["mode"].isin(("physical", "virtual")).to_numpy()):
-        bad(i, "mode", out["mode"].iloc[i], "mode must be 'physical' or 'virtual'")
-    for col in ("start_date", "end_date"):
-        out[col] = _dates(raw[col], lambda i, v, rule, col=col: bad(i, col, v, rule))
-    for col, kind in (("working_days", "int"), ("lump_sum_eur", "float")):
-        out[col] = _numbers(raw[col], kind, True, lambda i, v, rule, col=col: bad(i, col, v, rule))
-    optional = [c for c in raw.columns if c in OPTIONAL or str(c).startswith("score_")]
-    for col in optional:
-        if col in ("visitor_name", "visitor_country", "host_name", "host_country"):
-            out[col] = text(col)
-        elif col == "locked":
-            out[col] = _flags(raw[col], lambda i, v, rule: bad(i, "locked", v, rule))
-        else:
-            out[col] = _numbers(raw[col], "float", False, lambda i, v, rule, col=col: bad(i, col, v, rule))
-    if problems:
-        raise RoundDataError(problems)
-    return out
-
-
-def _blank(x) -> bool:
-    return x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NaT or str(x).strip() in ("", "nan", "NaT")
-
-
-def _dates(values: pd.Series, bad) -> pd.Series:
-    out = []
-    for i, x in enumerate(values):
-        if _blank(x):
-            bad(i, "", "required date missing (ISO date, e.g. 2027-03-01)")
-            out.append(pd.NaT)
-            continue
-        if isinstance(x, str):
-            ts = pd.to_datetime(x.strip(), format="%Y-%m-%d", errors="coerce")
-        else:
-            try:
-                ts = pd.Timestamp(x)
-            except (TypeError, ValueError):
-                ts = pd.NaT
-        if pd.isna(ts) or ts != ts.normalize():
-            bad(i, x, "not a date: write an ISO date YYYY-MM-DD, e.g. 2027-03-01")
-            ts = pd.NaT
-        out.append(ts)
-    return pd.Series(pd.to_datetime(out), dtype="datetime64[s]")
-
-
-def _numbers(values: pd.Series, kind: str, required: bool, bad) -> pd.Series:
-    out = []
-    for i, x in enumerate(values):
-        if _blank(x):
-            if required:
-                bad(i, "", "required value missing")
-            out.append(np.nan)
-            continue
-        try:
-            number = float(str(x).strip())
-        except ValueError:
-            number = np.nan
-        if not np.isfinite(number) or (kind == "int" and number != int(number)) or number < 0:
-            bad(i, x, f"must be a {'whole ' if kind == 'int' else ''}number >= 0")
-            number = np.nan
-        out.append(number)
-    series = pd.Series(out, dtype=float)
-    return series.astype("Int64") if kind == "int" else series
-
-
-def _flags(values: pd.Series, bad) -> pd.Series:
-    out = []
-    for i, x in enumerate(values):
-        s = "" if _blank(x) else str(x).strip().lower()
-        if s in TRUE_VALUES or s in FALSE_VALUES:
-            out.append(s in TRUE_VALUES)
-        else:
-            bad(i, x, f"must be true or false ({'/'.join(TRUE_VALUES)} or {'/'.join(FALSE_VALUES)})")
-            out.append(False)
-    return pd.Series(out, dtype=bool)
-
-
-# --- checking -----------------------------------------------------------------------------
-
 def check_proposals_file(rnd: Round, path: str | Path) -> list[Violation]:
     """Every rule a proposals file breaks; an unreadable file gives one violation per problem."""
     try:
         table = read_proposals(path)
     except RoundDataError as exc:
-        return [Violation("proposals_file", p.row, "", "", str(p)) for p in exc.problems]
+        return [Violation("proposals_file", p.row, "", "", _problem_text(p)) for p in exc.problems]
     return check_proposals(rnd, table)
+
+
+def _problem_text(p) -> str:
+    """A reading problem in words, without its row (the violation names it)."""
+    where = p.file + (f", column '{p.column}'" if p.column else "")
+    value = f" value {p.value!r}:" if p.value or p.column else ""
+    return f"{where}:{value} {p.rule}"
 
 
 def check_proposals(rnd: Round, proposals_df: pd.DataFrame) -> list[Violation]:
@@ -202,8 +82,7 @@ def check_proposals(rnd: Round, proposals_df: pd.DataFrame) -> list[Violation]:
         From :func:`read_proposals`, or any table with the proposals columns (it is
         typed and checked the same way; ``row`` defaults to the spreadsheet row).
     """
-    table = _typed(proposals_df, "proposals")
-    return _Checker(rnd).run(table)
+    return _Checker(rnd).run(typed_proposals(proposals_df))
 
 
 def objective_value(proposals_df: pd.DataFrame) -> float:
@@ -394,7 +273,7 @@ class _Checker:
         min_score = self.rnd.settings["scoring"]["options"]["min_score"]
         if score < min_score:
             self.add("min_score", row, vid, hid, f"score {score:.2f} is below scoring.options.min_score {min_score:g}")
-        parts = [p[c] for c in p if c.startswith("score_")]
+        parts = [p[c] for c in p if c.startswith(SCORE_PREFIX)]
         if parts and not any(np.isnan(parts)) and abs(sum(parts) - score) > CENT:
             self.add("score_parts", row, vid, hid, f"the score_<criterion> columns add up to {sum(parts):.2f}, "
                      f"not score {score:.2f}")
@@ -406,7 +285,7 @@ class _Checker:
             H = self.hosts[h]
             if len(rows) > int(H["max_visitors"]):
                 self.add("host_max_visitors", None, "", H["org_id"], f"host {H['org_id']} has {len(rows)} "
-                         f"exchanges (rows {_rows(rows)}), more than its max_visitors {int(H['max_visitors'])}")
+                         f"exchanges (rows {rows_text(rows)}), more than its max_visitors {int(H['max_visitors'])}")
         for h, day_rows in physical_days.items():
             H = self.hosts[h]
             on_site = Counter(d for d, _ in day_rows)
@@ -414,7 +293,7 @@ class _Checker:
             if over:
                 rows = sorted({r for d, r in day_rows if d in set(over)})
                 self.add("host_capacity", None, "", H["org_id"], f"host {H['org_id']} has {on_site[over[0]]} "
-                         f"visitors on site on {over[0]} ({len(over)} day(s) over capacity, rows {_rows(rows)}), "
+                         f"visitors on site on {over[0]} ({len(over)} day(s) over capacity, rows {rows_text(rows)}), "
                          f"more than its capacity {int(H['capacity'])}")
 
     def check_budgets(self, charged):
@@ -429,7 +308,3 @@ class _Checker:
             self.add("programme_budget", None, "", "", f"lump sums total EUR {total:.2f}, over "
                      f"solver.programme_budget_eur {limit:.2f}")
 
-
-def _rows(rows) -> str:
-    rows = sorted(rows)
-    return ", ".join(map(str, rows[:10])) + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")

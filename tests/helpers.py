@@ -81,6 +81,30 @@ def cell_text(value) -> str:
     return str(value)
 
 
+#: Typed values of a registration in a Round built in memory (see :func:`typed_registrations`).
+TYPED_DEFAULTS = dict(
+    org_type="sme", city="X", latitude=40.0, longitude=0.0, partnership="CLAMTEX",
+    sectors=("textile",), activities=("networking",), objectives=("new_markets",), languages=("en",),
+    mode="physical", available_from=pd.Timestamp("2027-03-01"), available_to=pd.Timestamp("2027-03-31"),
+    min_days=5, max_days=10, preferred_countries=(), max_distance_km=np.nan, description="",
+)
+
+
+def typed_registrations(rows: list[dict], role: str, base: dict = TYPED_DEFAULTS) -> pd.DataFrame:
+    """Registrations typed as a loaded Round holds them, for rounds built in memory.
+
+    Each row is ``base`` updated with the row's values; ids ``V0, V1, ...`` (or
+    ``H0, ...``), names ``visitor 0, ...``, visitors in ES and hosts in FR unless given.
+    """
+    out = []
+    for i, r in enumerate(rows):
+        row = dict(base, org_id=f"{role[0].upper()}{i}", name=f"{role} {i}", role=role,
+                   country="ES" if role == "visitor" else "FR", source_row=i + 2)
+        row.update(r)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
 def fill_registrations(rows: list[dict], partnership: str = "CLAMTEX") -> list[dict]:
     """Registration rows with every unnamed column at its default."""
     count = {"visitor": 0, "host": 0}

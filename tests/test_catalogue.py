@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import TYPED_DEFAULTS, typed_registrations
 import matchmaker.catalogue as catalogue
 import matchmaker.pruning as pruning
 from matchmaker.catalogue import COLUMNS, build_catalogue, prune, ranked_counterparts, write_catalogue
@@ -17,23 +18,11 @@ from matchmaker.instance import Round
 from matchmaker.scoring import CRITERIA
 from matchmaker.settings import load_settings
 
-BASE = dict(
-    org_type="sme", city="X", latitude=40.0, longitude=0.0, partnership="CLAMTEX",
-    sectors=("textile",), activities=("networking",), objectives=("new_markets",), languages=("en",),
-    mode="physical", available_from=pd.Timestamp("2027-03-01"), available_to=pd.Timestamp("2027-03-31"),
-    min_days=5, max_days=10, preferred_countries=(), max_distance_km=np.nan, description="",
-    capacity=1, max_visitors=3, grouped=False, already_visited=False,
-)
+BASE = dict(TYPED_DEFAULTS, capacity=1, max_visitors=3, grouped=False, already_visited=False)
 
 
 def regs(rows, role):
-    out = []
-    for i, r in enumerate(rows):
-        row = dict(BASE, org_id=f"{role[0].upper()}{i}", name=f"{role} {i}", role=role,
-                   country="ES" if role == "visitor" else "FR", source_row=i + 2)
-        row.update(r)
-        out.append(row)
-    return pd.DataFrame(out)
+    return typed_registrations(rows, role, BASE)
 
 
 def make_round(visitors, hosts, decisions=(), **options):

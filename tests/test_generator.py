@@ -267,7 +267,7 @@ def test_forbids_name_registered_otherwise_eligible_pairs(loaded, round_dir):
 
 
 def test_budgets_fund_the_share_of_visitors_at_their_mean_lump_sum(loaded):
-    """Recomputes the README's formula with matchmaker.constraints (an independent implementation)."""
+    """Recomputes the README's formula on the round loaded from the written files."""
     from matchmaker.constraints import eligible_block
 
     pairs = eligible_block(loaded, np.arange(loaded.n_visitors))

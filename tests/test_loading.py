@@ -172,6 +172,15 @@ def test_decisions_file_with_header_only_means_no_decisions(tmp_path):
     assert len(rnd.decisions) == 0 and list(rnd.decisions.columns)[:3] == ["visitor_id", "host_id", "decision"]
 
 
+def test_registrations_with_header_only_is_one_problem(tmp_path):
+    """Not also one 'unknown visitor/host' per decision and 'no visitor/host rows' warnings."""
+    d = write_round(tmp_path, rows_two_roles(), decisions=[{"visitor_id": "V001", "host_id": "H001"}])
+    path = d / "registrations.csv"
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    p = only(problems_of(d))
+    assert (p.file, p.row, p.rule) == ("registrations.csv", None, "empty file: header but no data rows")
+
+
 def test_wrong_encoding_names_byte_position_and_row(tmp_path):
     d = write_round(tmp_path, [visitor(name="Cluster Valencia"), host(name="Clúster Têxtil"), visitor(name="Óptica")])
     path = d / "registrations.csv"
@@ -180,9 +189,18 @@ def test_wrong_encoding_names_byte_position_and_row(tmp_path):
     path.write_bytes(raw)
     p = only(problems_of(d), file="registrations.csv")
     position = raw.index(b"\xfa")
-    assert (p.row, p.column, p.value) == (3, None, "\\xfa")
+    assert (p.row, p.column, p.value) == (3, None, "Clúster Têxtil")  # the cell, read as Windows-1252
     assert p.rule.startswith(f"file is not UTF-8 text: byte 0xFA at byte position {position} (line 3) cannot be decoded")
-    assert "2 lines have such bytes" in p.rule and "save the file as UTF-8" in p.rule
+    assert "2 lines have such bytes" in p.rule and "Windows-1252/Latin-1" in p.rule and "save the file as UTF-8" in p.rule
+
+
+def test_utf16_file_is_one_problem_not_a_flood(tmp_path):
+    d = write_round(tmp_path, rows_two_roles())
+    path = d / "registrations.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+    p = only(problems_of(d))
+    assert (p.file, p.row, p.column, p.value) == ("registrations.csv", None, None, "")
+    assert p.rule.startswith("file is UTF-16 text, not UTF-8: save the file as UTF-8")
 
 
 def test_malformed_csv_quote(tmp_path):
@@ -240,10 +258,9 @@ def test_duplicate_column_name(tmp_path):
 @pytest.mark.parametrize("column, value, rule", [
     ("min_days", "five", "must be a whole number, from 3 to 22"),
     ("min_days", "4.5", "must be a whole number, from 3 to 22"),
-    ("latitude", "north", "must be a number written with a decimal point (for example 39.4699), from -90 to 90"),
-    ("latitude", "39,47", "must be a number written with a decimal point (for example 39.4699), from -90 to 90; "
-                          "use a decimal point, not a comma"),
-    ("max_distance_km", "nan", "must be a number written with a decimal point (for example 39.4699), from 0 to 20000"),
+    ("latitude", "north", "must be a number (for example 39.4699), from -90 to 90"),
+    ("latitude", "39,47", "must be a number (for example 39.4699), from -90 to 90; use a decimal point, not a comma"),
+    ("max_distance_km", "nan", "must be a number (for example 1500), from 0 to 20000"),
     ("available_from", "01/03/2027", "must be an ISO date YYYY-MM-DD (for example 2027-03-01)"),
     ("available_from", "2027-02-30", "must be an ISO date YYYY-MM-DD (for example 2027-03-01)"),
     ("already_visited", "maybe", "must be true or false (also accepted: yes/1/y and no/0/n)"),
@@ -586,9 +603,18 @@ def test_column_name_in_other_case_gets_a_suggestion(tmp_path):
     path = d / "registrations.csv"
     path.write_text(path.read_text().replace("org_type", "Org_Type", 1))
     problems = problems_of(d)
-    assert only(problems, column="org_type").rule == "missing required column"
+    assert only(problems, column="org_type").rule == (
+        "missing required column (the header has 'Org_Type': column names are case-sensitive)")
     assert only(problems, column="Org_Type").rule.startswith(
         "unknown column, ignored; did you mean 'org_type'? (names are case-sensitive)")
+
+
+def test_misspelt_column_name_is_named_in_the_missing_column_problem(tmp_path):
+    d = write_round(tmp_path, [visitor(), host()])
+    path = d / "registrations.csv"
+    path.write_text(path.read_text().replace("latitude", "lattitude", 1))
+    assert only(problems_of(d), column="latitude").rule == (
+        "missing required column (the header has 'lattitude': is it this column misspelt?)")
 
 
 def test_member_country_without_a_point_for_partnership_selection(tmp_path):

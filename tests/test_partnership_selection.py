@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import REFERENCE_DIR
+from matchmaker.errors import RoundDataError
 from matchmaker.partnership_selection import (
     CHOSEN_REASON,
     load_country_points,
@@ -13,7 +15,7 @@ from matchmaker.partnership_selection import (
 
 @pytest.fixture(scope="module")
 def countries():
-    return pd.read_csv("data/reference/countries.csv", keep_default_na=False).set_index("country")
+    return pd.read_csv(REFERENCE_DIR / "countries.csv", keep_default_na=False).set_index("country")
 
 
 def make_partnerships(rows):
@@ -115,7 +117,7 @@ def test_applicant_who_chose_keeps_its_partnership(countries):
 
 
 def test_real_partnerships_reference_file(countries):
-    p = pd.read_csv("data/reference/partnerships.csv")
+    p = pd.read_csv(REFERENCE_DIR / "partnerships.csv")
     for c in ("sectors", "member_countries"):
         p[c] = p[c].str.split(";").map(tuple)
     parts = p.set_index("partnership_id")
@@ -130,7 +132,7 @@ def test_real_partnerships_reference_file(countries):
 
 def test_vectorised_many_registrations_match_one_by_one(countries):
     rng = np.random.default_rng(3)
-    p = pd.read_csv("data/reference/partnerships.csv")
+    p = pd.read_csv(REFERENCE_DIR / "partnerships.csv")
     for c in ("sectors", "member_countries"):
         p[c] = p[c].str.split(";").map(tuple)
     parts = p.set_index("partnership_id")
@@ -168,3 +170,16 @@ def test_every_country_has_a_point(countries):
     pts = load_country_points()
     assert set(countries.index) <= set(pts.index)
     assert pts["latitude"].between(-90, 90).all() and pts["longitude"].between(-180, 180).all()
+
+
+def test_bad_country_points_file_is_reported_by_row_column_and_value(tmp_path):
+    path = tmp_path / "country_centroids.csv"
+    lines = (REFERENCE_DIR / "country_centroids.csv").read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].split(",")[0] + ",Somewhere,north,4.35"
+    lines.append(lines[1])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RoundDataError) as err:
+        load_country_points(path)
+    found = {(p.file, p.row, p.column, p.value) for p in err.value.problems}
+    country = lines[1].split(",")[0]
+    assert found == {(str(path), 3, "latitude", "north"), (str(path), len(lines), "country", country)}

@@ -4,27 +4,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import TYPED_DEFAULTS, typed_registrations
 from matchmaker.instance import Round
 from matchmaker.scoring import (CRITERIA, ScoringContext, bitmasks, common_codes, criteria, explain_pair,
                                 score_pairs)
 from matchmaker.settings import load_settings
 
-BASE = dict(
-    org_type="sme", city="X", latitude=40.0, longitude=0.0, partnership="CLAMTEX",
-    sectors=("textile",), activities=("networking",), objectives=("new_markets",), languages=("en",),
-    mode="either", available_from=pd.Timestamp("2027-03-01"), available_to=pd.Timestamp("2027-03-31"),
-    min_days=5, max_days=10, preferred_countries=(), max_distance_km=np.nan, description="",
-)
+BASE = dict(TYPED_DEFAULTS, mode="either")
 
 
 def regs(rows, role):
-    out = []
-    for i, r in enumerate(rows):
-        row = dict(BASE, org_id=f"{role[0].upper()}{i}", name=f"{role} {i}", role=role,
-                   country="ES" if role == "visitor" else "FR", source_row=i + 2)
-        row.update(r)
-        out.append(row)
-    return pd.DataFrame(out)
+    return typed_registrations(rows, role, BASE)
 
 
 def make_round(visitors, hosts, **scoring):
