@@ -1,4 +1,4 @@
-"""Command line: ``matchmaker generate | validate | check | score | rank | solve``.
+"""Command line: ``matchmaker generate | validate | check | score | rank | solve | round | export | report``.
 
 Each sub-command is a thin wrapper: it parses arguments, calls one package function and
 prints its result. Heavy imports are done inside the commands so ``--help`` is quick.
@@ -109,6 +109,61 @@ def _cmd_solve(args) -> int:
     return run_round(rnd, Path(args.out), time_limit=args.time_limit, seed=args.seed, verbose=not args.quiet)
 
 
+def _cmd_round(args) -> int:
+    from .carry_over import run_next_round
+    from .errors import RoundDataError, SettingsError
+    from .ledger import LedgerError
+
+    try:
+        result = run_next_round(Path(args.round_dir), Path(args.out), ledger_url=args.ledger, name=args.name,
+                                time_limit=args.time_limit, seed=args.seed, settings_file=args.settings,
+                                verbose=not args.quiet)
+    except RoundDataError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        print(f"{args.round_dir}: the round cannot be run (see the problems above)", file=sys.stderr)
+        return 1
+    except (SettingsError, LedgerError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(result.describe())
+    return result.exit_code
+
+
+def _cmd_export(args) -> int:
+    from .exports import export_partnership_lists
+    from .ledger import Ledger, LedgerError
+
+    try:
+        ledger = Ledger(args.ledger) if args.ledger else Ledger.for_round_dir(args.round_dir)
+        round_id = args.round if args.round is not None else ledger.latest_round_id()
+        written = export_partnership_lists(round_id, Path(args.out), sep=args.sep, ledger=ledger, xlsx=args.xlsx)
+    except (LedgerError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"round {round_id}: wrote {len(written)} match list(s) to {args.out}"
+          + (" (CSV and .xlsx)" if args.xlsx else ""))
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from .errors import RoundDataError
+    from .report import write_report
+
+    try:
+        path = write_report(Path(args.out_dir), args.html, round_dir=args.round, title=args.title)
+    except RoundDataError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        print(f"{args.round}: the round's files are not usable (see the problems above)", file=sys.stderr)
+        return 1
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote the round report to {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="matchmaker", description="ClusterXchange batch matchmaker")
     sub = p.add_subparsers(dest="command", required=True)
@@ -144,6 +199,28 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--time-limit", type=float, default=None, help="seconds (default: settings)")
     v.add_argument("--seed", type=int, default=None, help="solver seed (default: settings)")
     v.add_argument("--quiet", action="store_true")
+    n = round_cmd("round", "solve the next round around the ledger's decisions and record it in the ledger", _cmd_round)
+    n.add_argument("--out", required=True)
+    n.add_argument("--ledger", default=None, help="ledger URL (default: sqlite:///ROUND_DIR/ledger.sqlite)")
+    n.add_argument("--name", default=None, help="name of the recorded round (default: 'round N')")
+    n.add_argument("--time-limit", type=float, default=None, help="seconds (default: settings)")
+    n.add_argument("--seed", type=int, default=None, help="solver seed (default: settings)")
+    n.add_argument("--quiet", action="store_true")
+    x = sub.add_parser("export", help="write injection-safe match lists (CSV per partnership and for the round)")
+    x.add_argument("round_dir", help="round directory (its ledger.sqlite is used unless --ledger is given)")
+    x.add_argument("--round", type=int, default=None, help="round id in the ledger (default: the latest)")
+    x.add_argument("--out", required=True, help="output folder")
+    x.add_argument("--sep", choices=(",", ";"), default=",", help="separator (';' for continental Excel)")
+    x.add_argument("--xlsx", action="store_true", help="also write .xlsx files")
+    x.add_argument("--ledger", default=None, help="ledger URL (default: sqlite:///ROUND_DIR/ledger.sqlite)")
+    x.set_defaults(func=_cmd_export)
+    rp = sub.add_parser("report", help="write a self-contained HTML round report (plots and tables)")
+    rp.add_argument("out_dir", help="the solved round's output folder (proposals.csv, unmatched.csv, summary.json)")
+    rp.add_argument("--round", default=None,
+                    help="the round's data folder (default: the folder named in summary.json)")
+    rp.add_argument("--html", default=None, help="report file (default: OUT_DIR/round_report.html)")
+    rp.add_argument("--title", default=None, help="heading of the report")
+    rp.set_defaults(func=_cmd_report)
     return p
 
 
