@@ -1,0 +1,251 @@
+"""One round end to end: catalogue, solve, write and check the outputs (``matchmaker solve``).
+
+:func:`run_round` writes to ``out_dir``:
+
+``proposals.csv``
+    One row per exchange (docs/design.md), sorted by partnership and visitor_id.
+``unmatched.csv``
+    Every visitor without a proposal and why (:mod:`matchmaker.unmatched`).
+``summary.json``
+    Status, objective, bound and gap (in score points), times per phase, counts,
+    budget used and left per partnership, the settings, the input hash and the seed.
+
+The proposals are checked by the independent validator before ``run_round`` returns;
+a broken rule is a bug and makes it fail loudly (exit code 1).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .problem import SolverProblem, build_problem
+from .settings import settings_json
+from .solver import SolverResult, solve
+from .workdays import stay_end
+
+
+def proposals_table(rnd, catalogue, problem: SolverProblem, result: SolverResult) -> pd.DataFrame:
+    """The proposals as written to ``proposals.csv`` (docs/design.md column order)."""
+    from .catalogue import named_pairs
+
+    p = problem
+    pairs = result.pairs
+    df = catalogue.pairs.iloc[p.row[pairs]].reset_index(drop=True)
+    starts = np.asarray(result.starts, dtype=np.int64)
+    phys = p.physical[pairs]
+    start = np.where(phys, p.date_of(np.where(phys, starts, 0)),
+                     p.base_date + starts.astype("timedelta64[D]"))
+    wd = df["working_days"].to_numpy(np.int64)
+    end = np.where(phys, stay_end(start, wd, p.calendar), start + (7 * wd - 1).astype("timedelta64[D]"))
+    named = named_pairs(rnd, df)
+    out = pd.DataFrame({
+        "visitor_id": named["visitor_id"], "visitor_name": named["visitor_name"],
+        "visitor_country": named["visitor_country"], "host_id": named["host_id"],
+        "host_name": named["host_name"], "host_country": named["host_country"],
+        "mode": df["mode"].astype(str).to_numpy(),
+        "start_date": pd.to_datetime(start).strftime("%Y-%m-%d"),
+        "end_date": pd.to_datetime(end).strftime("%Y-%m-%d"),
+        "working_days": wd, "distance_km": df["distance_km"].round(1).to_numpy(),
+        "lump_sum_eur": df["lump_sum_eur"].round(2).to_numpy(), "partnership": df["partnership"].astype(str).to_numpy(),
+        "score": df["score"].round(4).to_numpy(),
+    })
+    for c in [c for c in df.columns if c.startswith("score_")]:
+        out[c] = df[c].round(4).to_numpy()
+    out["locked"] = df["locked"].to_numpy(bool)
+    return out.sort_values(["partnership", "visitor_id"], kind="stable", ignore_index=True)
+
+
+def _points(x):
+    return None if x is None else round(x / 100.0, 2)
+
+
+def _budgets(rnd, problem: SolverProblem, result: SolverResult) -> list[dict]:
+    p, pairs = problem, result.pairs
+    spend = np.bincount(p.part[pairs], weights=p.cost[pairs], minlength=p.n_partnerships)
+    n = np.bincount(p.part[pairs], minlength=p.n_partnerships)
+    dual = np.zeros(p.n_partnerships) if result.lp is None else result.lp.duals.get("budget", np.zeros(p.n_partnerships))
+    out = []
+    for q, name in enumerate(p.partnerships):
+        out.append(dict(partnership=name, budget_eur=round(p.budget[q] / 100, 2), used_eur=round(spend[q] / 100, 2),
+                        remaining_eur=round((p.budget[q] - spend[q]) / 100, 2), exchanges=int(n[q]),
+                        # score points one more euro of budget would be worth in the LP relaxation
+                        lp_price_points_per_eur=round(float(dual[q]), 6)))
+    return out
+
+
+def _printer(verbose: bool, progress):
+    def report(info: dict) -> None:
+        if progress is not None:
+            progress(dict(info))
+        if verbose:
+            best, bound, gap = info.get("best"), info.get("bound"), info.get("gap")
+            b = "-" if best is None else f"{best / 100:,.2f}"
+            u = "-" if bound is None else f"{bound / 100:,.2f}"
+            g = "-" if gap is None else f"{100 * gap:.4f}%"
+            print(f"[{info.get('elapsed', 0):7.2f}s] {info['phase']:<8} best {b:>14}  bound {u:>14}  gap {g}",
+                  flush=True)
+    return report
+
+
+def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=None) -> int:
+    """Solve a round and write ``proposals.csv``, ``unmatched.csv`` and ``summary.json``.
+
+    Parameters
+    ----------
+    rnd : Round
+        A loaded round (:func:`matchmaker.loading.load_round`).
+    out_dir : path-like
+        Output directory (created).
+    time_limit : float, optional
+        Seconds for the solver (default ``solver.time_limit_s``).
+    seed : int, optional
+        Solver seed (default ``solver.seed``).
+    verbose : bool
+        Print progress lines and the result.
+    progress : callable, optional
+        Called with ``dict(phase, best, bound, gap, elapsed)`` (objective units:
+        hundredths of a score point) at each phase and improving solution.
+
+    Returns
+    -------
+    int
+        0 on success; 1 when the locks make the round infeasible, no solution was found
+        in time, or the proposals break a rule (a bug, reported loudly).
+    """
+    from .catalogue import build_catalogue
+    from .constraints import locked_refusals
+    from .unmatched import unmatched_visitors
+    from .validator import check_proposals
+
+    s = rnd.settings["solver"]
+    time_limit = float(s["time_limit_s"] if time_limit is None else time_limit)
+    seed = int(s["seed"] if seed is None else seed)
+    if time_limit <= 0:
+        raise ValueError(f"time_limit must be > 0 seconds, got {time_limit}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    say = print if verbose else (lambda *a, **k: None)
+    t0 = time.monotonic()
+    times = {}
+    catalogue = build_catalogue(rnd)
+    times["catalogue"] = round(time.monotonic() - t0, 3)
+    t1 = time.monotonic()
+    problem = build_problem(rnd, catalogue)
+    times["problem"] = round(time.monotonic() - t1, 3)
+    summary = dict(round_dir=str(rnd.source) if rnd.source is not None else None, input_hash=rnd.input_hash,
+                   seed=seed, time_limit_s=time_limit, settings=json.loads(settings_json(rnd.settings)),
+                   catalogue=dict(visitors=catalogue.n_visitors, hosts=catalogue.n_hosts,
+                                  eligible_pairs=int(catalogue.n_eligible), kept_pairs=int(catalogue.n_kept),
+                                  pruned_min_score=int(catalogue.n_pruned_min_score),
+                                  pruned_top_k=int(catalogue.n_pruned_top_k), top_k=int(catalogue.top_k),
+                                  locked_pairs=int(problem.locked.sum())))
+    refused_locks = locked_refusals(rnd)
+    if len(refused_locks):
+        lines = [f"locked pair {r.visitor_id} -> {r.host_id} is refused by rule {r.rule}: {r.reason}"
+                 for r in refused_locks.itertuples()]
+        return _infeasible(out_dir, summary, times, t0, lines, say)
+
+    t2 = time.monotonic()
+    result = solve(problem, time_limit=max(0.01, time_limit - (t2 - t0)), seed=seed,
+                   target_gap=float(s["relative_gap"]), progress=_printer(verbose, progress))
+    times["solver"] = round(time.monotonic() - t2, 3)
+    times.update({f"solver_{ph['phase']}": ph["seconds"] for ph in result.phases})
+    if result.status in ("infeasible", "no_solution_yet"):
+        org_v, org_h = rnd.visitors["org_id"].to_numpy(), rnd.hosts["org_id"].to_numpy()
+        lines = []
+        for c in result.conflicts:
+            names = ", ".join(f"{org_v[problem.v[j]]} -> {org_h[problem.h[j]]}" for j in c["pairs"])
+            lines.append(f"{c['rule']}: {_named(c['message'], problem, c['pairs'], org_v, org_h)} (locked pairs: {names})")
+        return _infeasible(out_dir, summary, times, t0, lines, say, status=result.status)
+
+    proposals = proposals_table(rnd, catalogue, problem, result)
+    t3 = time.monotonic()
+    unmatched = unmatched_visitors(rnd, catalogue, problem, result.pairs)
+    times["unmatched"] = round(time.monotonic() - t3, 3)
+    proposals.to_csv(out_dir / "proposals.csv", index=False)
+    unmatched.to_csv(out_dir / "unmatched.csv", index=False)
+    t4 = time.monotonic()
+    violations = check_proposals(rnd, proposals)
+    times["validator"] = round(time.monotonic() - t4, 3)
+    times["total"] = round(time.monotonic() - t0, 3)
+    st = result.stats
+    summary.update(
+        status=result.status, objective=_points(result.objective), bound=_points(result.bound), gap=result.gap,
+        objective_kind=problem.objective, objective_note=_objective_note(problem),
+        exchanges=int(len(proposals)), physical=int((proposals["mode"] == "physical").sum()),
+        virtual=int((proposals["mode"] == "virtual").sum()), score_total=round(float(proposals["score"].sum()), 4),
+        fairness_shortfall=int(st.get("shortfall", 0)), visitors=rnd.n_visitors,
+        visitors_unmatched=int(len(unmatched)),
+        unmatched_by_reason={k: int(v) for k, v in unmatched["reason_code"].value_counts().sort_index().items()},
+        lump_sums_eur=round(float(proposals["lump_sum_eur"].sum()), 2), budgets=_budgets(rnd, problem, result),
+        programme_budget_eur=None if problem.programme_budget is None else problem.programme_budget / 100,
+        times_s=times, phases=[dict(ph, best=_points(ph["best"]), bound=_points(ph["bound"])) for ph in result.phases],
+        solver_stats={k: (v.item() if isinstance(v, np.generic) else v) for k, v in st.items()},
+        violations=[str(v) for v in violations],
+    )
+    _write_summary(out_dir, summary)
+    if violations:
+        print(f"INTERNAL ERROR: the proposals break {len(violations)} rule(s) of the scheme; nothing is valid. "
+              f"Please report this with the round's files:", file=sys.stderr)
+        for v in violations:
+            print(f"  {v}", file=sys.stderr)
+        return 1
+    gap = "-" if result.gap is None else f"{100 * result.gap:.4f}%"
+    say(f"{result.status}: {len(proposals)} exchanges, total score {proposals['score'].sum():,.2f}, "
+        f"bound {_points(result.bound)}, gap {gap}; {len(unmatched)} visitors unmatched; "
+        f"wrote {out_dir}/proposals.csv, unmatched.csv, summary.json ({times['total']:.1f} s)")
+    return 0
+
+
+def _objective_note(p: SolverProblem) -> str:
+    note = "total score of the proposals (score points)"
+    if p.objective == "exchanges_then_score":
+        note = ("most exchanges, then total score: objective = M x exchanges + total score, with M (in points) "
+                "larger than any total score (docs/decisions.md §13)")
+    if p.fairness_share > 0:
+        note += "; minus a penalty larger than everything else per missing fair exchange"
+    return note
+
+
+def _named(message: str, p, pairs, org_v, org_h) -> str:
+    # positions in solver messages ("visitor 12", "host 3") -> org ids
+    import re
+
+    vis = {int(p.v[j]): org_v[p.v[j]] for j in pairs}
+    hos = {int(p.h[j]): org_h[p.h[j]] for j in pairs}
+    message = re.sub(r"visitor (\d+)", lambda m: f"visitor {vis.get(int(m.group(1)), m.group(1))}", message)
+    message = re.sub(r"host (\d+)", lambda m: f"host {hos.get(int(m.group(1)), m.group(1))}", message)
+    return re.sub(r"hosts \[([\d, ]+)\]", lambda m: "hosts " + ", ".join(
+        str(hos.get(int(x), x)) for x in m.group(1).split(", ")), message)
+
+
+def _infeasible(out_dir, summary, times, t0, lines, say, status="infeasible") -> int:
+    times["total"] = round(time.monotonic() - t0, 3)
+    head = ("the locked pairs (decisions.csv) cannot all be honoured, so no round can be proposed"
+            if status == "infeasible" else "no schedule for the locked pairs was found within the time limit")
+    summary.update(status=status, objective=None, bound=None, gap=None, message=head, conflicts=lines, times_s=times)
+    _write_summary(out_dir, summary)
+    print(f"{status}: {head}:", file=sys.stderr)
+    for line in lines:
+        print(f"  {line}", file=sys.stderr)
+    print("Change or remove these locks in decisions.csv and solve again.", file=sys.stderr)
+    return 1
+
+
+def _write_summary(out_dir: Path, summary: dict) -> None:
+    def default(o):
+        if isinstance(o, np.generic):
+            return o.item()
+        if hasattr(o, "isoformat"):
+            return o.isoformat()
+        return str(o)
+
+    with open(out_dir / "summary.json", "w", encoding="utf-8") as fh:
+        json.dump(summary, fh, indent=2, sort_keys=False, default=default)
+        fh.write("\n")

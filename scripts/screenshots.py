@@ -1,0 +1,185 @@
+"""Regenerate reports/screenshots/*.png and reports/sample_round_report.html.
+
+    .venv/bin/python scripts/screenshots.py            # everything (a few minutes)
+    .venv/bin/python scripts/screenshots.py --time-limit 20
+
+In a temporary copy of the notebooks and the sample round (nothing in the repository
+changes except the files written below), it starts JupyterLab on loopback and, in
+headless Chromium (Debian's ``chromium``; ``$MATCHMAKER_CHROMIUM`` overrides):
+
+1. runs ``01_matching_round.ipynb`` from the Run menu (the solver's time limit set in the
+   copy's parameters cell) and takes screenshots of the validation, the settings
+   widgets, the progress bar with the summary, and the plots;
+2. runs ``02_review_proposals.ipynb``, accepts one pair and rejects another by
+   clicking, and takes screenshots of the review panel;
+3. runs ``03_round_report.ipynb`` and takes screenshots of its plots and tables;
+4. writes the HTML report of the solved round to ``reports/sample_round_report.html``
+   and takes screenshots of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser_helpers import (JupyterLab, cell_errors, chromium_path, launch_chromium, open_notebook,  # noqa: E402
+                             run_all_cells, wait_for_cells)
+
+SHOTS = ROOT / "reports" / "screenshots"
+REPORT = ROOT / "reports" / "sample_round_report.html"
+VIEWPORT = {"width": 1440, "height": 1000}
+
+
+def set_parameters(path: Path, **values) -> None:
+    """Replace assignments in the copy's ``parameters`` cell (``name = value`` lines)."""
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    lines = cell.source.splitlines()
+    for name, value in values.items():
+        for i, line in enumerate(lines):
+            if line.split("=")[0].strip() == name:
+                comment = line[line.index("#"):] if "#" in line else ""
+                lines[i] = f"{name} = {value!r}".ljust(36) + comment
+                break
+        else:
+            raise KeyError(f"{path.name}: no parameter {name!r}")
+    cell.source = "\n".join(lines)
+    nbformat.write(nb, path)
+
+
+def shot(page, name: str, locator=None, offset: int = 0) -> Path:
+    """Scroll ``locator`` to the top of the notebook (less ``offset`` px) and save the viewport."""
+    if locator is not None:
+        locator.first.evaluate("(el, off) => { el.scrollIntoView({block: 'start'}); "
+                               "const s = el.closest('.jp-WindowedPanel-outer'); if (s) s.scrollTop -= off; }",
+                               offset)
+        page.wait_for_timeout(700)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    print("wrote", path.relative_to(ROOT), flush=True)
+    return path
+
+
+def cell(page, text: str):
+    """The notebook cell whose input contains ``text``."""
+    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").filter(
+        has=page.locator(".jp-InputArea", has_text=text))
+
+
+def output_of(page, text: str):
+    return cell(page, text).locator(".jp-OutputArea")
+
+
+def prepare(root: Path, time_limit: float) -> None:
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    shutil.copytree(ROOT / "data" / "sample", root / "data" / "sample",
+                    ignore=shutil.ignore_patterns("ledger.sqlite*"))
+    set_parameters(root / "notebooks" / "01_matching_round.ipynb", time_limit=time_limit)
+    set_parameters(root / "notebooks" / "02_review_proposals.ipynb", reviewer="ana.silva@clamtex.eu",
+                   partnership="CLAMTEX")
+
+
+def run_notebook(page, lab, name: str, timeout_ms: int) -> None:
+    open_notebook(page, lab, f"notebooks/{name}")
+    page.keyboard.press("Control+b")  # hide the file browser: more room for the notebook
+    run_all_cells(page)
+    wait_for_cells(page, timeout_ms)
+    errors = cell_errors(page)
+    if errors:
+        raise RuntimeError(f"{name} raised:\n" + "\n".join(errors))
+
+
+def notebook_01(page, lab, time_limit: float) -> None:
+    run_notebook(page, lab, "01_matching_round.ipynb", int((time_limit + 240) * 1000))
+    shot(page, "01_matching_round-1-validation", cell(page, "ui.validate_round(round_dir)"), 40)
+    shot(page, "01_matching_round-2-settings", cell(page, "ui.SettingsPanel(rnd.settings)"), 10)
+    shot(page, "01_matching_round-3-solve", cell(page, "ui.SolveProgress("), 10)
+    plots = output_of(page, "ui.round_figures(").locator("img")
+    shot(page, "01_matching_round-4-budget", plots.nth(0), 10)
+    shot(page, "01_matching_round-5-map", plots.nth(3), 10)
+
+
+def notebook_02(page, lab) -> None:
+    run_notebook(page, lab, "02_review_proposals.ipynb", 120_000)
+    pairs = page.locator(".mm-pair-select select")
+    pairs.wait_for(state="visible")
+    pairs.select_option(index=0)
+    page.locator(".mm-comment textarea").fill("Prior contact at the Porto fair; good fit")
+    page.locator("button.mm-accept").click()
+    page.locator(".mm-status", has_text="accept recorded").wait_for()
+    pairs.select_option(index=1)
+    page.locator(".mm-comment textarea").fill("Host cannot take a visitor in June")
+    page.locator("button.mm-reject").click()
+    page.locator(".mm-status", has_text="reject recorded").wait_for()
+    pairs.select_option(index=2)
+    shot(page, "02_review_proposals-1-grid", page.locator(".mm-review"), 60)
+    shot(page, "02_review_proposals-2-decisions", page.locator(".mm-pair-select"), 120)
+
+
+def notebook_03(page, lab) -> None:
+    run_notebook(page, lab, "03_round_report.ipynb", 240_000)
+    shot(page, "03_round_report-1-budget", cell(page, 'ui.show(figures["budget"])'), 60)
+    shot(page, "03_round_report-2-scores", cell(page, 'ui.show(figures["scores"])'), 60)
+    shot(page, "03_round_report-3-flows", cell(page, 'ui.show(figures["flows"])'), 60)
+    shot(page, "03_round_report-4-unmatched", cell(page, 'ui.show(figures["unmatched"])'), 60)
+
+
+def html_report(page, root: Path) -> None:
+    from matchmaker.report import write_report
+
+    out = root / "out" / "sample-round"
+    write_report(out, REPORT, round_dir=ROOT / "data" / "sample", title="Matching round report: sample round")
+    text = REPORT.read_text(encoding="utf-8").replace(str(ROOT) + "/", "")  # no machine paths in the file
+    REPORT.write_text(text, encoding="utf-8")
+    print("wrote", REPORT.relative_to(ROOT), flush=True)
+    page.goto(REPORT.as_uri())
+    shot(page, "report-1-summary")
+    for i, section in enumerate(("budget", "map", "unmatched"), start=2):
+        page.locator(f"#{section}").scroll_into_view_if_needed()
+        page.evaluate(f"document.getElementById('{section}').scrollIntoView({{block: 'start'}})")
+        shot(page, f"report-{i}-{section}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=30.0, help="solver seconds in notebook 01")
+    args = parser.parse_args(argv)
+    executable = chromium_path()
+    if executable is None:
+        print("screenshots: no chromium (apt-get install chromium, or set MATCHMAKER_CHROMIUM)", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mm-shots-") as tmp:
+        root = Path(tmp)
+        prepare(root, args.time_limit)
+        with JupyterLab(root) as lab, sync_playwright() as pw:
+            browser = launch_chromium(pw, executable)
+            try:
+                page = browser.new_page(viewport=VIEWPORT)
+                page.set_default_timeout(120_000)
+                notebook_01(page, lab, args.time_limit)
+                notebook_02(page, lab)
+                notebook_03(page, lab)
+                html_report(page, root)
+            finally:
+                browser.close()
+    print(f"screenshots: done in {time.monotonic() - t0:.0f}s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
