@@ -167,8 +167,8 @@ class RoundRun:
                     f"{html.escape(self.message)}</p>")
         sol = read_solution(self.out_dir)
         head = T.headline(sol.proposals, sol.unmatched, sol.summary)
-        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k.replace('_', ' '))}</th>"
-                       f"<td>{html.escape(str(v))}</td></tr>" for k, v in head.items())
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:right'>{html.escape(v)}</td></tr>" for k, v in T.headline_text(head))
         rid = f", recorded as round <b>{self.round_id}</b> in the ledger" if self.round_id is not None else ""
         return (f"<p><b>Solved</b>: files in <code>{html.escape(str(self.out_dir))}</code>{rid}.</p>"
                 f"<table>{rows}</table><pre>{html.escape(self.message)}</pre>")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
 from matplotlib.figure import Figure
 
 from .ledger_io import SCORE_PREFIX
@@ -104,7 +105,10 @@ def score_figure(proposals: pd.DataFrame) -> Figure:
         _empty(ax2, "no proposals")
         return fig
     bins = np.linspace(0, 100, 21)
-    modes = proposals["mode"].astype(str) if "mode" in proposals.columns else pd.Series("physical", index=proposals.index)
+    if "mode" in proposals.columns:
+        modes = proposals["mode"].astype(str)
+    else:
+        modes = pd.Series("physical", index=proposals.index)
     data, labels, colours = [], [], []
     for mode, colour in MODE_COLOURS.items():
         s = proposals.loc[modes == mode, "score"].astype(float)
@@ -173,7 +177,7 @@ def flows_figure(flows: pd.DataFrame) -> Figure:
         :func:`matchmaker.round_tables.country_flows`.
     """
     n = max(len(flows), 1)
-    fig = Figure(figsize=(min(3 + 0.33 * n, 12), min(2.5 + 0.3 * n, 11)))
+    fig = Figure(figsize=(min(2.5 + 0.24 * n, 10), min(2.0 + 0.2 * n, 8.5)))
     ax = fig.add_subplot()
     if not len(flows):
         _empty(ax, "no proposals")
@@ -182,10 +186,10 @@ def flows_figure(flows: pd.DataFrame) -> Figure:
     masked = np.ma.masked_equal(m, 0)
     im = ax.imshow(masked, cmap="Blues", vmin=0, vmax=max(m.max(), 1), aspect="auto")
     for i, j in zip(*np.nonzero(m)):
-        ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=7,
+        ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=6,
                 color="white" if m[i, j] > m.max() * 0.6 else "black")
-    ax.set_xticks(np.arange(m.shape[1]), flows.columns, rotation=90, fontsize=8)
-    ax.set_yticks(np.arange(m.shape[0]), flows.index, fontsize=8)
+    ax.set_xticks(np.arange(m.shape[1]), flows.columns, rotation=90, fontsize=7)
+    ax.set_yticks(np.arange(m.shape[0]), flows.index, fontsize=7)
     ax.set_xlabel("host country")
     ax.set_ylabel("visitor country (travels)")
     ax.set_title("Exchanges between countries")
@@ -245,7 +249,11 @@ def map_figure(segments: pd.DataFrame, title: str = "Map of the proposed exchang
     ax.set_ylabel("latitude (°N)")
     ax.grid(color="#eeeeee", linewidth=0.5)
     ax.set_title(title + "\n(line colour: the visitor's country; no map background: drawn offline)", fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=4, fontsize=8, frameon=False)
+    handles = [Line2D([], [], color="#555555", lw=1.2, ls=ls, label=f"{mode} exchange ({(s['mode'] == mode).sum()})")
+               for mode, ls in (("physical", "solid"), ("virtual", "dashed")) if (s["mode"] == mode).any()]
+    handles += [Line2D([], [], ls="", marker=m, color="#bbbbbb", markeredgecolor="black", markersize=ms, label=lab)
+                for m, ms, lab in (("o", 5, "visitor"), ("^", 7, "host"))]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=4, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 

@@ -48,6 +48,7 @@ table { border-collapse: collapse; font-size: 12px; margin: .5em 0 1em; }
 th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: left; vertical-align: top; }
 th { background: #f0f4f8; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td:first-child { white-space: nowrap; }
 tr:nth-child(even) td { background: #fafafa; }
 img { max-width: 100%; height: auto; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; }
@@ -106,15 +107,7 @@ def budgets_of(summary: dict, rnd) -> tuple[pd.Series, pd.Series | None]:
 
 
 def _summary_section(head: dict, summary: dict, rnd, title_note: str) -> str:
-    kpis = [("exchanges proposed", head["exchanges"]), ("physical", head["physical"]), ("virtual", head["virtual"]),
-            ("visitors without a proposal", head["visitors_unmatched"]),
-            ("lump sums proposed", f"EUR {head['lump_sums_eur']:,.2f}"),
-            ("mean score", "-" if head["mean_score"] is None else f"{head['mean_score']:.1f}"),
-            ("locked pairs kept", head["locked_pairs"])]
-    for key in ("status", "gap"):
-        if key in head:
-            value = head[key]
-            kpis.append((f"solver {key}", f"{value:.4%}" if key == "gap" and isinstance(value, float) else value))
+    kpis = T.headline_text(head)
     body = "".join(f'<div class="kpi"><b>{_esc(v)}</b>{_esc(k)}</div>' for k, v in kpis)
     body += (f'<p class="note">Round data: {_esc(title_note)}; {rnd.n_visitors} visitors, {rnd.n_hosts} hosts, '
              f'{len(rnd.partnerships)} partnerships. Input hash <code>{_esc(rnd.input_hash[:16])}</code>.</p>')
@@ -192,7 +185,7 @@ def build_report(out_dir: str | Path, rnd=None, round_dir: str | Path | None = N
                           + f'<p class="note">Countries sending most visitors: {_esc(flows_note or "none")}.</p>'))
     parts.append(_section("map", _img(plots.map_figure(segments), "map of the exchanges", dpi)))
     un_cols = [c for c in ("visitor_id", "visitor_name", "name", "visitor_country", "country", "partnership",
-                           "rule", "reason") if c in unmatched.columns]
+                           "reason_code", "reason") if c in unmatched.columns]
     parts.append(_section("unmatched", _img(plots.unmatched_figure(reasons), "unmatched visitors by reason", dpi)
                           + _table(reasons) + f"<p>All {len(unmatched)} visitors without a proposal:</p>"
                           + _table(unmatched[un_cols])))

@@ -202,3 +202,28 @@ def headline(proposals: pd.DataFrame, unmatched: pd.DataFrame, summary: dict | N
         if value is not None:
             out[key] = value
     return out
+
+
+def headline_text(head: dict) -> list[tuple[str, str]]:
+    """:func:`headline` as (label, text) pairs for people: amounts in EUR, gap in percent."""
+    labels = {"exchanges": "exchanges proposed", "physical": "physical", "virtual": "virtual",
+              "visitors_unmatched": "visitors without a proposal", "lump_sums_eur": "lump sums proposed",
+              "mean_score": "mean score", "locked_pairs": "locked pairs kept", "status": "solver status",
+              "objective": "total score (objective)", "bound": "bound", "gap": "gap"}
+    out = []
+    for key, label in labels.items():
+        if key not in head:
+            continue
+        value = head[key]
+        if value is None:
+            text = "-"
+        elif key == "lump_sums_eur":
+            text = f"EUR {value:,.2f}"
+        elif key == "gap":
+            text = f"{value:.4%}"
+        elif key in ("objective", "bound", "mean_score"):
+            text = f"{value:,.2f}"
+        else:
+            text = f"{value:,}" if isinstance(value, int) else str(value)
+        out.append((label, text))
+    return out

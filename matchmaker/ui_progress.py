@@ -5,7 +5,7 @@
 with ``dict(phase, best, bound, gap, elapsed)`` after each phase and at each improving
 solution. In JupyterLab it updates two ipywidgets bars (time used of the time limit,
 and how much of the gap between the first bound and the best solution is closed) and a
-line of figures; with ``headless=True`` (papermill, a terminal) it prints one line per
+line of figures (best and bound in score points); with ``headless=True`` (papermill, a terminal) it prints one line per
 phase instead. It keeps every report in :attr:`SolveProgress.history`.
 """
 
@@ -18,20 +18,20 @@ import time
 import ipywidgets as W
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.4g}"
-    return f"{value:,}"
+#: Score points per objective unit: the solver counts in hundredths of a score point.
+POINTS_PER_UNIT = 0.01
 
 
-def format_progress(info: dict) -> str:
-    """One line of text for a progress report."""
+def _fmt(value, scale: float = POINTS_PER_UNIT) -> str:
+    return "-" if value is None else f"{value * scale:,.2f}"
+
+
+def format_progress(info: dict, scale: float = POINTS_PER_UNIT) -> str:
+    """One line of text for a progress report (best and bound in score points)."""
     gap = info.get("gap")
     gap_text = "-" if gap is None else f"{gap:.4%}"
-    return (f"[{info.get('elapsed', 0.0):7.2f}s] phase {info.get('phase', '?'):<8} best {_fmt(info.get('best'))}"
-            f"  bound {_fmt(info.get('bound'))}  gap {gap_text}")
+    return (f"[{info.get('elapsed', 0.0):7.2f}s] phase {info.get('phase', '?'):<8} "
+            f"best {_fmt(info.get('best'), scale)}  bound {_fmt(info.get('bound'), scale)}  gap {gap_text}")
 
 
 class SolveProgress:
@@ -44,6 +44,9 @@ class SolveProgress:
         bar just shows elapsed seconds.
     headless : bool
         Print one line per report instead of updating widgets.
+    scale : float
+        Score points per objective unit (:data:`POINTS_PER_UNIT`: the solver reports
+        hundredths of a score point); best and bound are shown in score points.
 
     Attributes
     ----------
@@ -53,11 +56,12 @@ class SolveProgress:
         The bars and the figures; CSS class ``mm-progress``.
     """
 
-    def __init__(self, time_limit: float | None = None, headless: bool = False):
+    def __init__(self, time_limit: float | None = None, headless: bool = False, scale: float = POINTS_PER_UNIT):
         if time_limit is not None and time_limit <= 0:
             raise ValueError(f"time_limit must be > 0 seconds, got {time_limit}")
         self.time_limit = time_limit
         self.headless = headless
+        self.scale = scale
         self.history: list[dict] = []
         self._lock = threading.Lock()
         self._t0 = time.monotonic()
@@ -79,7 +83,7 @@ class SolveProgress:
             info = dict(info)
             self.history.append(info)
             if self.headless:
-                print(format_progress(info), flush=True)
+                print(format_progress(info, self.scale), flush=True)
                 return
             self._update(info)
 
@@ -98,8 +102,8 @@ class SolveProgress:
             closed = 1.0 if self._first_gap <= 0 else 1.0 - min(gap / self._first_gap, 1.0)
             self.gap_bar.value = closed if gap > 0 else 1.0
             self.gap_bar.bar_style = "success" if gap == 0 else ""
-        cells = [("phase", info.get("phase", "?")), ("best", _fmt(info.get("best"))),
-                 ("bound", _fmt(info.get("bound"))), ("gap", "-" if gap is None else f"{gap:.4%}"),
+        cells = [("phase", info.get("phase", "?")), ("best", _fmt(info.get("best"), self.scale)),
+                 ("bound", _fmt(info.get("bound"), self.scale)), ("gap", "-" if gap is None else f"{gap:.4%}"),
                  ("elapsed", f"{elapsed:.1f}s")]
         self.figures.value = " &nbsp; ".join(f"<b>{k}</b> {html.escape(str(v))}" for k, v in cells)
 

@@ -18,6 +18,13 @@ to a partnership's reviewer:
   (``mm-export``, :mod:`matchmaker.exports`);
 * a status line (``mm-status``) that says what happened, or why not.
 
+Button clicks act only once no widget update is being handled and none was for
+:data:`CLICK_DEFER_S` seconds. ipykernel 7 handles widget updates in a subshell thread
+and a button's click in the main thread, so a click can be handled before the pair just
+selected or the comment just typed reach the panel; a decision must never go to the
+previous pair or lose its comment (regression test
+``test_click_waits_for_a_pair_selection_still_being_handled``, and the browser test).
+
 The CSS classes are stable: the browser test and the screenshots use them. Every
 action is also a method (:meth:`~ReviewPanel.select_pair`,
 :meth:`~ReviewPanel.decide`, :meth:`~ReviewPanel.resolve`, :meth:`~ReviewPanel.export`),
@@ -27,6 +34,8 @@ so the panel can be driven and tested without a browser.
 from __future__ import annotations
 
 import html
+import threading
+import time
 from pathlib import Path
 
 import ipywidgets as W
@@ -35,58 +44,15 @@ import pandas as pd
 
 from . import plots
 from .ledger import Ledger, LedgerError
+from .ui_pairs import (BUTTONS, STATUS_FILTERS, after_pending_updates, grid_frame, pair_details_html, pair_label,
+                       search_pairs)
 
-#: Columns shown in the grid, in order (those present in the ledger's proposals).
-GRID_COLUMNS = ("visitor_id", "visitor_name", "visitor_country", "host_id", "host_name", "host_country",
-                "mode", "start_date", "end_date", "working_days", "distance_km", "lump_sum_eur", "score",
-                "decision", "reviewer", "latest_comment", "locked")
-#: Columns the search box looks in.
-SEARCH_COLUMNS = ("visitor_id", "visitor_name", "visitor_country", "host_id", "host_name", "host_country",
-                  "mode", "decision", "reviewer", "latest_comment")
-#: Decision filter choices: label -> current decision kept (None: undecided).
-STATUS_FILTERS = {"all": None, "open": "", "accepted": "accept", "rejected": "reject", "locked": "lock"}
-#: Decision buttons: ledger decision -> (label, button style, CSS class).
-BUTTONS = {
-    "accept": ("Accept", "success", "mm-accept"),
-    "reject": ("Reject", "danger", "mm-reject"),
-    "lock": ("Lock", "warning", "mm-lock"),
-    "reopen": ("Reopen", "", "mm-reopen"),
-    "comment": ("Comment only", "info", "mm-comment-button"),
-}
+__all__ = ["ReviewPanel", "STATUS_FILTERS", "search_pairs", "pair_label"]
 
 
 def _classed(widget: W.Widget, css: str) -> W.Widget:
     widget.add_class(css)
     return widget
-
-
-def search_pairs(table: pd.DataFrame, text: str, status: str = "all") -> pd.DataFrame:
-    """Rows of ``table`` whose text columns contain every word of ``text`` (case-insensitive).
-
-    ``status`` is a key of :data:`STATUS_FILTERS` (``open``: no current decision).
-    """
-    if status not in STATUS_FILTERS:
-        raise ValueError(f"status filter {status!r} must be one of {', '.join(STATUS_FILTERS)}")
-    keep = np.ones(len(table), dtype=bool)
-    cols = [c for c in SEARCH_COLUMNS if c in table.columns]
-    if text.strip() and cols:
-        hay = table[cols].astype(str).where(table[cols].notna(), "").agg(" ".join, axis=1).str.casefold()
-        for word in text.casefold().split():
-            keep &= hay.str.contains(word, regex=False).to_numpy()
-    wanted = STATUS_FILTERS[status]
-    if wanted is not None:
-        decision = table["decision"].fillna("").astype(str) if "decision" in table.columns else ""
-        keep &= (decision == wanted).to_numpy()
-    return table[keep]
-
-
-def pair_label(row) -> str:
-    """Text of a pair in the list: visitor -> host, score, current decision."""
-    decision = row.get("decision")
-    state = decision if isinstance(decision, str) and decision else "open"
-    return (f"{row['visitor_id']} {row.get('visitor_name', '')} ({row.get('visitor_country', '')}) -> "
-            f"{row['host_id']} {row.get('host_name', '')} ({row.get('host_country', '')}) | "
-            f"score {float(row['score']):.1f} | {state}")
 
 
 class ReviewPanel:
@@ -126,6 +92,9 @@ class ReviewPanel:
         self._syncing = False
         self._quiet = False
         self.last_result = None
+        self._updates_lock = threading.Lock()
+        self._busy = 0
+        self._last_update = time.monotonic()
 
         self.partnership_box = _classed(W.Dropdown(description="Partnership", layout=W.Layout(width="340px")),
                                         "mm-partnership")
@@ -145,23 +114,26 @@ class ReviewPanel:
         self.buttons = {}
         for kind, (label, style, css) in BUTTONS.items():
             b = _classed(W.Button(description=label, button_style=style), css)
-            b.on_click(lambda _b, kind=kind: self.decide(kind))
+            b.on_click(lambda _b, kind=kind: self._on_click(lambda: self.decide(kind)))
             self.buttons[kind] = b
         self.resolve_button = _classed(W.Button(description="Re-solve around decisions", icon="refresh",
                                                 layout=W.Layout(width="230px")), "mm-resolve")
-        self.resolve_button.on_click(lambda _b: self.resolve())
+        self.resolve_button.on_click(lambda _b: self._on_click(self.resolve))
         self.sep_box = _classed(W.Dropdown(options=[("comma ,", ","), ("semicolon ; (continental Excel)", ";")],
                                            value=",", description="CSV", layout=W.Layout(width="300px")), "mm-sep")
         self.xlsx_box = _classed(W.Checkbox(value=False, description="also .xlsx", indent=False), "mm-xlsx")
         self.export_button = _classed(W.Button(description="Export list", icon="download"), "mm-export")
-        self.export_button.on_click(lambda _b: self.export())
+        self.export_button.on_click(lambda _b: self._on_click(self.export))
         self.status = _classed(W.HTML(), "mm-status")
 
-        self.partnership_box.observe(lambda _c: None if self._quiet else self._show_table(), names="value")
-        self.search_box.observe(lambda _c: self._show_table(), names="value")
-        self.status_filter.observe(lambda _c: self._show_table(), names="value")
-        self.pair_select.observe(self._on_select, names="value")
-        self.grid.observe(self._on_grid_selection, names="selections")
+        self.partnership_box.observe(lambda _c: None if self._quiet else self._handled(self._show_table),
+                                     names="value")
+        self.search_box.observe(lambda _c: self._handled(self._show_table), names="value")
+        self.status_filter.observe(lambda _c: self._handled(self._show_table), names="value")
+        self.pair_select.observe(lambda c: self._handled(self._on_select, c), names="value")
+        self.grid.observe(lambda c: self._handled(self._on_grid_selection, c), names="selections")
+        for w in (self.comment_box, self.reviewer_box, self.sep_box, self.xlsx_box):
+            w.observe(lambda _c: self._handled(lambda: None), names="value")
 
         self.refresh(partnership=partnership)
         self.widget = _classed(W.VBox([
@@ -191,6 +163,32 @@ class ReviewPanel:
                         layout=W.Layout(height="300px", width="100%"))
         grid.add_class("mm-grid")
         return grid
+
+    def _handled(self, handler, *args) -> None:
+        """Run a widget update's handler, counted as busy (see :func:`after_pending_updates`)."""
+        with self._updates_lock:
+            self._busy += 1
+            self._last_update = time.monotonic()
+        try:
+            handler(*args)
+        finally:
+            with self._updates_lock:
+                self._busy -= 1
+                self._last_update = time.monotonic()
+
+    def _update_state(self) -> tuple[int, float]:
+        with self._updates_lock:
+            return self._busy, self._last_update
+
+    def _on_click(self, action) -> None:
+        """A button's action, after the updates sent before the click; errors shown, not lost."""
+        def run():
+            try:
+                action()
+            except Exception as exc:  # shown to the reviewer, then raised for the log
+                self._say(f"error: {type(exc).__name__}: {exc}", ok=False)
+                raise
+        after_pending_updates(run, self._update_state)
 
     def _say(self, text: str, ok: bool = True) -> None:
         colour = "#2e7d32" if ok else "#b00020"
@@ -235,21 +233,6 @@ class ReviewPanel:
         """The pairs shown: the partnership's, filtered by the search box and the decision filter."""
         return search_pairs(self.partnership_table(), self.search_box.value, self.status_filter.value)
 
-    def _grid_frame(self, table: pd.DataFrame) -> pd.DataFrame:
-        cols = [c for c in GRID_COLUMNS if c in table.columns]
-        df = table[cols].copy()
-        for c in ("start_date", "end_date"):
-            if c in df.columns:
-                df[c] = pd.to_datetime(df[c]).dt.strftime("%Y-%m-%d")
-        for c in ("decision", "reviewer", "latest_comment"):
-            if c in df.columns:
-                df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
-        for c in ("score", "distance_km", "lump_sum_eur"):
-            if c in df.columns:
-                df[c] = df[c].astype(float).round(2)
-        df.index = pd.RangeIndex(1, len(df) + 1, name="#")
-        return df
-
     def _show_table(self) -> None:
         table = self.table()
         self._shown = table.reset_index(drop=True)
@@ -257,7 +240,7 @@ class ReviewPanel:
         self._syncing = True
         try:
             self.grid.clear_selection()
-            self.grid.data = self._grid_frame(self._shown)
+            self.grid.data = grid_frame(self._shown)
             options = [(pair_label(r), (r["visitor_id"], r["host_id"])) for r in self._shown.to_dict("records")]
             self.pair_select.options = options
             values = [v for _, v in options]
@@ -290,7 +273,8 @@ class ReviewPanel:
             return
         try:  # mirror the choice in the grid (its visible order may be sorted or filtered)
             visible = self.grid.get_visible_data()
-            hit = np.flatnonzero((visible["visitor_id"] == pair[0]).to_numpy() & (visible["host_id"] == pair[1]).to_numpy())
+            same = (visible["visitor_id"] == pair[0]).to_numpy() & (visible["host_id"] == pair[1]).to_numpy()
+            hit = np.flatnonzero(same)
             if len(hit):
                 self._syncing = True
                 try:
@@ -323,24 +307,7 @@ class ReviewPanel:
             self.breakdown.value = b""
             return
         row = self._shown[(self._shown["visitor_id"] == pair[0]) & (self._shown["host_id"] == pair[1])].iloc[0]
-        fields = [("visitor", f"{row['visitor_id']} {row.get('visitor_name', '')} ({row.get('visitor_country', '')})"),
-                  ("host", f"{row['host_id']} {row.get('host_name', '')} ({row.get('host_country', '')})"),
-                  ("mode", row.get("mode")),
-                  ("dates", f"{pd.Timestamp(row['start_date']).date()} to {pd.Timestamp(row['end_date']).date()}, "
-                            f"{int(row['working_days'])} working days"),
-                  ("distance", f"{float(row.get('distance_km', float('nan'))):,.0f} km"),
-                  ("lump sum", f"EUR {float(row['lump_sum_eur']):,.2f}"),
-                  ("score", f"{float(row['score']):.2f}"),
-                  ("locked by the round", "yes" if bool(row.get("locked")) else "no")]
-        decision = row.get("decision")
-        if isinstance(decision, str) and decision:
-            fields.append(("decision", f"{decision} by {row.get('reviewer')} (round {row.get('decision_round_id')})"))
-        comment = row.get("latest_comment")
-        if isinstance(comment, str) and comment:
-            fields.append(("latest comment", comment))
-        self.details.value = "<table>" + "".join(
-            f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-            for k, v in fields) + "</table>"
+        self.details.value = pair_details_html(row)
         self.breakdown.value = plots.figure_png(plots.breakdown_figure(row), dpi=80)
 
     # -- actions ---------------------------------------------------------------------

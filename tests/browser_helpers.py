@@ -188,5 +188,5 @@ def wait_for_cells(page, timeout_ms: int = 180_000) -> None:
 
 def cell_errors(page) -> list[str]:
     """Text of any error output in the open notebook (tracebacks)."""
-    return [e.inner_text() for e in page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all()
-            if "Traceback" in e.inner_text() or "Error" in e.inner_text()]
+    stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all()
+    return [e.inner_text() for e in stderr if "Traceback" in e.inner_text() or "Error" in e.inner_text()]

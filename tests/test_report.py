@@ -101,6 +101,13 @@ def test_headline_reads_solver_fields_from_the_summary(solved):
     assert h["lump_sums_eur"] == 1560.0 and h["locked_pairs"] == 1 and h["status"] == "optimal"
 
 
+def test_headline_text_formats_money_and_gap():
+    text = dict(T.headline_text({"exchanges": 1234, "lump_sums_eur": 94085.0, "gap": 0.0087237, "status": "feasible",
+                                 "objective": 10144.8123, "mean_score": None}))
+    assert text == {"exchanges proposed": "1,234", "lump sums proposed": "EUR 94,085.00", "gap": "0.8724%",
+                    "solver status": "feasible", "total score (objective)": "10,144.81", "mean score": "-"}
+
+
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match="lump_sum_eur"):
         T.budget_use(pd.DataFrame({"partnership": ["X"]}), pd.Series(dtype=float))
