@@ -13,7 +13,7 @@ How :func:`mckp` solves it exactly and fast:
    items are sorted by weight and by value at once).
 2. **LP reduction** (the classic core argument). For any price ``lam >= 0`` per unit of
    weight, ``UB(lam) = lam * capacity + sum over groups of max(0, max(value - lam * weight))``
-   bounds every solution. With ``lam`` the integer price that minimises it (bisection
+   bounds every solution. With ``lam`` the integer price that minimises it (a search
    on its slope) and ``LB`` the value of a greedy solution, a solution worth at least
    ``LB`` loses at most ``G = UB - LB`` against the bound, so an item whose *loss*
    ``max(value - lam * weight) - (value - lam * weight)`` exceeds ``G`` is in no optimal
@@ -30,6 +30,8 @@ Everything is in ``int64``; the answer is exact (no tolerance anywhere).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -113,7 +115,7 @@ def _segment_cummax(x: np.ndarray, first: np.ndarray) -> np.ndarray:
     if span * (int(seg[-1]) + 1 if len(seg) else 1) < 2 ** 62:
         key = shifted + seg.astype(np.int64) * span
         return np.maximum.accumulate(key) - seg.astype(np.int64) * span + lo
-    out = x.copy()  # huge values: a loop over the segments (rare, never on solver data)
+    out = x.copy()  # values too large for the vectorised key: one pass per segment
     bounds = np.r_[np.flatnonzero(first), len(x)]
     for s, e in zip(bounds[:-1], bounds[1:]):
         out[s:e] = np.maximum.accumulate(x[s:e])
@@ -121,7 +123,8 @@ def _segment_cummax(x: np.ndarray, first: np.ndarray) -> np.ndarray:
 
 
 def _reduced(a: np.ndarray, w: np.ndarray, lam: int) -> np.ndarray:
-    """``a - lam * w`` without overflow (any value below 0 is returned as some value < 0)."""
+    """``a - lam * w`` without overflow: exact when it is >= 0, otherwise some value in
+    ``[a - lam * w, 0)`` (never below the true one, so losses are never overstated)."""
     if lam == 0:
         return a.copy()
     return a - lam * np.minimum(w, a // lam + 1)
@@ -142,32 +145,66 @@ def _best_items(a, w, starts, grp, lam) -> np.ndarray:
     pos = np.flatnonzero((r == best[grp]) & (r > 0))
     choice = np.full(len(starts) - 1, -1, dtype=np.int64)
     # items are sorted by weight inside a group: the first hit is the lightest
-    first = pos[np.r_[True, grp[pos][1:] != grp[pos][:-1]]] if len(pos) else pos
-    choice[grp[first]] = first
+    first = np.ones(len(pos), dtype=bool)
+    first[1:] = grp[pos][1:] != grp[pos][:-1]
+    choice[grp[pos[first]]] = pos[first]
     return choice
 
 
 def _slope_weight(a, w, starts, grp, lam) -> int:
     """Total weight of each group's best item at price ``lam`` (lightest on ties)."""
-    choice = _best_items(a, w, starts, grp, lam)
-    return int(w[choice[choice >= 0]].sum())
+    r = _reduced(a, w, lam)
+    best = np.maximum.reduceat(r, starts[:-1])
+    lightest = np.minimum.reduceat(np.where((r == best[grp]) & (r > 0), w, -1).astype(np.uint64), starts[:-1])
+    return int(lightest[lightest < np.uint64(2 ** 63)].sum())
 
 
-def lp_price(a, w, starts, capacity: int) -> int:
-    """Integer price ``lam >= 0`` minimising ``UB(lam)`` (module docstring, step 2).
+def _slope_weights(a, w, starts, grp, lams: np.ndarray) -> np.ndarray:
+    """:func:`_slope_weight` at several prices at once (one column per price)."""
+    lams = np.asarray(lams, dtype=np.int64)
+    safe = np.maximum(lams, 1)
+    r = a[:, None] - lams[None, :] * np.minimum(w[:, None], a[:, None] // safe[None, :] + 1)
+    best = np.maximum.reduceat(r, starts[:-1], axis=0)
+    hit = (r == best[grp]) & (r > 0)
+    lightest = np.minimum.reduceat(np.where(hit, w[:, None], np.iinfo(np.int64).max), starts[:-1], axis=0)
+    return np.where(lightest == np.iinfo(np.int64).max, 0, lightest).sum(axis=0)
 
-    ``a, w`` are the Pareto items of :func:`pareto_items` and ``starts`` their group offsets.
+
+def lp_price(a, w, starts, capacity: int, hint: int | None = None, rtol: float = 0.0, ways: int = 8) -> int:
+    """Integer price ``lam >= 0`` (nearly) minimising ``UB(lam)`` (module docstring, step 2).
+
+    ``a, w`` are the Pareto items of :func:`pareto_items` and ``starts`` their group
+    offsets. The slope of ``UB`` is ``capacity`` less the weight of the groups' best
+    items, which falls as the price rises: a ``ways``-ary search (from a bracket around
+    ``hint`` when it holds) narrows ``lo < hi`` (best items do not fit at ``lo``, fit at
+    ``hi``) to ``hi - lo <= max(1, rtol * hi)``; the better of the two is returned. Any
+    price gives a valid bound; precision makes the reduction stronger.
     """
     grp = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
     if _slope_weight(a, w, starts, grp, 0) <= capacity:
         return 0
     lo, hi = 0, int(a.max()) + 1  # at hi every item with weight >= 1 is worth < 0
-    while hi - lo > 1:  # smallest lam whose best items fit: slope of UB >= 0 from there
-        mid = (lo + hi) // 2
-        if _slope_weight(a, w, starts, grp, mid) <= capacity:
-            hi = mid
-        else:
-            lo = mid
+    if hint is not None and 0 < hint < hi:
+        for d in (0.002, 0.03, 0.5):
+            pl, ph = max(int(hint * (1 - d)), lo), min(int(hint * (1 + d)) + 1, hi)
+            fit = _slope_weights(a, w, starts, grp, np.array([pl, ph])) <= capacity
+            if not fit[0] and fit[1]:
+                lo, hi = pl, ph
+                break
+            if fit[0]:
+                hi = pl
+            else:
+                lo = ph
+            if hi - lo <= 1:
+                break
+    while hi - lo > max(1, rtol * hi):
+        probe = np.unique(np.linspace(lo, hi, ways + 1)[1:-1].astype(np.int64))
+        probe = probe[(probe > lo) & (probe < hi)]
+        if len(probe) == 0:
+            break
+        fit = _slope_weights(a, w, starts, grp, probe) <= capacity
+        i = int(np.argmax(fit)) if fit.any() else len(probe)
+        lo, hi = (int(probe[i - 1]) if i > 0 else lo), (int(probe[i]) if i < len(probe) else hi)
     return hi if _upper(a, w, starts, capacity, hi)[0] <= _upper(a, w, starts, capacity, lo)[0] else lo
 
 
@@ -186,13 +223,13 @@ def _greedy(a, w, starts, capacity, lam) -> np.ndarray:
     used = int(w[choice[choice >= 0]].sum())
     cur_a = np.where(choice >= 0, a[np.maximum(choice, 0)], 0)
     cur_w = np.where(choice >= 0, w[np.maximum(choice, 0)], 0)
-    for _ in range(64):
+    for _ in range(min(n, 64)):  # upgrades, most value per extra weight first
         gain = a - cur_a[grp]
         extra = w - cur_w[grp]
-        ok = (gain > 0) & (extra <= capacity - used)
-        if not ok.any():
+        ok = np.flatnonzero((gain > 0) & (extra <= capacity - used))
+        if len(ok) == 0:
             break
-        j = int(np.flatnonzero(ok)[np.argmax(gain[ok])])
+        j = int(ok[np.argmax(gain[ok] / np.maximum(extra[ok], 0.5))])
         g = int(grp[j])
         used += int(extra[j])
         choice[g], cur_a[g], cur_w[g] = j, a[j], w[j]
@@ -287,8 +324,10 @@ def mckp(values, weights, groups, capacity, *, reduce: bool = True) -> tuple[int
 
     Examples
     --------
+    Two visitors, two pairs each (values, lump sums in EUR 100), a budget of 4:
+
     >>> mckp([6, 10, 12, 7], [1, 2, 3, 2], [0, 0, 1, 1], 4)
-    (17, array([1, 3]))
+    (18, array([0, 2]))
     """
     a, w, C = _check(values, weights, capacity)
     g = _as_int("groups", groups)
@@ -297,11 +336,29 @@ def mckp(values, weights, groups, capacity, *, reduce: bool = True) -> tuple[int
     order = np.lexsort((w, g))
     gs = g[order]
     starts = np.r_[np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]]) if len(gs) else [], len(gs)].astype(np.int64)
-    value, chosen = mckp_grouped(a[order], w[order], starts, C, reduce=reduce)
-    return value, np.sort(order[chosen])
+    k = mckp_grouped(a[order], w[order], starts, C, reduce=reduce)
+    return k.value, np.sort(order[k.chosen])
 
 
-def mckp_grouped(values, weights, starts, capacity, *, reduce: bool = True) -> tuple[int, np.ndarray]:
+class Knapsack(NamedTuple):
+    """Outcome of :func:`mckp_grouped`.
+
+    value : int -- the optimum.
+    chosen : ndarray of int64 -- positions of the chosen items, sorted.
+    price : int -- the LP price ``lam`` of one unit of weight (0 when everything fits).
+    upper : int -- ``UB(price) >= value``, the LP bound: a solution that uses item ``j``
+        of group ``g`` is worth at most ``upper - (b_g - (a_j - price w_j))`` where ``b_g``
+        is ``max(0, a - price w)`` over the items of ``g`` that fit (``w <= capacity``).
+    """
+
+    value: int
+    chosen: np.ndarray
+    price: int
+    upper: int
+
+
+def mckp_grouped(values, weights, starts, capacity, *, reduce: bool = True,
+                 price_hint: int | None = None) -> Knapsack:
     """:func:`mckp` for items already sorted by group and, within a group, by weight.
 
     Parameters
@@ -312,12 +369,14 @@ def mckp_grouped(values, weights, starts, capacity, *, reduce: bool = True) -> t
         ``starts[-1]`` = number of items, non-decreasing).
     capacity : int
     reduce : bool, default True
+    price_hint : int, optional
+        A price near the LP price (e.g. the last one of a similar knapsack): it speeds up
+        :func:`lp_price`.
 
     Returns
     -------
-    value : int
-    chosen : ndarray of int64
-        Positions of the chosen items, sorted.
+    Knapsack
+        ``value``, ``chosen`` (positions), the LP ``price`` and bound ``upper``.
 
     Raises
     ------
@@ -340,19 +399,19 @@ def mckp_grouped(values, weights, starts, capacity, *, reduce: bool = True) -> t
                              f"(weight {w_all[i + 1]}) follows item {i} (weight {w_all[i]})")
     idx, starts = pareto_items(a_all, w_all, starts, C)
     if len(idx) == 0:
-        return 0, idx
+        return Knapsack(0, idx, 0, 0)
     a, w = a_all[idx], w_all[idx]
     top = a[starts[1:] - 1]  # the most valuable item of each group is its last
     if int(top.sum()) > MAX_TOTAL_VALUE:
         raise ValueError(f"mckp: values too large (sum of the groups' best values {int(top.sum())}); "
                          f"scale them down below {MAX_TOTAL_VALUE}")
     if int(w[starts[1:] - 1].sum()) <= C:  # every group's best item fits together
-        return int(top.sum()), np.sort(idx[starts[1:] - 1])
+        return Knapsack(int(top.sum()), np.sort(idx[starts[1:] - 1]), 0, int(top.sum()))
+    lam = lp_price(a, w, starts, C, hint=price_hint)
+    ub, best, r = _upper(a, w, starts, C, lam)
     if not reduce:
         value, pos = _dense(w, a, starts, C)
-        return value, np.sort(idx[pos])
-    lam = lp_price(a, w, starts, C)
-    ub, best, r = _upper(a, w, starts, C, lam)
+        return Knapsack(value, np.sort(idx[pos]), lam, ub)
     choice = _greedy(a, w, starts, C, lam)
     lb = int(a[choice[choice >= 0]].sum())
     gap = ub - lb
@@ -366,9 +425,9 @@ def mckp_grouped(values, weights, starts, capacity, *, reduce: bool = True) -> t
     free = (n_allowed >= 1) & ~fixed
     cap_left = C - int(w[fixed_pos].sum())
     sel = np.flatnonzero(allowed & free[grp])
-    fstarts = np.r_[0, np.cumsum(np.bincount(grp[sel], minlength=ng)[free])].astype(np.int64)
+    fstarts = np.concatenate([[0], np.cumsum(np.bincount(grp[sel], minlength=ng)[free])]).astype(np.int64)
     value, pos = _dense(w[sel], a[sel], fstarts, cap_left)
     value += int(a[fixed_pos].sum())
     if value < lb:  # cannot happen (the greedy solution is in the reduced problem)
         raise RuntimeError(f"internal error: MCKP optimum {value} below a feasible value {lb}; please report")
-    return value, np.sort(idx[np.concatenate([fixed_pos, sel[pos]])])
+    return Knapsack(value, np.sort(idx[np.concatenate([fixed_pos, sel[pos]])]), lam, ub)
