@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .problem import SolverProblem, objective_weights
-from .schedule import conflicting_hosts, schedule_pairs
+from .problem import SolverProblem, group_reduce, objective_weights
+from .schedule import conflicting_hosts, max_coverage, schedule_pairs
 
 
 @dataclass
@@ -89,7 +89,6 @@ class Core:
         ph = p.physical[chosen]
         if ph.any():
             j, s = chosen[ph], starts[ph]
-            from .schedule import max_coverage
             deep = max_coverage(p.h[j], s, s + p.duration[j] - 1, p.n_hosts)
             if (deep > p.capacity).any():
                 out.append("a host has more physical visitors on one day than its capacity")
@@ -158,15 +157,16 @@ def build_core(problem: SolverProblem) -> Core:
     if penalty == 0:
         ok &= w > 0
     cand = np.flatnonzero(ok)
-    cand = cand[np.argsort(p.v[cand], kind="stable")]
+    if not (p.v[cand][1:] >= p.v[cand][:-1]).all():
+        cand = cand[np.argsort(p.v[cand], kind="stable")]
 
     # energy per host: capacity x working days in the span of its physical pairs
     phys = np.concatenate([cand, lk])
     phys = phys[p.physical[phys]]
-    lo = np.full(p.n_hosts, np.iinfo(np.int64).max)
-    hi = np.full(p.n_hosts, np.iinfo(np.int64).min)
-    np.minimum.at(lo, p.h[phys], p.es[phys])
-    np.maximum.at(hi, p.h[phys], p.ls[phys] + p.duration[phys] - 1)
+    phys = phys[np.argsort(p.h[phys], kind="stable")]  # sorted once for both reductions
+    lo = group_reduce(np.minimum, p.h[phys], p.es[phys].astype(np.int64), p.n_hosts, np.iinfo(np.int64).max)
+    hi = group_reduce(np.maximum, p.h[phys], (p.ls[phys] + p.duration[phys] - 1).astype(np.int64), p.n_hosts,
+                      np.iinfo(np.int64).min)
     span = np.where(hi >= lo, hi - lo + 1, 0)
     lkp = lk[p.physical[lk]]
     energy = p.capacity * span - np.bincount(p.h[lkp], weights=p.duration[lkp], minlength=p.n_hosts).astype(np.int64)

@@ -21,6 +21,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .core import Core
+from .problem import group_reduce
 from .schedule import conflicting_hosts
 
 
@@ -90,8 +91,7 @@ def solve_restricted(core: Core, keep, hint_pairs, hint_starts, time_limit: floa
             m.Add(sum(x[i] for i in g) <= int(core.room[host]))
     for q, g in groups(fp):
         # most expensive choice per visitor bounds the spend
-        top = np.zeros(p.n_visitors, dtype=np.int64)
-        np.maximum.at(top, fv[g], fc[g])
+        top = group_reduce(np.maximum, fv[g], fc[g], p.n_visitors, 0)
         if top.sum() > core.budget[q]:
             m.Add(cp_model.LinearExpr.WeightedSum([x[i] for i in g], fc[g].tolist()) <= int(core.budget[q]))
     if core.programme is not None and fc.sum() > core.programme:

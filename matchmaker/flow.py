@@ -49,8 +49,8 @@ def max_weight_assignment(v, h, weight, host_room, n_visitors: int | None = None
         return chosen
     nv = int(n_visitors if n_visitors is not None else v.max() + 1)
     nh = len(host_room)
-    vis = np.unique(v[use])
-    hos = np.unique(h[use])
+    vis = np.flatnonzero(np.bincount(v[use], minlength=nv))
+    hos = np.flatnonzero(np.bincount(h[use], minlength=nh))
     # compact node numbering: 0 source, 1..len(vis) visitors, then hosts, then sink
     vnode = np.zeros(nv, dtype=np.int64)
     vnode[vis] = 1 + np.arange(len(vis))

@@ -37,6 +37,7 @@ import scipy.sparse as sp
 
 from .core import Core, energy_rows
 from .highs import Highs
+from .problem import group_reduce
 from .schedule import max_coverage, min_overlap
 
 
@@ -102,8 +103,7 @@ class _Rows:
         self.erow[self.ehosts] = n + np.arange(len(self.ehosts))
         n += len(self.ehosts)
         # budget rows only where the candidates' most expensive choice per visitor can exceed it
-        best_cost = np.zeros(p.n_visitors, dtype=np.int64)
-        np.maximum.at(best_cost, p.v[c], p.cost[c])
+        best_cost = group_reduce(np.maximum, p.v[c], p.cost[c], p.n_visitors, 0)
         vp = p.visitor_part[self.vis]
         need = np.bincount(vp[vp >= 0], weights=best_cost[self.vis][vp >= 0], minlength=p.n_partnerships)
         self.parts = np.flatnonzero(need > core.budget)

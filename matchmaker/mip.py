@@ -271,22 +271,6 @@ def quiet_stdout():
         os.close(saved)
 
 
-def window_rows_as_cuts(core: Core, windows, keep: np.ndarray) -> list[Cut]:
-    """The LP's window cuts ``(host, a, b, rhs)`` as :class:`Cut` s over the pairs ``keep``."""
-    p = core.problem
-    keep = np.asarray(keep, dtype=np.int64)
-    keep = keep[p.physical[keep] & ~p.locked[keep]]
-    order = np.argsort(p.h[keep], kind="stable")
-    hs = p.h[keep][order]
-    out = []
-    for host, a, b, rhs in windows:
-        j = keep[order[np.searchsorted(hs, host):np.searchsorted(hs, host, side="right")]]
-        m = min_overlap(p.es[j], p.ls[j], p.duration[j], a, b).astype(float)
-        nz = m > 0
-        out.append(Cut(j[nz], m[nz], float(rhs), "window"))
-    return out
-
-
 def _bound(core: Core, dual_bound: float) -> int:
     # HiGHS minimises -objective; its dual bound is a lower bound of that minimum. Integer
     # objective: round with a small tolerance for the solver's feasibility tolerance.

@@ -184,6 +184,26 @@ class SolverProblem:
         return np.ceil(self.fairness_share * elig - 1e-9).astype(np.int64)
 
 
+def group_reduce(ufunc, keys, values, n: int, initial) -> np.ndarray:
+    """``ufunc`` (``np.maximum``/``np.minimum``) of ``values`` per key ``0..n-1``.
+
+    Like ``ufunc.at`` on an array filled with ``initial``, but by sorting (or not, when
+    ``keys`` are already sorted) and ``reduceat``, which is many times faster.
+    """
+    keys = np.asarray(keys)
+    values = np.asarray(values)
+    out = np.full(n, initial, dtype=np.result_type(values, np.asarray(initial)))
+    if len(keys) == 0:
+        return out
+    if not (keys[1:] >= keys[:-1]).all():
+        order = np.argsort(keys, kind="stable")
+        keys, values = keys[order], values[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    red = ufunc.reduceat(values, starts)
+    out[keys[starts]] = ufunc(out[keys[starts]], red)
+    return out
+
+
 def objective_weights(p: SolverProblem) -> tuple[np.ndarray, int]:
     """Integer weight of each pair and the penalty of one missing fair exchange.
 
@@ -202,15 +222,13 @@ def objective_weights(p: SolverProblem) -> tuple[np.ndarray, int]:
     w : ndarray of int64
     penalty : int
     """
-    best = np.zeros(p.n_visitors, dtype=np.int64)
-    np.maximum.at(best, p.v, p.score)
+    best = group_reduce(np.maximum, p.v, p.score, p.n_visitors, 0)
     w = p.score.copy()
     if p.objective == "exchanges_then_score":
         w = w + (1 + int(best.sum()))
     penalty = 0
     if p.fairness_share > 0 and p.n_pairs:
-        bw = np.zeros(p.n_visitors, dtype=np.int64)
-        np.maximum.at(bw, p.v, w)
+        bw = group_reduce(np.maximum, p.v, w, p.n_visitors, 0)
         penalty = 1 + int(bw.sum())
     return w, penalty
 

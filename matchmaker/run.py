@@ -103,7 +103,9 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
     out_dir : path-like
         Output directory (created).
     time_limit : float, optional
-        Seconds for the solver (default ``solver.time_limit_s``).
+        Seconds for the whole run (default ``solver.time_limit_s``): the catalogue, then
+        the solver with what is left, less a reserve (5 %, at most 10 s) for the reasons,
+        the files and the validator.
     seed : int, optional
         Solver seed (default ``solver.seed``).
     verbose : bool
@@ -152,10 +154,14 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
         return _infeasible(out_dir, summary, times, t0, lines, say)
 
     t2 = time.monotonic()
-    result = solve(problem, time_limit=max(0.01, time_limit - (t2 - t0)), seed=seed,
+    # keep a little of the time for the reasons, the files and the validator
+    reserve = min(0.05 * time_limit, 10.0)
+    result = solve(problem, time_limit=max(0.01, time_limit - (t2 - t0) - reserve), seed=seed,
                    target_gap=float(s["relative_gap"]), progress=_printer(verbose, progress))
     times["solver"] = round(time.monotonic() - t2, 3)
-    times.update({f"solver_{ph['phase']}": ph["seconds"] for ph in result.phases})
+    for ph in result.phases:
+        key = f"solver_{ph['phase']}"
+        times[key] = round(times.get(key, 0.0) + ph["seconds"], 3)
     if result.status in ("infeasible", "no_solution_yet"):
         org_v, org_h = rnd.visitors["org_id"].to_numpy(), rnd.hosts["org_id"].to_numpy()
         lines = []

@@ -38,7 +38,9 @@ def max_coverage(group, lo, hi, n_groups: int) -> np.ndarray:
     delta = np.concatenate([np.ones(len(group), np.int64), -np.ones(len(group), np.int64)])
     order = np.lexsort((delta, t, g))  # ends (-1) before starts (+1) at the same time
     depth = np.cumsum(delta[order])  # each group's events sum to 0, so no reset is needed
-    np.maximum.at(out, g[order], depth)
+    gs = g[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    out[gs[starts]] = np.maximum(np.maximum.reduceat(depth, starts), 0)
     return out
 
 

@@ -261,12 +261,15 @@ def test_safe_bound_holds_for_any_duals(seed):
     assert solve_relaxation(core).bound >= opt
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_pairs_left_out_by_reduced_cost_cannot_beat_the_filter_value(seed):
+@pytest.mark.parametrize("seed, use", [(s, u) for s in range(6) for u in ("lp", "lagrangian")])
+def test_pairs_left_out_by_reduced_cost_cannot_beat_the_filter_value(seed, use):
+    from matchmaker.lagrangian import Multipliers, lagrangian
+
     p = random_problem(seed, n_visitors=4)
     core = build_core(p)
     lp = solve_relaxation(core)
-    keep, z_filter = _restrict(lp, lp.bound - 400, 3)
+    filt = lp if use == "lp" else lagrangian(p, Multipliers.from_lp(lp), time_limit=None, core=core)
+    keep, z_filter = _restrict(filt, filt.bound - 400, 3)
     if z_filter is None:
         return
     left_out = set(core.cand[~keep].tolist())
@@ -299,6 +302,13 @@ def test_restricted_mip_with_scheduling_cuts_finds_the_brute_force_optimum(seed)
     res = solve_restricted_mip(core, core.cand, time_limit=10, start=core.locked)
     assert res.status == "optimal"
     assert key(p, res.pairs.tolist()) == best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_restricted_cpsat_phase_proves_the_optimum_without_the_mip(seed):
+    p = random_problem(seed)
+    r = check_optimal(p, mip_pairs=0, lagrangian_share=0)
+    assert [ph["phase"] for ph in r.phases][-1] in ("flow", "repair", "cpsat")  # never the MIP
 
 
 def test_time_limit_too_short_returns_a_feasible_solution_with_an_honest_gap():
