@@ -12,6 +12,14 @@ import sys
 from pathlib import Path
 
 
+def _print_problems(exc, closing: str) -> int:
+    """Print every problem of a RoundDataError, then ``closing``, to stderr; exit code 1."""
+    for p in exc.problems:
+        print(p, file=sys.stderr)
+    print(closing, file=sys.stderr)
+    return 1
+
+
 def _cmd_generate(args) -> int:
     from .generator import generate_round
 
@@ -119,10 +127,7 @@ def _cmd_round(args) -> int:
                                 time_limit=args.time_limit, seed=args.seed, settings_file=args.settings,
                                 verbose=not args.quiet)
     except RoundDataError as exc:
-        for p in exc.problems:
-            print(p, file=sys.stderr)
-        print(f"{args.round_dir}: the round cannot be run (see the problems above)", file=sys.stderr)
-        return 1
+        return _print_problems(exc, f"{args.round_dir}: the round cannot be run (see the problems above)")
     except (SettingsError, LedgerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -153,10 +158,7 @@ def _cmd_report(args) -> int:
     try:
         path = write_report(Path(args.out_dir), args.html, round_dir=args.round, title=args.title)
     except RoundDataError as exc:
-        for p in exc.problems:
-            print(p, file=sys.stderr)
-        print(f"{args.round}: the round's files are not usable (see the problems above)", file=sys.stderr)
-        return 1
+        return _print_problems(exc, f"{args.round}: the round's files are not usable (see the problems above)")
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
