@@ -313,7 +313,7 @@ class NextRound:
 def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url=None,
                    name: str | None = None, *, time_limit: float | None = None, seed: int | None = None,
                    settings_file: str | Path | None = None, overrides: dict | None = None,
-                   verbose: bool = True, progress=None) -> NextRound:
+                   verbose: bool = True, progress=None, work_limit: float | None = None) -> NextRound:
     """Solve the next round of ``round_dir`` around the ledger's decisions and record it.
 
     Parameters
@@ -327,7 +327,7 @@ def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url=None,
         ``ROUND_DIR/ledger.sqlite``.
     name : str, optional
         Name of the recorded round.
-    time_limit, seed, verbose, progress
+    time_limit, work_limit, seed, verbose, progress
         Passed to :func:`matchmaker.run.run_round` (``progress``: the solver's progress
         callback, e.g. the notebook's progress bar).
     settings_file, overrides
@@ -354,7 +354,8 @@ def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url=None,
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        code = run_round(adjusted, out, time_limit=time_limit, seed=seed, verbose=verbose, progress=progress)
+        code = run_round(adjusted, out, time_limit=time_limit, seed=seed, verbose=verbose, progress=progress,
+                         work_limit=work_limit)
         if code != 0 or not (out / "proposals.csv").is_file():
             return NextRound(None, int(code or 1), out, plan, adjusted)
         report_skipped(out, rnd, plan)

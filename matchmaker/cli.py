@@ -108,13 +108,19 @@ def _cmd_rank(args) -> int:
     return 0
 
 
+WORK_HELP = ("deterministic solver budget in work units, about a second each on the reference machine "
+             "(default: settings; 0: three quarters of the time limit); within it, the same input, settings "
+             "and seed give the same proposals")
+
+
 def _cmd_solve(args) -> int:
     from .run import run_round
 
     rnd = _load(args)
     if rnd is None:
         return 1
-    return run_round(rnd, Path(args.out), time_limit=args.time_limit, seed=args.seed, verbose=not args.quiet)
+    return run_round(rnd, Path(args.out), time_limit=args.time_limit, seed=args.seed, verbose=not args.quiet,
+                     work_limit=args.work_limit)
 
 
 def _cmd_round(args) -> int:
@@ -125,6 +131,7 @@ def _cmd_round(args) -> int:
     try:
         result = run_next_round(Path(args.round_dir), Path(args.out), ledger_url=args.ledger, name=args.name,
                                 time_limit=args.time_limit, seed=args.seed, settings_file=args.settings,
+                                work_limit=args.work_limit,
                                 verbose=not args.quiet)
     except RoundDataError as exc:
         return _print_problems(exc, f"{args.round_dir}: the round cannot be run (see the problems above)")
@@ -199,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = round_cmd("solve", "solve the round and write proposals.csv, unmatched.csv, summary.json", _cmd_solve)
     v.add_argument("--out", required=True)
     v.add_argument("--time-limit", type=float, default=None, help="seconds (default: settings)")
+    v.add_argument("--work-limit", type=float, default=None, help=WORK_HELP)
     v.add_argument("--seed", type=int, default=None, help="solver seed (default: settings)")
     v.add_argument("--quiet", action="store_true")
     n = round_cmd("round", "solve the next round around the ledger's decisions and record it in the ledger", _cmd_round)
@@ -206,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--ledger", default=None, help="ledger URL (default: sqlite:///ROUND_DIR/ledger.sqlite)")
     n.add_argument("--name", default=None, help="name of the recorded round (default: 'round N')")
     n.add_argument("--time-limit", type=float, default=None, help="seconds (default: settings)")
+    n.add_argument("--work-limit", type=float, default=None, help=WORK_HELP)
     n.add_argument("--seed", type=int, default=None, help="solver seed (default: settings)")
     n.add_argument("--quiet", action="store_true")
     x = sub.add_parser("export", help="write injection-safe match lists (CSV per partnership and for the round)")

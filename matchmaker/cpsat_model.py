@@ -9,7 +9,8 @@ intervals are always present, their start still free). The objective is that of
 
 The hint is a complete feasible solution (every pair literal, every start and every
 shortfall), because on 2 cores CP-SAT runs no first-solution workers. The search is
-deterministic (``interleave_search``) for a given seed, unless the time limit stops it.
+deterministic (``interleave_search``, limited by CP-SAT's deterministic time) for a
+given seed, unless the wall-clock safety net stops it first.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .core import Core
+from .effort import RATES
 from .problem import group_reduce
 from .schedule import conflicting_hosts
 
@@ -37,6 +39,8 @@ class RestrictedResult:
     seconds: float
     n_pairs: int
     n_intervals: int
+    work: float = 0.0  # work units spent (matchmaker.effort)
+    clock_stopped: bool = False  # the time limit, not the work limit, ended the search
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -49,8 +53,9 @@ class _Progress(cp_model.CpSolverSolutionCallback):
                       int(np.floor(self.BestObjectiveBound() + 1e-6)) + self.fixed)
 
 
-def solve_restricted(core: Core, keep, hint_pairs, hint_starts, time_limit: float, seed: int = 0,
-                     workers: int = 2, absolute_gap: float = 0.0, progress=None) -> RestrictedResult:
+def solve_restricted(core: Core, keep, hint_pairs, hint_starts, time_limit: float | None, seed: int = 0,
+                     workers: int = 2, absolute_gap: float = 0.0, progress=None,
+                     max_work: float | None = None) -> RestrictedResult:
     """Solve the exact model over the candidate pairs ``keep`` (plus the hint's pairs).
 
     Parameters
@@ -59,8 +64,12 @@ def solve_restricted(core: Core, keep, hint_pairs, hint_starts, time_limit: floa
     keep : array of candidate pair indices
     hint_pairs : array of pair indices of a feasible solution (locks included)
     hint_starts : array, start index of each hint pair
-    time_limit : float
-        Seconds.
+    time_limit : float or None
+        Seconds (``None``: no limit): a safety net (when it ends the search, the result depends on the
+        machine's speed).
+    max_work : float, optional
+        Work units (:mod:`matchmaker.effort`), given to CP-SAT as deterministic time:
+        the deterministic limit.
     seed, workers : int
         CP-SAT ``random_seed`` and ``num_workers``.
     absolute_gap : float
@@ -148,15 +157,23 @@ def solve_restricted(core: Core, keep, hint_pairs, hint_starts, time_limit: floa
     prm.num_workers = max(1, int(workers))
     prm.random_seed = int(seed)
     prm.interleave_search = True
-    prm.max_time_in_seconds = max(0.01, float(time_limit))
+    if time_limit is not None:
+        prm.max_time_in_seconds = max(0.01, float(time_limit))
+    if max_work is not None:
+        prm.max_deterministic_time = max(0.01, float(max_work) / RATES["cpsat_dtime"])
     if absolute_gap > 0:
         prm.absolute_gap_limit = float(absolute_gap)
     cb = _Progress(progress, core.fixed_value, t0) if progress is not None else None
     st = solver.Solve(m, cb)
     secs = time.monotonic() - t0
+    dtime = float(solver.ResponseProto().deterministic_time)
+    work = dtime * RATES["cpsat_dtime"]
+    done = st in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
+    clock = (not done and time_limit is not None and secs >= 0.98 * float(time_limit)
+             and (max_work is None or dtime < 0.999 * prm.max_deterministic_time))
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         name = "infeasible" if st == cp_model.INFEASIBLE else "unknown"
-        return RestrictedResult(name, None, {}, None, None, secs, len(free), n_int)
+        return RestrictedResult(name, None, {}, None, None, secs, len(free), n_int, work, clock)
     vals = np.array([solver.BooleanValue(xi) for xi in x], dtype=bool)
     pairs = np.sort(np.concatenate([free[vals], lk]))
     starts = {j: int(solver.Value(s)) for j, s in start_vars.items() if p.locked[j] or vals[pos_of[j]]}
@@ -165,4 +182,4 @@ def solve_restricted(core: Core, keep, hint_pairs, hint_starts, time_limit: floa
     status = "optimal" if st == cp_model.OPTIMAL else "feasible"
     if status == "optimal" and absolute_gap == 0:
         bound = objective
-    return RestrictedResult(status, pairs, starts, objective, bound, secs, len(free), n_int)
+    return RestrictedResult(status, pairs, starts, objective, bound, secs, len(free), n_int, work, clock)

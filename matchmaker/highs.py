@@ -93,15 +93,23 @@ class Highs:
         sol.value_valid = True
         self._check(self.h.setSolution(sol), "setSolution")
 
-    def solve(self, time_limit: float | None = None) -> str:
-        """Run HiGHS; returns ``"optimal"``, ``"time_limit"``, ``"infeasible"`` or another status text."""
+    def solve(self, time_limit: float | None = None, node_limit: int | None = None) -> str:
+        """Run HiGHS; returns ``"optimal"``, ``"time_limit"``, ``"node_limit"``,
+        ``"infeasible"`` or another status text.
+
+        ``node_limit`` (MIP only) is a deterministic limit; ``time_limit`` (seconds) is not.
+        """
         self.h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else INF)
+        self.h.setOptionValue("mip_max_nodes", int(min(node_limit, 2**31 - 1)) if node_limit is not None
+                              else 2**31 - 1)
         self.h.run()
         st = self.h.getModelStatus()
         if st == _hc.HighsModelStatus.kOptimal:
             return "optimal"
         if st == _hc.HighsModelStatus.kTimeLimit:
             return "time_limit"
+        if st == _hc.HighsModelStatus.kSolutionLimit:  # HiGHS reports mip_max_nodes as a solution limit
+            return "node_limit"
         if st == _hc.HighsModelStatus.kInfeasible:
             return "infeasible"
         return self.h.modelStatusToString(st)
@@ -118,6 +126,14 @@ class Highs:
 
     def objective(self) -> float:
         return float(self.h.getInfo().objective_function_value)
+
+    def simplex_iterations(self) -> int:
+        """Simplex iterations of the last run (all nodes for a MIP)."""
+        return int(self.h.getInfo().simplex_iteration_count)
+
+    def mip_nodes(self) -> int:
+        """Branch-and-bound nodes of the last MIP run (0 when it ended at the root)."""
+        return max(0, int(self.h.getInfo().mip_node_count))
 
     def mip_dual_bound(self) -> float:
         return float(self.h.getInfo().mip_dual_bound)

@@ -44,6 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .core import Core, build_core, energy_rows, lock_conflicts
+from .effort import units
 from .heuristics import complete
 from .highs import Highs
 from .knapsack import mckp_grouped
@@ -109,6 +110,8 @@ class LagrangianResult:
         the LP's tolerance; ``-inf`` when no master was solved).
     iterations : int; seconds : float; scale : int (``D``).
     history : list of ``(iteration, L, best objective, seconds)``.
+    work : float -- work units spent (:mod:`matchmaker.effort`).
+    clock_stopped : bool -- the time limit, not the work limit, ended it.
     """
 
     bound: int
@@ -123,6 +126,8 @@ class LagrangianResult:
     seconds: float
     scale: int
     history: list = field(default_factory=list)
+    work: float = 0.0
+    clock_stopped: bool = False
 
 
 class _Relaxation:
@@ -405,7 +410,9 @@ def _primal(rel: _Relaxation, x: np.ndarray, values: np.ndarray, dive: bool = Fa
 
 def improve(rel: _Relaxation, pairs: np.ndarray, deadline: float | None = None, passes: int = 3) -> np.ndarray:
     """Local search: re-choose one partnership's pairs at a time by an exact knapsack (the
-    other partnerships' pairs fixed), keeping each change that raises the objective."""
+    other partnerships' pairs fixed), keeping each change that raises the objective.
+
+    ``passes`` is the deterministic limit; ``deadline`` (``time.monotonic()``) a safety net."""
     core, p, c = rel.core, rel.core.problem, rel.core.cand
     pairs = np.asarray(pairs, dtype=np.int64)
     value = core.value(pairs)
@@ -452,7 +459,7 @@ def _start(problem, mu0, core):
 def lagrangian(problem: SolverProblem, mu0=None, time_limit: float | None = 10.0, *, core: Core | None = None,
                max_iterations: int = 500, smoothing: float = 0.5, tolerance: float = 1e-5,
                max_states: int | None = None, primal: bool = True, guide=None, start=None,
-               progress=None) -> LagrangianResult:
+               progress=None, max_work: float | None = None) -> LagrangianResult:
     """Lagrangian bound, prices, reduced costs and primal of a round (module docstring).
 
     Parameters
@@ -461,7 +468,8 @@ def lagrangian(problem: SolverProblem, mu0=None, time_limit: float | None = 10.0
     mu0 : Multipliers or array of host prices, optional
         Starting prices; ``Multipliers.from_lp(lp)`` also brings the LP's window cuts.
     time_limit : float or None
-        Seconds, checked after each knapsack round (``None``: until converged).
+        Seconds, checked after each knapsack round (``None``: until converged); a safety
+        net: when it ends the run, the result depends on the machine's speed.
     core : Core, optional
         A core already built for ``problem`` (its locks are then taken as checked).
     max_iterations : int
@@ -484,6 +492,10 @@ def lagrangian(problem: SolverProblem, mu0=None, time_limit: float | None = 10.0
         and the primal found here is improved and returned.
     progress : callable, optional
         Called as ``progress(iteration, bound, master, best_objective)``.
+    max_work : float, optional
+        Work units (:mod:`matchmaker.effort`; a knapsack round costs one
+        ``lagrangian_pair_iteration`` per candidate pair, the final primal four rounds):
+        the deterministic limit.
     """
     if time_limit is not None and time_limit <= 0:
         raise ValueError(f"time_limit must be > 0 seconds, got {time_limit}")
@@ -523,8 +535,14 @@ def lagrangian(problem: SolverProblem, mu0=None, time_limit: float | None = 10.0
     M = rel.to_int(mu0)
     best = None  # (L, M, x, values, info) at the lowest L
     pairs, z, mval, still, history, it = None, None, -np.inf, 0, [], 0
+    round_work = units("lagrangian_pair_iteration", len(core.cand))
+    primal_work = 4 * round_work if primal else 0.0
+    work, clock_stopped = 0.0, False
     while it < max_iterations:
+        if it and max_work is not None and work + round_work + primal_work > max_work:
+            break
         it += 1
+        work += round_work
         L, x, values, info = rel.evaluate(M)
         if best is None or L < best[0]:
             best = (L, M, x, values, info)
@@ -534,11 +552,15 @@ def lagrangian(problem: SolverProblem, mu0=None, time_limit: float | None = 10.0
         master.add(x)
         bound = fixed + best[0] // D
         history.append((it, fixed + L / D, z, round(time.monotonic() - t0, 3)))
-        if (z is not None and z >= bound) or (deadline is not None and time.monotonic() >= deadline):
+        if z is not None and z >= bound:
+            break
+        if deadline is not None and time.monotonic() >= deadline:
+            clock_stopped = True
             break
         left = None if deadline is None else max(0.05, deadline - time.monotonic())
         value, y = master.solve(left)
         if value is None:
+            clock_stopped = deadline is not None and time.monotonic() >= deadline
             break
         if progress is not None:
             progress(it, bound, fixed + value, z)
@@ -556,7 +578,10 @@ def lagrangian(problem: SolverProblem, mu0=None, time_limit: float | None = 10.0
     L, M, x, values, info = best
     if start is not None and (z is None or core.value(start) > z):
         pairs, z = start, core.value(start)
-    if primal and (deadline is None or time.monotonic() < deadline):
+    if primal and deadline is not None and time.monotonic() >= deadline:
+        clock_stopped = True
+    elif primal:
+        work += primal_work
         starts = [(*guided(x, values), False)] + [(g, values, k == 1) for k, g in enumerate(master.starts())]
         for guide_x, vals, dive in starts:
             cand_pairs = _primal(rel, guide_x, vals, dive)
@@ -564,11 +589,13 @@ def lagrangian(problem: SolverProblem, mu0=None, time_limit: float | None = 10.0
                 pairs, z = cand_pairs, core.value(cand_pairs)
         pairs = improve(rel, pairs, deadline)
         z = core.value(pairs)
+        clock_stopped = clock_stopped or (deadline is not None and time.monotonic() >= deadline)
     rc = rel.reduced_costs(values, info)
     return LagrangianResult(bound=fixed + L // D, multipliers=rel.to_multipliers(M), pairs=pairs, objective=z,
                             rc=rc / D, pair_bound=fixed + (L + rc) // D, bound_exact=fixed + L / D,
                             master=fixed + mval, iterations=it,
-                            seconds=time.monotonic() - t0, scale=D, history=history)
+                            seconds=time.monotonic() - t0, scale=D, history=history, work=work,
+                            clock_stopped=clock_stopped)
 
 
 def lagrangian_bound(problem: SolverProblem, mu0=None, time_limit: float | None = 10.0, **options):

@@ -37,6 +37,7 @@ import scipy.sparse as sp
 
 from .core import Core, energy_rows
 from .highs import Highs
+from .effort import units
 from .problem import group_reduce
 from .schedule import max_coverage, min_overlap
 
@@ -69,6 +70,8 @@ class LPResult:
     columns: int = 0
     seconds: float = 0.0
     rows: object = None
+    work: float = 0.0  # work units spent (matchmaker.effort)
+    clock_stopped: bool = False  # the deadline, not the work limit, ended it
 
 
 def _segment_best(values: np.ndarray, seg: np.ndarray) -> np.ndarray:
@@ -295,7 +298,7 @@ class _Rows:
 
 def solve_relaxation(core: Core, start_columns=None, deadline: float | None = None,
                      per_visitor: int = 3, max_iterations: int = 200, progress=None, tolerance: float = 1e-6,
-                     max_cut_rounds: int = 20, rows: "_Rows | None" = None) -> LPResult:
+                     max_cut_rounds: int = 20, rows: "_Rows | None" = None, max_work: float | None = None) -> LPResult:
     """LP bound, duals and reduced costs of a core (see module docstring).
 
     Parameters
@@ -306,7 +309,11 @@ def solve_relaxation(core: Core, start_columns=None, deadline: float | None = No
         ``per_visitor`` best pairs.
     deadline : float, optional
         ``time.monotonic()`` value after which no new master is solved; the bound from
-        the duals so far is returned.
+        the duals so far is returned (a safety net: the result then depends on the
+        machine's speed).
+    max_work : float, optional
+        Work units (:mod:`matchmaker.effort`) after which no new master is solved: a
+        deterministic limit.
     progress : callable, optional
         Called as ``progress(iteration, bound, lp_value)`` after each master.
     """
@@ -344,11 +351,17 @@ def solve_relaxation(core: Core, start_columns=None, deadline: float | None = No
     ub[len(order):] = rows.ftarget
     model.load(np.concatenate([-w[order], np.full(nf, float(core.penalty))]), A, rows.b, ub)
     colpos = np.concatenate([order, np.full(nf, -1)])  # cand position of each model column
+    work, clock_stopped = 0.0, False
+    round_work = units("lp_pair_iteration", ncand)
     while it < max_iterations:
+        if max_work is not None and it and work + round_work > max_work:
+            break
         it += 1
         left = None if deadline is None else max(0.05, deadline - time.monotonic())
         status = model.solve(left)
+        work += round_work + units("lp_simplex_row", model.simplex_iterations() * model.n_rows)
         if status != "optimal":
+            clock_stopped = status == "time_limit"
             break
         y = np.maximum(-model.row_duals(), 0.0)
         rc = rows.reduced_costs(y, cand)
@@ -363,6 +376,7 @@ def solve_relaxation(core: Core, start_columns=None, deadline: float | None = No
         if progress is not None:
             progress(it, best_ub, lp_value)
         if deadline is not None and time.monotonic() >= deadline:
+            clock_stopped = True
             break
         price = np.where(in_master, -np.inf, rc)
         add = _segment_best(price, p.v[cand])
@@ -398,4 +412,4 @@ def solve_relaxation(core: Core, start_columns=None, deadline: float | None = No
     duals["programme"] = float(y[rows.prow]) / rows.unit if rows.prow >= 0 else 0.0
     return LPResult(bound=best_ub, bound_float=ubf, lp_value=lp_value, rc=rc, x=xm, iterations=it,
                     converged=converged, duals=duals, columns=int(in_master.sum()),
-                    seconds=time.monotonic() - t0, rows=rows)
+                    seconds=time.monotonic() - t0, rows=rows, work=work, clock_stopped=clock_stopped)

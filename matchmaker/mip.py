@@ -16,9 +16,9 @@ cuts that every feasible schedule satisfies:
 Both only remove assignments that no schedule can realise, so the MIP stays a
 relaxation of the restricted problem and its dual bound stays valid; once a solution's
 stays can all be scheduled it is feasible, and if the MIP proved it optimal it is the
-optimum of the restricted problem. HiGHS is deterministic for a given model; a
-``node_limit`` makes the stopping point deterministic too, the ``time_limit`` is a
-safety net.
+optimum of the restricted problem. HiGHS is deterministic for a given model; the work
+limit (:mod:`matchmaker.effort`) becomes a node limit per round, which makes the
+stopping point deterministic too; the ``time_limit`` is a safety net.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .core import Core
+from .effort import units
 from .heuristics import complete
 from .highs import Highs
 from .lp import _Rows
@@ -61,6 +62,8 @@ class MipResult:
     cuts: list = field(default_factory=list)
     seconds: float = 0.0
     n_pairs: int = 0
+    work: float = 0.0  # work units spent (matchmaker.effort)
+    clock_stopped: bool = False  # the time limit, not the work limit, ended a round
 
 
 def window_cuts(core: Core, host: int, pairs: np.ndarray) -> list[Cut]:
@@ -131,17 +134,22 @@ def scheduling_cuts(core: Core, solution: np.ndarray, failed_hosts, keep: np.nda
     return cuts
 
 
-def solve_restricted_mip(core: Core, keep, time_limit: float, start=None, rows: _Rows | None = None,
+def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None, rows: _Rows | None = None,
                          cuts: list | None = None, max_rounds: int = 20, progress=None, seed: int = 0,
-                         first_share: float = 0.85) -> MipResult:
+                         first_share: float = 0.85, max_work: float | None = None) -> MipResult:
     """Best schedulable solution over the candidate pairs ``keep``, with a valid bound.
 
     Parameters
     ----------
     core : Core
     keep : array of candidate pair indices
-    time_limit : float
-        Seconds for all rounds together.
+    time_limit : float or None
+        Seconds for all rounds together (``None``: no limit): a safety net (when it stops a round, the result
+        depends on the machine's speed).
+    max_work : float, optional
+        Work units for all rounds together (:mod:`matchmaker.effort`): each round
+        costs ``mip_root_entry`` plus ``mip_node_entry`` per node, per row and column,
+        and gets a node limit from its share; the deterministic limit.
     start : array of pair indices, optional
         A feasible solution (locks included) given to HiGHS as its MIP start; its free
         pairs are added to ``keep``.
@@ -200,15 +208,25 @@ def solve_restricted_mip(core: Core, keep, time_limit: float, start=None, rows: 
         set_start(start)
     done_windows: set = set()
     rounds = 0
+    work, clock_stopped = 0.0, False
     while rounds < max_rounds:
-        left = time_limit - (time.monotonic() - t0)
+        left = np.inf if time_limit is None else time_limit - (time.monotonic() - t0)
         if left <= 0.05:
+            clock_stopped = True
+            break
+        size = model.n_rows + model.n_cols
+        root, per_node = units("mip_root_entry", size), units("mip_node_entry", size)
+        left_work = np.inf if max_work is None else max_work - work
+        if rounds and left_work < root:
             break
         rounds += 1
-        # the first round gets most of the time; later ones only re-solve after new cuts
-        limit = left if rounds == max_rounds else max(0.05, (first_share if rounds == 1 else 0.5) * left)
+        # the first round gets most of the work; later ones only re-solve after new cuts
+        share = 1.0 if rounds == max_rounds else (first_share if rounds == 1 else 0.5)
+        node_limit = None if np.isinf(left_work) else max(1, int((share * left_work - root) / per_node))
         with quiet_stdout():
-            status = model.solve(limit)
+            status = model.solve(None if np.isinf(left) else left, node_limit)
+        work += root + per_node * model.mip_nodes()
+        clock_stopped = clock_stopped or status == "time_limit"
         db = model.mip_dual_bound()
         rb = _bound(core, db) if np.isfinite(db) else None
         if status == "infeasible":
@@ -249,6 +267,7 @@ def solve_restricted_mip(core: Core, keep, time_limit: float, start=None, rows: 
             progress(best.objective, rb)
     best.seconds = time.monotonic() - t0
     best.rounds = rounds
+    best.work, best.clock_stopped = work, clock_stopped
     return best
 
 

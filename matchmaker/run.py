@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .effort import DEFAULT_WORK_SHARE
 from .problem import SolverProblem, build_problem
 from .settings import settings_json
 from .solver import SolverResult, solve
@@ -93,7 +94,7 @@ def _printer(verbose: bool, progress):
     return report
 
 
-def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=None) -> int:
+def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=None, work_limit=None) -> int:
     """Solve a round and write ``proposals.csv``, ``unmatched.csv`` and ``summary.json``.
 
     Parameters
@@ -108,6 +109,9 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
         the files and the validator.
     seed : int, optional
         Solver seed (default ``solver.seed``).
+    work_limit : float, optional
+        The solver's deterministic work budget (default ``solver.work_limit``; 0 or
+        unset: three quarters of the time limit; :mod:`matchmaker.effort`).
     verbose : bool
         Print progress lines and the result.
     progress : callable, optional
@@ -130,6 +134,10 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
     seed = int(s["seed"] if seed is None else seed)
     if time_limit <= 0:
         raise ValueError(f"time_limit must be > 0 seconds, got {time_limit}")
+    work_limit = float(s["work_limit"] if work_limit is None else work_limit)
+    if work_limit < 0:
+        raise ValueError(f"work_limit must be >= 0 work units (0: three quarters of the time limit), got {work_limit}")
+    work_limit = work_limit or DEFAULT_WORK_SHARE * time_limit
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     say = print if verbose else (lambda *a, **k: None)
@@ -141,7 +149,7 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
     problem = build_problem(rnd, catalogue)
     times["problem"] = round(time.monotonic() - t1, 3)
     summary = dict(round_dir=str(rnd.source) if rnd.source is not None else None, input_hash=rnd.input_hash,
-                   seed=seed, time_limit_s=time_limit, settings=json.loads(settings_json(rnd.settings)),
+                   seed=seed, time_limit_s=time_limit, work_limit=work_limit, settings=json.loads(settings_json(rnd.settings)),
                    catalogue=dict(visitors=catalogue.n_visitors, hosts=catalogue.n_hosts,
                                   eligible_pairs=int(catalogue.n_eligible), kept_pairs=int(catalogue.n_kept),
                                   pruned_min_score=int(catalogue.n_pruned_min_score),
@@ -156,7 +164,7 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
     t2 = time.monotonic()
     # keep a little of the time for the reasons, the files and the validator
     reserve = min(0.05 * time_limit, 10.0)
-    result = solve(problem, time_limit=max(0.01, time_limit - (t2 - t0) - reserve), seed=seed,
+    result = solve(problem, time_limit=max(0.01, time_limit - (t2 - t0) - reserve), seed=seed, work_limit=work_limit,
                    target_gap=float(s["relative_gap"]), progress=_printer(verbose, progress))
     times["solver"] = round(time.monotonic() - t2, 3)
     for ph in result.phases:
@@ -183,6 +191,8 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
     st = result.stats
     summary.update(
         status=result.status, objective=_points(result.objective), bound=_points(result.bound), gap=result.gap,
+        reproducible=bool(st.get("reproducible", True)), work_spent=st.get("work_spent"),
+        reproducible_note=_reproducible_note(st),
         objective_kind=problem.objective, objective_note=_objective_note(problem),
         exchanges=int(len(proposals)), physical=int((proposals["mode"] == "physical").sum()),
         virtual=int((proposals["mode"] == "virtual").sum()), score_total=round(float(proposals["score"].sum()), 4),
@@ -202,11 +212,22 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
         for v in violations:
             print(f"  {v}", file=sys.stderr)
         return 1
+    if not st.get("reproducible", True):
+        say(f"note: {_reproducible_note(st)}")
     gap = "-" if result.gap is None else f"{100 * result.gap:.4f}%"
     say(f"{result.status}: {len(proposals)} exchanges, total score {proposals['score'].sum():,.2f}, "
         f"bound {_points(result.bound)}, gap {gap}; {len(unmatched)} visitors unmatched; "
         f"wrote {out_dir}/proposals.csv, unmatched.csv, summary.json ({times['total']:.1f} s)")
     return 0
+
+
+def _reproducible_note(stats: dict) -> str:
+    if stats.get("reproducible", True):
+        return ("the solver stopped within its work limit: the same input, settings and seed give the same "
+                "proposals on any machine")
+    return (f"the time limit stopped the solver ({', '.join(stats.get('clock_stops', []))}) before its work limit, "
+            "so a re-run may give different proposals; raise solver.time_limit_s or lower solver.work_limit "
+            "for reproducible results")
 
 
 def _objective_note(p: SolverProblem) -> str:

@@ -89,7 +89,9 @@ def _exact(duration, es, ls, capacity, time_limit: float) -> tuple[np.ndarray | 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
-    solver.parameters.max_time_in_seconds = time_limit
+    # deterministic limit; the wall clock only as a (generous) safety net
+    solver.parameters.max_deterministic_time = time_limit
+    solver.parameters.max_time_in_seconds = 4 * time_limit
     st = solver.Solve(m)
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return np.array([solver.Value(s) for s in starts], dtype=np.int64), True
@@ -107,7 +109,8 @@ def schedule_stays(duration, es, ls, capacity: int, exact_time_limit: float = 5.
     capacity : int
         Stays allowed on the same day (>= 1).
     exact_time_limit : float
-        Seconds for the exact model when the greedy orders fail.
+        CP-SAT deterministic time (about seconds) for the exact model when the greedy
+        orders fail; a deterministic limit (the wall clock stops it at four times that).
 
     Returns
     -------

@@ -114,6 +114,8 @@ def _check_ranges(s: dict, source: str) -> None:
         fail("solver.programme_budget_eur", sv["programme_budget_eur"], "must be >= 0 (0: no limit)")
     if sv["time_limit_s"] <= 0:
         fail("solver.time_limit_s", sv["time_limit_s"], "must be > 0")
+    if sv["work_limit"] < 0:
+        fail("solver.work_limit", sv["work_limit"], "must be >= 0 work units (0: three quarters of time_limit_s)")
     if not 0 <= sv["relative_gap"] < 1:
         fail("solver.relative_gap", sv["relative_gap"], "must be in [0, 1)")
 

@@ -44,10 +44,13 @@ Status: ``optimal`` (bound = objective), ``feasible`` (with its certified gap
 returns the best solution with its certified gap.
 
 Determinism: every phase is deterministic (HiGHS, CP-SAT with ``interleave_search`` and
-a fixed seed, stable tie-breaks), so the same problem, settings and seed give the same
-proposals whenever the solve ends before its time limit (in particular when it proves
-optimality); a time limit that cuts a phase short makes the result depend on the
-machine's speed.
+a fixed seed, stable tie-breaks), and every phase is limited by *work* counted from
+deterministic quantities (:mod:`matchmaker.effort`: pairs scanned, knapsack rounds,
+branch-and-bound nodes, CP-SAT's deterministic time), never by the clock. So the same
+problem, settings, seed and work limit give the same proposals on any machine. The
+time limit is a safety net: when the clock stops a phase before its work is spent, the
+result depends on the machine's speed, and ``stats["reproducible"]`` is ``False`` with
+``stats["clock_stops"]`` naming the phases.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .core import Core, build_core, lock_conflicts
+from .effort import Effort, units
 from .cpsat_model import solve_restricted
 from .flow import max_weight_assignment
 from .heuristics import complete
@@ -69,9 +73,10 @@ from .schedule import schedule_pairs
 
 #: Largest restricted CP-SAT model (pairs); the filter threshold is tightened to fit.
 MAX_RESTRICTED_PAIRS = 3_000
-#: The Lagrangian phase runs only with at least this many seconds left, and on more
-#: candidate pairs than LAGRANGIAN_MAX_PAIRS only with two minutes left (its knapsacks
-#: grow with the budgets; measured: 500 x 250 converges in ~7 s, 2000 x 1000 not in 15 s).
+#: The Lagrangian phase runs only with at least this much work left (work units, about
+#: seconds), and on more candidate pairs than LAGRANGIAN_MAX_PAIRS only with 120 left
+#: (its knapsacks grow with the budgets; measured: 500 x 250 converges in ~7 s,
+#: 2000 x 1000 not in 15 s).
 LAGRANGIAN_MIN_SECONDS = 15.0
 LAGRANGIAN_MAX_PAIRS = 200_000
 
@@ -117,9 +122,9 @@ def relative_gap(objective, bound) -> float | None:
 class _Run:
     """Book-keeping of one solve: incumbent, bound, phases, progress, deadline."""
 
-    def __init__(self, core: Core | None, time_limit: float | None, progress, t0: float):
+    def __init__(self, core: Core | None, effort: Effort, progress, t0: float):
         self.core, self.progress, self.t0 = core, progress, t0
-        self.deadline = None if time_limit is None else t0 + float(time_limit)
+        self.effort = effort
         self.best_pairs = None
         self.best = None
         self.bound = None
@@ -128,8 +133,20 @@ class _Run:
         self.stats: dict = {}
         self.cp_starts: dict = {}
 
-    def remaining(self) -> float:
-        return np.inf if self.deadline is None else self.deadline - time.monotonic()
+    def stopped(self, phase: str, work: float = 0.0) -> bool:
+        """True when less than ``work`` work units are left, or the clock ran out (which
+        is recorded as a stop by the clock, after ``phase``)."""
+        if self.effort.left() <= work:
+            return True
+        if self.effort.out_of_time():
+            self.effort.clock_stopped(phase)
+            return True
+        return False
+
+    def spent(self, phase: str, work: float, clock_stopped: bool = False) -> None:
+        self.effort.spend(work)
+        if clock_stopped:
+            self.effort.clock_stopped(phase)
 
     def offer(self, pairs) -> None:
         pairs = np.asarray(pairs, dtype=np.int64)
@@ -173,15 +190,21 @@ def _fair_ok(core: Core, pairs: np.ndarray) -> bool:
 
 def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0, target_gap: float = 0.0,
           progress=None, workers: int = 2, max_restricted_pairs: int = MAX_RESTRICTED_PAIRS,
-          mip_pairs: int | None = None, mip_share: float = 0.6, lagrangian_share: float = 0.3) -> SolverResult:
+          mip_pairs: int | None = None, mip_share: float = 0.6, lagrangian_share: float = 0.3,
+          work_limit: float | None = None) -> SolverResult:
     """Solve a round to proven optimality, or to the best certified gap within the time.
 
     Parameters
     ----------
     problem : SolverProblem
     time_limit : float, optional
-        Seconds for the whole solve (``None``: until proven). The best solution found
-        is always returned with its certified gap.
+        Seconds for the whole solve (``None``: until proven), a hard stop. The best
+        solution found is always returned with its certified gap.
+    work_limit : float, optional
+        Work units for the whole solve (:mod:`matchmaker.effort`; one is about a second
+        of the reference machine), the deterministic limit that the phases share.
+        Default: :data:`matchmaker.effort.DEFAULT_WORK_SHARE` of ``time_limit``
+        (unlimited without one).
     seed : int
         CP-SAT random seed; the same problem, settings and seed give the same proposals
         whenever the solve finishes before the time limit.
@@ -198,9 +221,9 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
         Pairs of the first restricted MIP (default ``max(2000, 2.5 x visitors)``); later
         rounds double it, up to four times. 0 skips the MIP phase (CP-SAT then proves).
     mip_share : float
-        Share of the remaining time the first restricted MIP may use.
+        Share of the remaining work the first restricted MIP may use.
     lagrangian_share : float
-        Share of the remaining time the Lagrangian phase may use (0: skip it); it runs
+        Share of the remaining work the Lagrangian phase may use (0: skip it); it runs
         only when a budget can bind and :data:`LAGRANGIAN_MIN_SECONDS` are left.
 
     Returns
@@ -211,7 +234,10 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
         raise ValueError(f"time_limit must be > 0 seconds, got {time_limit}")
     if not 0 <= target_gap < 1:
         raise ValueError(f"target_gap must be in [0, 1), got {target_gap}")
+    if work_limit is not None and not work_limit > 0:
+        raise ValueError(f"work_limit must be > 0 work units, got {work_limit}")
     t0 = time.monotonic()
+    effort = Effort.from_limits(time_limit, work_limit, t0)
     p = problem
     conflicts = lock_conflicts(p, exact_time_limit=10.0 if time_limit is None else max(0.5, time_limit / 4))
     if conflicts:
@@ -224,8 +250,9 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
     core = build_core(p)
     if mip_pairs is None:
         mip_pairs = int(max(2000, 2.5 * len(np.unique(p.v[core.cand]))))
-    run = _Run(core, time_limit, progress, t0)
-    run.stats.update(pairs=p.n_pairs, candidates=len(core.cand), locked=len(core.locked))
+    run = _Run(core, effort, progress, t0)
+    run.stats.update(pairs=p.n_pairs, candidates=len(core.cand), locked=len(core.locked),
+                     work_limit=None if effort.work_limit is None else round(effort.work_limit, 3))
 
     # -- locks: a feasible solution and the trivial bound ------------------------------------
     run.offer(core.locked)
@@ -236,7 +263,7 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
     def result(lp=None):
         return _finish(run, p, target_gap, lp)
 
-    if run.done(target_gap) or run.remaining() <= 0:
+    if run.done(target_gap) or run.stopped("locks"):
         return result()
 
     # -- flow: optimum without budgets, fairness and same-day capacity ------------------------
@@ -245,6 +272,7 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
     flow_pairs = np.sort(np.concatenate([cand[chosen], core.locked]))
     flow_value = int(core.w[flow_pairs].sum())
     run.stats["flow_value"] = flow_value
+    run.spent("flow", units("flow_pair", len(cand)))
     run.tighten(flow_value)
     if _budget_ok(core, flow_pairs) and _fair_ok(core, flow_pairs):
         _, failed, _ = schedule_pairs(p, flow_pairs)
@@ -253,14 +281,14 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
             run.report("flow")
             return result()
     run.report("flow")
-    if run.remaining() <= 0:
+    if run.stopped("flow"):
         run.offer(complete(core, flow_pairs))
         run.report("repair")
         return result()
 
     # -- LP bound and duals -----------------------------------------------------------------
-    lp_deadline = None if run.deadline is None else time.monotonic() + 0.4 * run.remaining()
-    lp = solve_relaxation(core, start_columns=flow_pairs, deadline=lp_deadline)
+    lp = solve_relaxation(core, start_columns=flow_pairs, deadline=effort.deadline, max_work=effort.allot(0.4))
+    run.spent("lp", lp.work, lp.clock_stopped)
     run.tighten(lp.bound)
     run.stats.update(lp_iterations=lp.iterations, lp_columns=lp.columns, lp_converged=lp.converged,
                      lp_value=lp.lp_value, lp_bound=lp.bound)
@@ -270,17 +298,19 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
     rc_key = lp.rc
     xint = cand[lp.x > 1 - 1e-6]
     run.offer(complete(core, np.concatenate([xint, core.locked]), key=rc_key))
+    run.spent("repair", units("repair_pair", len(cand)))
     run.report("repair")
-    if run.done(target_gap) or run.remaining() <= 0:
+    if run.done(target_gap) or run.stopped("repair"):
         return result(lp)
 
     # -- Lagrangian bound with exact partnership knapsacks (when budgets bind) -----------------
     filt = lp  # the bound and reduced costs used for reduced-cost fixing
     if (lagrangian_share > 0 and len(lp.rows.parts) and not run.done(target_gap)
-            and run.remaining() >= LAGRANGIAN_MIN_SECONDS
-            and (len(cand) <= LAGRANGIAN_MAX_PAIRS or run.remaining() >= 120.0)):
-        lr = lagrangian(p, Multipliers.from_lp(lp), time_limit=lagrangian_share * run.remaining(), core=core,
-                        guide=lp.x, start=run.best_pairs)
+            and effort.left() >= LAGRANGIAN_MIN_SECONDS and not run.stopped("repair")
+            and (len(cand) <= LAGRANGIAN_MAX_PAIRS or effort.left() >= 120.0)):
+        lr = lagrangian(p, Multipliers.from_lp(lp), time_limit=effort.safety(), core=core,
+                        guide=lp.x, start=run.best_pairs, max_work=effort.allot(lagrangian_share))
+        run.spent("lagrangian", lr.work, lr.clock_stopped)
         run.tighten(lr.bound)
         if lr.pairs is not None:
             run.offer(lr.pairs)
@@ -292,9 +322,9 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
 
     # -- restricted MIPs: the pairs priced best, from the incumbent (HiGHS) ---------------------
     size, rounds = mip_pairs, 0
-    while size > 0 and not run.done(target_gap) and run.remaining() > 0.5:
-        if rounds and run.remaining() < 0.5 + 3e-4 * size:
-            break  # HiGHS's presolve and root LP ignore the time limit (measured ~6e-4 s a pair)
+    while size > 0 and not run.done(target_gap) and not run.stopped("mip", 0.5):
+        if rounds and effort.left() < 0.5 + units("mip_root_entry", size):
+            break  # not enough work left for HiGHS's presolve and root LP on a bigger model
         rounds += 1
         keep_mask, z_filter = _restrict(filt, run.best, size)
 
@@ -302,8 +332,10 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
             _run.report("mip", final=False, best=max(obj if obj is not None else _run.best, _run.best))
 
         share = mip_share if rounds == 1 else 1.0
-        mres = solve_restricted_mip(core, cand[keep_mask], time_limit=share * run.remaining(), start=run.best_pairs,
-                                    rows=lp.rows, seed=seed, progress=mip_progress if progress is not None else None)
+        mres = solve_restricted_mip(core, cand[keep_mask], time_limit=effort.safety(), start=run.best_pairs,
+                                    rows=lp.rows, seed=seed, progress=mip_progress if progress is not None else None,
+                                    max_work=effort.allot(share))
+        run.spent("mip", mres.work, mres.clock_stopped)
         run.stats.update(mip_pairs=mres.n_pairs, mip_status=mres.status, mip_rounds=rounds,
                          mip_cuts=len(mres.cuts), mip_seconds=round(run.stats.get("mip_seconds", 0) + mres.seconds, 3))
         if mres.pairs is not None:
@@ -321,16 +353,17 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
     # (only when every pair that could improve on the incumbent fits: then it can prove)
     keep_mask, z_filter = _restrict(filt, run.best, max_restricted_pairs)
     provable = z_filter is None or z_filter <= run.best
-    if not run.done(target_gap) and run.remaining() > 1.0 and provable:
+    if not run.done(target_gap) and provable and not run.stopped("mip", 1.0):
         starts, _, _ = schedule_pairs(p, run.best_pairs)
 
         def cp_progress(obj, bnd, _run=run):
             _run.report("cpsat", final=False, best=max(obj, _run.best))
 
         res = solve_restricted(core, cand[keep_mask], run.best_pairs, starts,
-                               time_limit=0.9 * run.remaining() - 0.1, seed=seed, workers=workers,
+                               time_limit=effort.safety(), max_work=0.9 * effort.left(), seed=seed, workers=workers,
                                absolute_gap=target_gap * max(1.0, abs(run.bound or 0)),
                                progress=cp_progress if progress is not None else None)
+        run.spent("cpsat", res.work, res.clock_stopped)
         run.stats.update(restricted_pairs=res.n_pairs, restricted_intervals=res.n_intervals,
                          restricted_status=res.status, restricted_seconds=round(res.seconds, 3))
         if res.pairs is not None:
@@ -389,7 +422,9 @@ def _finish(run: _Run, p: SolverProblem, target_gap: float, lp=None) -> SolverRe
     status = "optimal" if bound == best else "feasible"
     run.best = best
     run.report("done", final=False)
+    eff = run.effort
     stats = dict(run.stats, exchanges=int(len(pairs)), score=int(p.score[pairs].sum()),
+                 work_spent=round(eff.spent, 3), reproducible=eff.reproducible, clock_stops=list(eff.clock_stops),
                  shortfall=int(np.maximum(run.core.target - np.bincount(p.part[pairs], minlength=p.n_partnerships),
                                           0).sum()),
                  weight=int(run.core.w[pairs].sum()))

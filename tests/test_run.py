@@ -44,6 +44,8 @@ def test_run_round_writes_valid_proposals_unmatched_and_summary(small_round, tmp
     assert summary["objective"] == pytest.approx(props["score"].sum(), abs=0.01 * len(props))
     for k in ("bound", "times_s", "budgets", "settings", "input_hash", "seed", "catalogue", "phases"):
         assert k in summary
+    assert summary["work_limit"] == pytest.approx(0.75 * 30) and summary["reproducible"] is True
+    assert "same proposals" in summary["reproducible_note"]
     clamtex = next(b for b in summary["budgets"] if b["partnership"] == "CLAMTEX")
     assert clamtex["used_eur"] + clamtex["remaining_eur"] == pytest.approx(clamtex["budget_eur"])
 
@@ -154,3 +156,10 @@ def test_visitors_whose_pairs_all_score_below_min_score_are_reported_as_pruned(m
     assert set(unmatched["reason_code"]) == {"pruned"}
     assert "min_score" in unmatched["reason"].iloc[0]
     assert summary["status"] == "optimal"
+
+
+def test_work_limit_comes_from_the_settings_and_the_cli_overrides_it(small_round, tmp_path):
+    code, _, _, summary = solve_dir(small_round, tmp_path / "a", time_limit=30, work_limit=2.5)
+    assert code == 0 and summary["work_limit"] == 2.5
+    with pytest.raises(ValueError, match="work_limit must be >= 0"):
+        solve_dir(small_round, tmp_path / "b", work_limit=-1)

@@ -1,0 +1,111 @@
+"""A deterministic work budget for the solver, with the wall clock as a safety net.
+
+Reproducibility needs every decision of a solve (how long the LP prices, how many
+Lagrangian rounds, how many branch-and-bound nodes, when to widen a restricted model) to
+depend on the input, the settings and the seed only, never on how fast the machine
+happens to be. So the solver spends *work units*, counted from deterministic quantities
+(candidate pairs scanned, knapsack rounds, branch-and-bound nodes, CP-SAT's deterministic
+time), each converted at a fixed rate (:data:`RATES`) to about one second of the
+reference machine (2 cores, x86_64, the benchmark machine of ``reports/``).
+
+The wall-clock time limit stays a hard stop. When it interrupts a phase before its work
+is spent, the result depends on the machine's speed: :attr:`Effort.clock_stops` records
+which phase, and the solve is reported as not reproducible. With the default work limit
+(three quarters of the time limit) that happens only on a slower or busy machine.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+#: Seconds of the reference machine per counted unit (measured 2026-12 on the
+#: benchmark rounds of ``benchmarks/bench_solver.py``; rounded up, so that a solve
+#: usually ends before its work limit in wall-clock time too).
+RATES = dict(
+    flow_pair=8e-7,            # min-cost flow, per candidate pair
+    repair_pair=6e-7,          # greedy repair and re-fill, per candidate pair
+    lp_pair_iteration=3e-7,    # one column-generation round (pricing, cut separation), per candidate pair
+    lp_simplex_row=2e-8,       # one simplex iteration of the LP master, per row
+    lagrangian_pair_iteration=1e-6,  # one knapsack round of the Lagrangian, per candidate pair
+    mip_node_entry=1.5e-5,     # one branch-and-bound node, per row and column of the restricted MIP
+    mip_root_entry=1e-3,       # presolve, root LP and cuts, per row and column of the restricted MIP
+    cpsat_dtime=1.0,           # one unit of CP-SAT's deterministic time
+)
+
+#: Share of the time limit given as work when no work limit is set.
+DEFAULT_WORK_SHARE = 0.75
+
+
+class Effort:
+    """Work left to spend, and the wall-clock deadline behind it.
+
+    Parameters
+    ----------
+    work_limit : float or None
+        Work units for the whole solve (``None``: unlimited).
+    time_limit : float or None
+        Wall-clock seconds (``None``: no deadline).
+    t0 : float, optional
+        ``time.monotonic()`` at the start (default: now).
+    """
+
+    def __init__(self, work_limit: float | None, time_limit: float | None, t0: float | None = None):
+        if work_limit is not None and not work_limit > 0:
+            raise ValueError(f"work_limit must be > 0 work units, got {work_limit}")
+        self.t0 = time.monotonic() if t0 is None else t0
+        self.work_limit = None if work_limit is None else float(work_limit)
+        self.deadline = None if time_limit is None else self.t0 + float(time_limit)
+        self.spent = 0.0
+        self.clock_stops: list[str] = []
+
+    @classmethod
+    def from_limits(cls, time_limit: float | None, work_limit: float | None = None, t0: float | None = None):
+        """``work_limit`` defaults to :data:`DEFAULT_WORK_SHARE` of ``time_limit``."""
+        if work_limit is None and time_limit is not None:
+            work_limit = DEFAULT_WORK_SHARE * float(time_limit)
+        return cls(work_limit, time_limit, t0)
+
+    # -- work --------------------------------------------------------------------------------
+    def left(self) -> float:
+        """Work units left (``inf`` when unlimited)."""
+        return math.inf if self.work_limit is None else max(0.0, self.work_limit - self.spent)
+
+    def spend(self, units: float) -> None:
+        self.spent += max(0.0, float(units))
+
+    def allot(self, share: float, at_least: float = 0.0) -> float:
+        """A phase's work: ``share`` of what is left, at least ``at_least`` (if left)."""
+        left = self.left()
+        return left if math.isinf(left) else min(left, max(at_least, share * left))
+
+    # -- clock -------------------------------------------------------------------------------
+    def clock_left(self) -> float:
+        """Wall-clock seconds left (``inf`` without a deadline)."""
+        return math.inf if self.deadline is None else self.deadline - time.monotonic()
+
+    def safety(self, minimum: float = 0.05) -> float | None:
+        """Time limit to hand to a solver call as its safety net (``None``: none)."""
+        left = self.clock_left()
+        return None if math.isinf(left) else max(minimum, left)
+
+    def out_of_time(self) -> bool:
+        return self.clock_left() <= 0
+
+    def clock_stopped(self, phase: str) -> None:
+        """Record that the wall clock, not the work limit, ended ``phase``."""
+        if phase not in self.clock_stops:
+            self.clock_stops.append(phase)
+
+    @property
+    def reproducible(self) -> bool:
+        """True when no phase was cut by the wall clock."""
+        return not self.clock_stops
+
+    def exhausted(self) -> bool:
+        return self.left() <= 0 or self.out_of_time()
+
+
+def units(kind: str, count: float) -> float:
+    """Work units of ``count`` counted items of ``kind`` (a key of :data:`RATES`)."""
+    return RATES[kind] * float(count)
