@@ -269,7 +269,9 @@ def report(results: dict, load: tuple, out: Path) -> str:
              "(other processes share the machine).", "",
              "Objective, bound and gap in score points (the total score of the proposals). Each method's gap "
              "is certified by its own bound (`gap`); `gap*` measures its objective against the best bound any "
-             "method proved. Times include building the model (not generating the round or its catalogue).",
+             "method proved. Times include building the model (not generating the round or its catalogue). "
+             "Ours runs with its default work limit (three quarters of the time limit, docs/decisions.md "
+             "§28): its answer is reproducible unless the note says the clock stopped it.",
              ""]
     for name, res in results.items():
         c, prep = CASES[name], res["prepare"]
@@ -290,8 +292,12 @@ def report(results: dict, load: tuple, out: Path) -> str:
             gs = gap_of(r, best_bound)
             note = ""
             if m == "ours":
+                st = r.get("stats", {})
                 note = f"flow alone {r.get('flow_s', 0):.2f} s; phases " + ", ".join(
                     f"{ph['phase']} {ph['seconds']:.1f}" for ph in r.get("phases", []))
+                note += (f"; work {st.get('work_spent', 0):.1f} of {st.get('work_limit') or 0:.1f} units, "
+                         + ("reproducible" if st.get("reproducible") else
+                            f"NOT reproducible (clock stopped {', '.join(st.get('clock_stops', []))})"))
             elif m == "mip" and r.get("unschedulable_hosts") is not None:
                 note = f"same-day capacity relaxed: {r['unschedulable_hosts']} host(s) over capacity"
             elif "build_s" in r:

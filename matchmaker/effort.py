@@ -23,13 +23,15 @@ import time
 #: benchmark rounds of ``benchmarks/bench_solver.py``; rounded up, so that a solve
 #: usually ends before its work limit in wall-clock time too).
 RATES = dict(
-    flow_pair=8e-7,            # min-cost flow, per candidate pair
+    flow_pair=5e-7,            # min-cost flow, per candidate pair
     repair_pair=6e-7,          # greedy repair and re-fill, per candidate pair
-    lp_pair_iteration=3e-7,    # one column-generation round (pricing, cut separation), per candidate pair
+    lp_pair_iteration=1.5e-7,   # one column-generation round (pricing, cut separation), per candidate pair
     lp_simplex_row=2e-8,       # one simplex iteration of the LP master, per row
     lagrangian_pair_iteration=1e-6,  # one knapsack round of the Lagrangian, per candidate pair
-    mip_node_entry=1.5e-5,     # one branch-and-bound node, per row and column of the restricted MIP
-    mip_root_entry=1e-3,       # presolve, root LP and cuts, per row and column of the restricted MIP
+    mip_simplex_iteration=1.5e-4,  # one simplex iteration of a restricted MIP (any node) ...
+    mip_simplex_row=5.5e-8,        # ... plus this per row of the model ...
+    mip_simplex_nonzero=2e-9,      # ... plus this per nonzero of its matrix
+    mip_round_entry=2e-5,      # setting up and presolving a restricted MIP, per row and column
     cpsat_dtime=1.0,           # one unit of CP-SAT's deterministic time
 )
 

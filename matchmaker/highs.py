@@ -127,6 +127,10 @@ class Highs:
     def objective(self) -> float:
         return float(self.h.getInfo().objective_function_value)
 
+    def nonzeros(self) -> int:
+        """Nonzeros of the constraint matrix."""
+        return int(self.h.getNumNz())
+
     def simplex_iterations(self) -> int:
         """Simplex iterations of the last run (all nodes for a MIP)."""
         return int(self.h.getInfo().simplex_iteration_count)

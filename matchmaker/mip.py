@@ -40,6 +40,11 @@ from .lp import _Rows
 from .schedule import min_overlap, schedule_pairs, schedule_stays
 
 
+#: Simplex iterations per branch-and-bound node assumed for the first round's node limit
+#: (measured 200-400 on the benchmark rounds' restricted MIPs).
+ITERATIONS_PER_NODE = 300
+
+
 @dataclass
 class Cut:
     """``sum(coef * x[pairs]) <= rhs`` over pair indices (locked pairs already moved to rhs)."""
@@ -148,8 +153,11 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
         depends on the machine's speed).
     max_work : float, optional
         Work units for all rounds together (:mod:`matchmaker.effort`): each round
-        costs ``mip_root_entry`` plus ``mip_node_entry`` per node, per row and column,
-        and gets a node limit from its share; the deterministic limit.
+        costs ``mip_round_entry`` per row and column plus, for each simplex iteration,
+        ``mip_simplex_iteration``, ``mip_simplex_row`` per row and ``mip_simplex_nonzero``
+        per nonzero, and gets a node limit from its share (at
+        :data:`ITERATIONS_PER_NODE`, then at the rate of the rounds before); the
+        deterministic limit. A round's root is never cut, so a round can spend more.
     start : array of pair indices, optional
         A feasible solution (locks included) given to HiGHS as its MIP start; its free
         pairs are added to ``keep``.
@@ -209,23 +217,28 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
     done_windows: set = set()
     rounds = 0
     work, clock_stopped = 0.0, False
+    per_node = ITERATIONS_PER_NODE  # simplex iterations per node, learnt from the rounds so far
     while rounds < max_rounds:
         left = np.inf if time_limit is None else time_limit - (time.monotonic() - t0)
         if left <= 0.05:
             clock_stopped = True
             break
         size = model.n_rows + model.n_cols
-        root, per_node = units("mip_root_entry", size), units("mip_node_entry", size)
+        it_work = _iteration_work(model)
+        setup, node_work = units("mip_round_entry", size), per_node * it_work
         left_work = np.inf if max_work is None else max_work - work
-        if rounds and left_work < root:
+        if rounds and left_work < setup + node_work:
             break
         rounds += 1
         # the first round gets most of the work; later ones only re-solve after new cuts
         share = 1.0 if rounds == max_rounds else (first_share if rounds == 1 else 0.5)
-        node_limit = None if np.isinf(left_work) else max(1, int((share * left_work - root) / per_node))
+        node_limit = None if np.isinf(left_work) else max(1, int((share * left_work - setup) / node_work))
         with quiet_stdout():
             status = model.solve(None if np.isinf(left) else left, node_limit)
-        work += root + per_node * model.mip_nodes()
+        its, nodes = model.simplex_iterations(), model.mip_nodes()
+        work += setup + its * it_work
+        if nodes >= 10:
+            per_node = its / nodes
         clock_stopped = clock_stopped or status == "time_limit"
         db = model.mip_dual_bound()
         rb = _bound(core, db) if np.isfinite(db) else None
@@ -269,6 +282,12 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
     best.rounds = rounds
     best.work, best.clock_stopped = work, clock_stopped
     return best
+
+
+def _iteration_work(model: Highs) -> float:
+    """Work units of one simplex iteration of a restricted MIP (by its rows and nonzeros)."""
+    return (units("mip_simplex_iteration", 1) + units("mip_simplex_row", model.n_rows)
+            + units("mip_simplex_nonzero", model.nonzeros()))
 
 
 @contextlib.contextmanager

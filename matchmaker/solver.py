@@ -67,7 +67,7 @@ from .flow import max_weight_assignment
 from .heuristics import complete
 from .lagrangian import Multipliers, lagrangian
 from .lp import solve_relaxation
-from .mip import solve_restricted_mip
+from .mip import ITERATIONS_PER_NODE, solve_restricted_mip
 from .problem import SolverProblem, group_reduce
 from .schedule import schedule_pairs
 
@@ -125,6 +125,7 @@ class _Run:
     def __init__(self, core: Core | None, effort: Effort, progress, t0: float):
         self.core, self.progress, self.t0 = core, progress, t0
         self.effort = effort
+        self.phase_w = 0.0
         self.best_pairs = None
         self.best = None
         self.bound = None
@@ -165,7 +166,8 @@ class _Run:
                     elapsed=round(now - self.t0, 3))
         if final:
             self.phases.append(dict(phase=phase, seconds=round(now - self.phase_t, 3), best=self.best,
-                                    bound=self.bound))
+                                    bound=self.bound, work=round(self.effort.spent - self.phase_w, 3)))
+            self.phase_w = self.effort.spent
             self.phase_t = now
         if self.progress is not None:
             self.progress(info)
@@ -219,7 +221,7 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
         Largest restricted CP-SAT model (pairs).
     mip_pairs : int, optional
         Pairs of the first restricted MIP (default ``max(2000, 2.5 x visitors)``); later
-        rounds double it, up to four times. 0 skips the MIP phase (CP-SAT then proves).
+        rounds double it until every candidate is in. 0 skips the MIP phase (CP-SAT then proves).
     mip_share : float
         Share of the remaining work the first restricted MIP may use.
     lagrangian_share : float
@@ -321,12 +323,15 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
         run.report("lagrangian")
 
     # -- restricted MIPs: the pairs priced best, from the incumbent (HiGHS) ---------------------
-    size, rounds = mip_pairs, 0
+    size, rounds, last = mip_pairs, 0, None
     while size > 0 and not run.done(target_gap) and not run.stopped("mip", 0.5):
-        if rounds and effort.left() < 0.5 + units("mip_root_entry", size):
-            break  # not enough work left for HiGHS's presolve and root LP on a bigger model
+        if rounds and effort.left() < 0.5 + 10 * ITERATIONS_PER_NODE * units("mip_simplex_iteration", 1):
+            break  # not enough work left for a few nodes of a bigger model
         rounds += 1
         keep_mask, z_filter = _restrict(filt, run.best, size)
+        if last == (int(keep_mask.sum()), run.best):
+            break  # the same restricted problem from the same incumbent: nothing new to learn
+        last = (int(keep_mask.sum()), run.best)
 
         def mip_progress(obj, bnd, _run=run):
             _run.report("mip", final=False, best=max(obj if obj is not None else _run.best, _run.best))
@@ -347,7 +352,7 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
             break
         # the restricted optimum is below the filter, or time ran out: widen the restricted
         # set and continue from the new incumbent
-        size = min(2 * size, 4 * mip_pairs)
+        size = min(2 * size, len(cand))
 
     # -- restricted CP-SAT (exact same-day capacity) when the filtered model is small -----------
     # (only when every pair that could improve on the incumbent fits: then it can prove)

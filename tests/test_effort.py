@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from matchmaker.effort import DEFAULT_WORK_SHARE, Effort, units
+from matchmaker.effort import DEFAULT_WORK_SHARE, RATES, Effort, units
 from matchmaker.solver import solve
 
 
@@ -34,7 +34,7 @@ def test_effort_spends_allots_and_never_goes_below_zero():
     e = Effort(10.0, None)
     assert e.allot(0.4) == pytest.approx(4.0)
     e.spend(units("flow_pair", 1_000_000))  # a million candidate pairs of min-cost flow
-    assert e.spent == pytest.approx(0.8)
+    assert e.spent == pytest.approx(1_000_000 * RATES["flow_pair"])
     e.spend(100.0)
     assert e.left() == 0 and e.exhausted() and e.reproducible
 
