@@ -110,6 +110,8 @@ class LagrangianResult:
         the LP's tolerance; ``-inf`` when no master was solved).
     iterations : int; seconds : float; scale : int (``D``).
     history : list of ``(iteration, L, best objective, seconds)``.
+    support : ndarray -- candidate pairs (``core.cand`` positions) used by a column with
+        a positive weight in the last master: a small set that good solutions draw from.
     work : float -- work units spent (:mod:`matchmaker.effort`).
     clock_stopped : bool -- the time limit, not the work limit, ended it.
     """
@@ -128,6 +130,7 @@ class LagrangianResult:
     history: list = field(default_factory=list)
     work: float = 0.0
     clock_stopped: bool = False
+    support: np.ndarray | None = None
 
 
 class _Relaxation:
@@ -321,6 +324,14 @@ class _Master:
             return None, None
         y = np.maximum(-self.model.row_duals(), 0.0)
         return -self.model.objective(), y[:self.R]
+
+    def support(self, tol: float = 1e-9) -> np.ndarray:
+        """Cand positions used by a column with a positive weight in the last master."""
+        if not self.columns or not self.model.n_cols:
+            return np.zeros(0, np.int64)
+        lam = self.model.x()[-len(self.columns):]
+        used = [xq for (_, xq), v in zip(self.columns, lam) if v > tol]
+        return np.unique(np.concatenate(used)).astype(np.int64) if used else np.zeros(0, np.int64)
 
     def starts(self) -> list[np.ndarray]:
         """Guides for primal solutions (cand positions): each partnership's column with the
@@ -595,7 +606,7 @@ def lagrangian(problem: SolverProblem, mu0=None, time_limit: float | None = 10.0
                             rc=rc / D, pair_bound=fixed + (L + rc) // D, bound_exact=fixed + L / D,
                             master=fixed + mval, iterations=it,
                             seconds=time.monotonic() - t0, scale=D, history=history, work=work,
-                            clock_stopped=clock_stopped)
+                            clock_stopped=clock_stopped, support=master.support())
 
 
 def lagrangian_bound(problem: SolverProblem, mu0=None, time_limit: float | None = 10.0, **options):

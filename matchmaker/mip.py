@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .core import Core
-from .effort import units
+from .effort import MIP_NONZERO_CAP, units
 from .heuristics import complete
 from .highs import Highs
 from .lp import _Rows
@@ -287,7 +287,7 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
 def _iteration_work(model: Highs) -> float:
     """Work units of one simplex iteration of a restricted MIP (by its rows and nonzeros)."""
     return (units("mip_simplex_iteration", 1) + units("mip_simplex_row", model.n_rows)
-            + units("mip_simplex_nonzero", model.nonzeros()))
+            + units("mip_simplex_nonzero", min(model.nonzeros(), MIP_NONZERO_CAP)))
 
 
 @contextlib.contextmanager
