@@ -25,6 +25,12 @@ except ImportError as exc:  # pragma: no cover - depends on the installed SciPy
 INF = float(_hc.kHighsInf)
 
 
+def highs_version() -> str:
+    """Version of SciPy's vendored HiGHS."""
+    h = _hc._Highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
 class Highs:
     """One HiGHS model: build, extend, solve, read back.
 

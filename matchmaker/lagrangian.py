@@ -419,20 +419,25 @@ def _primal(rel: _Relaxation, x: np.ndarray, values: np.ndarray, dive: bool = Fa
     return complete(core, np.concatenate([core.locked, np.asarray(part.added, dtype=np.int64)]))
 
 
-def improve(rel: _Relaxation, pairs: np.ndarray, deadline: float | None = None, passes: int = 3) -> np.ndarray:
+def improve(rel: _Relaxation, pairs: np.ndarray, deadline: float | None = None, passes: int = 3
+            ) -> tuple[np.ndarray, int]:
     """Local search: re-choose one partnership's pairs at a time by an exact knapsack (the
     other partnerships' pairs fixed), keeping each change that raises the objective.
 
-    ``passes`` is the deterministic limit; ``deadline`` (``time.monotonic()``) a safety net."""
+    ``passes`` is the deterministic limit; ``deadline`` (``time.monotonic()``) a safety net.
+    Returns the solution and the number of partnerships re-chosen (each a knapsack and a
+    :func:`~matchmaker.heuristics.complete` over the candidates: the work done)."""
     core, p, c = rel.core, rel.core.problem, rel.core.cand
     pairs = np.asarray(pairs, dtype=np.int64)
     value = core.value(pairs)
     plain = rel.den * core.w[c]
+    calls = 0
     for _ in range(passes):
         better = False
         for q in range(p.n_partnerships):
             if deadline is not None and time.monotonic() >= deadline:
-                return pairs
+                return pairs, calls
+            calls += 1
             others = pairs[(p.part[pairs] != q) | p.locked[pairs]]
             part = _Partial(rel, others)
             part.fill(plain, p.part[c] == q)
@@ -442,7 +447,7 @@ def improve(rel: _Relaxation, pairs: np.ndarray, deadline: float | None = None, 
                 pairs, value, better = new, z, True
         if not better:
             break
-    return pairs
+    return pairs, calls
 
 
 def _start(problem, mu0, core):
@@ -598,7 +603,9 @@ def lagrangian(problem: SolverProblem, mu0=None, time_limit: float | None = 10.0
             cand_pairs = _primal(rel, guide_x, vals, dive)
             if z is None or core.value(cand_pairs) > z:
                 pairs, z = cand_pairs, core.value(cand_pairs)
-        pairs = improve(rel, pairs, deadline)
+        if max_work is None or work < max_work:
+            pairs, calls = improve(rel, pairs, deadline)
+            work += calls * units("repair_pair", len(core.cand))
         z = core.value(pairs)
         clock_stopped = clock_stopped or (deadline is not None and time.monotonic() >= deadline)
     rc = rel.reduced_costs(values, info)

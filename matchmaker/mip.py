@@ -141,7 +141,8 @@ def scheduling_cuts(core: Core, solution: np.ndarray, failed_hosts, keep: np.nda
 
 def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None, rows: _Rows | None = None,
                          cuts: list | None = None, max_rounds: int = 20, progress=None, seed: int = 0,
-                         first_share: float = 0.85, max_work: float | None = None) -> MipResult:
+                         first_share: float = 0.85, max_work: float | None = None,
+                         pace: dict | None = None) -> MipResult:
     """Best schedulable solution over the candidate pairs ``keep``, with a valid bound.
 
     Parameters
@@ -158,6 +159,9 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
         per nonzero, and gets a node limit from its share (at
         :data:`ITERATIONS_PER_NODE`, then at the rate of the rounds before); the
         deterministic limit. A round's root is never cut, so a round can spend more.
+    pace : dict, optional
+        Shared between calls: the simplex iterations per node (root included) of the
+        last round, for the next node limit (deterministic, like the counts it comes from).
     start : array of pair indices, optional
         A feasible solution (locks included) given to HiGHS as its MIP start; its free
         pairs are added to ``keep``.
@@ -217,17 +221,19 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
     done_windows: set = set()
     rounds = 0
     work, clock_stopped = 0.0, False
-    per_node = ITERATIONS_PER_NODE  # simplex iterations per node, learnt from the rounds so far
+    pace = {} if pace is None else pace
     while rounds < max_rounds:
-        left = np.inf if time_limit is None else time_limit - (time.monotonic() - t0)
-        if left <= 0.05:
-            clock_stopped = True
-            break
+        # simplex iterations per node, root included, learnt from the rounds so far
+        per_node = pace.get("iterations_per_node", ITERATIONS_PER_NODE)
         size = model.n_rows + model.n_cols
         it_work = _iteration_work(model)
         setup, node_work = units("mip_round_entry", size), per_node * it_work
         left_work = np.inf if max_work is None else max_work - work
         if rounds and left_work < setup + node_work:
+            break
+        left = np.inf if time_limit is None else time_limit - (time.monotonic() - t0)
+        if left <= 0.05:
+            clock_stopped = True
             break
         rounds += 1
         # the first round gets most of the work; later ones only re-solve after new cuts
@@ -237,8 +243,7 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
             status = model.solve(None if np.isinf(left) else left, node_limit)
         its, nodes = model.simplex_iterations(), model.mip_nodes()
         work += setup + its * it_work
-        if nodes >= 10:
-            per_node = its / nodes
+        pace["iterations_per_node"] = max(1.0, its / max(1, nodes))
         clock_stopped = clock_stopped or status == "time_limit"
         db = model.mip_dual_bound()
         rb = _bound(core, db) if np.isfinite(db) else None

@@ -149,7 +149,7 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
     problem = build_problem(rnd, catalogue)
     times["problem"] = round(time.monotonic() - t1, 3)
     summary = dict(round_dir=str(rnd.source) if rnd.source is not None else None, input_hash=rnd.input_hash,
-                   seed=seed, time_limit_s=time_limit, work_limit=work_limit, settings=json.loads(settings_json(rnd.settings)),
+                   seed=seed, time_limit_s=time_limit, work_limit=work_limit, versions=solver_versions(), settings=json.loads(settings_json(rnd.settings)),
                    catalogue=dict(visitors=catalogue.n_visitors, hosts=catalogue.n_hosts,
                                   eligible_pairs=int(catalogue.n_eligible), kept_pairs=int(catalogue.n_kept),
                                   pruned_min_score=int(catalogue.n_pruned_min_score),
@@ -221,10 +221,26 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
     return 0
 
 
+def solver_versions() -> dict:
+    """Versions that a reproducible result depends on (same versions, same proposals)."""
+    import platform
+    from importlib.metadata import version
+
+    from .highs import highs_version
+
+    out = {"python": platform.python_version(), "highs": highs_version()}
+    for pkg in ("matchmaker", "numpy", "scipy", "ortools", "pandas"):
+        try:
+            out[pkg] = version(pkg)
+        except Exception:  # noqa: BLE001 - a missing distribution is reported, not fatal
+            out[pkg] = "unknown"
+    return out
+
+
 def _reproducible_note(stats: dict) -> str:
     if stats.get("reproducible", True):
         return ("the solver stopped within its work limit: the same input, settings and seed give the same "
-                "proposals on any machine")
+                "proposals on any machine with the same package versions (summary.json's versions)")
     return (f"the time limit stopped the solver ({', '.join(stats.get('clock_stops', []))}) before its work limit, "
             "so a re-run may give different proposals; raise solver.time_limit_s or lower solver.work_limit "
             "for reproducible results")

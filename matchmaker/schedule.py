@@ -95,7 +95,20 @@ def _exact(duration, es, ls, capacity, time_limit: float) -> tuple[np.ndarray | 
     st = solver.Solve(m)
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return np.array([solver.Value(s) for s in starts], dtype=np.int64), True
+    if st != cp_model.INFEASIBLE and solver.DeterministicTime() < 0.999 * time_limit:
+        global _clock_stops
+        _clock_stops += 1  # the wall clock, not the deterministic time, ended the search
     return None, st == cp_model.INFEASIBLE
+
+
+#: How many exact scheduling searches the wall clock (not their deterministic time)
+#: ended, in this process; the solver compares it before and after a solve.
+_clock_stops = 0
+
+
+def clock_stops() -> int:
+    """Exact scheduling searches ended by the wall-clock safety net so far (this process)."""
+    return _clock_stops
 
 
 def schedule_stays(duration, es, ls, capacity: int, exact_time_limit: float = 5.0

@@ -72,6 +72,7 @@ from .lagrangian import Multipliers, lagrangian
 from .lp import solve_relaxation
 from .mip import ITERATIONS_PER_NODE, solve_restricted_mip
 from .problem import SolverProblem, group_reduce
+from .schedule import clock_stops as schedule_clock_stop_count
 from .schedule import schedule_pairs
 
 #: Largest restricted CP-SAT model (pairs); the filter threshold is tightened to fit.
@@ -250,19 +251,26 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
         raise ValueError(f"work_limit must be > 0 work units, got {work_limit}")
     t0 = time.monotonic()
     effort = Effort.from_limits(time_limit, work_limit, t0)
+    schedule_clock_stops = schedule_clock_stop_count()
     p = problem
-    conflicts = lock_conflicts(p, exact_time_limit=10.0 if time_limit is None else max(0.5, time_limit / 4))
+    # deterministic time of the exact scheduling of each host's locks (from the work limit)
+    lock_dtime = 10.0 if effort.work_limit is None else min(10.0, max(0.5, effort.work_limit / 4))
+    conflicts = lock_conflicts(p, exact_time_limit=lock_dtime)
     if conflicts:
         unproven = any("within the time limit" in c["message"] for c in conflicts)
         status = "no_solution_yet" if unproven and all(c["rule"] == "capacity" for c in conflicts) else "infeasible"
         msg = "the locked pairs cannot all be honoured: " + "; ".join(c["message"] for c in conflicts)
         return SolverResult(status, None, None, None, np.zeros(0, np.int64), np.zeros(0, np.int64),
                             [dict(phase="locks", seconds=round(time.monotonic() - t0, 3), best=None, bound=None)],
-                            conflicts, message=msg)
+                            conflicts, message=msg,
+                            stats=dict(reproducible=schedule_clock_stop_count() == schedule_clock_stops,
+                                       clock_stops=[] if schedule_clock_stop_count() == schedule_clock_stops
+                                       else ["schedule"], work_spent=0.0))
     core = build_core(p)
     if mip_pairs is None:
         mip_pairs = int(max(2000, 2.5 * len(np.unique(p.v[core.cand]))))
     run = _Run(core, effort, progress, t0)
+    run.schedule_clock_stops = schedule_clock_stops
     run.stats.update(pairs=p.n_pairs, candidates=len(core.cand), locked=len(core.locked),
                      work_limit=None if effort.work_limit is None else round(effort.work_limit, 3))
 
@@ -317,6 +325,7 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
 
     # -- Lagrangian bound with exact partnership knapsacks (when budgets bind) -----------------
     filt = lp  # the bound and reduced costs used for reduced-cost fixing
+    mip_pace: dict = {}  # simplex iterations per node of the restricted MIPs so far
     small = len(cand) <= LAGRANGIAN_SMALL_PAIRS
     if (lagrangian_share > 0 and len(lp.rows.parts) and not run.done(target_gap) and not run.stopped("repair")
             and (small or (effort.left() >= LAGRANGIAN_MIN_SECONDS
@@ -335,9 +344,10 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
         run.report("lagrangian")
         # the pairs the knapsack master mixes are where good solutions are: a small MIP on
         # them (and the incumbent) for a better incumbent (no bound: nothing is filtered)
-        if lr.support is not None and len(lr.support) and not run.done(target_gap) and not run.stopped("mip", 0.5):
+        if (lr.support is not None and len(lr.support) and not run.done(target_gap)
+                and not run.stopped("support-mip", 0.5)):
             sres = solve_restricted_mip(core, cand[lr.support], time_limit=effort.safety(), start=run.best_pairs,
-                                        rows=lp.rows, seed=seed, max_work=effort.allot(support_share))
+                                        rows=lp.rows, pace=mip_pace, seed=seed, max_work=effort.allot(support_share))
             run.spent("support-mip", sres.work, sres.clock_stopped)
             run.stats.update(support_pairs=sres.n_pairs, support_status=sres.status)
             if sres.pairs is not None:
@@ -360,7 +370,7 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
 
         share = mip_share if rounds == 1 else 1.0
         mres = solve_restricted_mip(core, cand[keep_mask], time_limit=effort.safety(), start=run.best_pairs,
-                                    rows=lp.rows, seed=seed, progress=mip_progress if progress is not None else None,
+                                    rows=lp.rows, pace=mip_pace, seed=seed, progress=mip_progress if progress is not None else None,
                                     max_work=effort.allot(share))
         run.spent("mip", mres.work, mres.clock_stopped)
         run.stats.update(mip_pairs=mres.n_pairs, mip_status=mres.status, mip_rounds=rounds,
@@ -380,7 +390,7 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
     # (only when every pair that could improve on the incumbent fits: then it can prove)
     keep_mask, z_filter = _restrict(filt, run.best, max_restricted_pairs)
     provable = z_filter is None or z_filter <= run.best
-    if not run.done(target_gap) and provable and not run.stopped("mip", 1.0):
+    if not run.done(target_gap) and provable and not run.stopped("cpsat", 1.0):
         starts, _, _ = schedule_pairs(p, run.best_pairs)
 
         def cp_progress(obj, bnd, _run=run):
@@ -450,6 +460,8 @@ def _finish(run: _Run, p: SolverProblem, target_gap: float, lp=None) -> SolverRe
     run.best = best
     run.report("done", final=False)
     eff = run.effort
+    if schedule_clock_stop_count() > getattr(run, "schedule_clock_stops", schedule_clock_stop_count()):
+        eff.clock_stopped("schedule")
     stats = dict(run.stats, exchanges=int(len(pairs)), score=int(p.score[pairs].sum()),
                  work_spent=round(eff.spent, 3), reproducible=eff.reproducible, clock_stops=list(eff.clock_stops),
                  shortfall=int(np.maximum(run.core.target - np.bincount(p.part[pairs], minlength=p.n_partnerships),

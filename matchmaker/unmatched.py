@@ -19,7 +19,7 @@ in this order (docs/decisions.md §14):
     on all the visitor's possible dates, went to visitors with better pairs.
 ``not_selected``
     A host had room and the budget allowed it, yet the pair was left out: its score
-    adds nothing (0), or the solver stopped at its time limit before optimality.
+    adds nothing (0), or the solver stopped at its work or time limit before optimality.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def unmatched_visitors(rnd, catalogue, problem, pairs) -> pd.DataFrame:
         else:
             rows[v] = ("not_selected", "not_selected", "an eligible host had room and the budget allowed it, but the "
                        "pair was not proposed: it adds nothing to the objective (score 0) or the solver stopped "
-                       "at its time limit before proving optimality", n)
+                       "at its work or time limit before proving optimality", n)
     out = []
     for v in sorted(rows):
         code, rule, text, n = rows[v]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pytest
 
 from matchmaker.effort import DEFAULT_WORK_SHARE, RATES, Effort, units
@@ -70,3 +72,69 @@ def test_work_limit_setting_must_not_be_negative():
     assert load_settings()["solver"]["work_limit"] == 0.0  # 0: three quarters of time_limit_s
     with pytest.raises(SettingsError, match="solver.work_limit"):
         load_settings(overrides={"solver": {"work_limit": -5}})
+
+
+def test_work_spent_stays_within_twice_the_work_limit(budgeted_problem):
+    # a started MIP round always finishes its root, so a solve may overspend a little
+    r = solve(budgeted_problem, time_limit=300, work_limit=0.8, seed=0)
+    assert 0.8 <= r.stats["work_spent"] <= 2 * 0.8
+    assert sum(ph["work"] for ph in r.phases) == pytest.approx(r.stats["work_spent"], abs=1e-2)
+
+
+def test_support_mip_never_changes_the_bound(budgeted_problem):
+    r = solve(budgeted_problem, time_limit=300, work_limit=0.8, seed=0)
+    names = [ph["phase"] for ph in r.phases]
+    assert "lagrangian" in names and "support-mip" in names
+    at = {ph["phase"]: ph["bound"] for ph in r.phases}
+    assert at["support-mip"] == at["lagrangian"]
+
+
+def test_a_phase_stopped_by_the_clock_is_named(budgeted_problem, monkeypatch):
+    # deterministic stand-in for a slow machine: the clock has run out after the locks
+    monkeypatch.setattr(Effort, "out_of_time", lambda self: True)
+    r = solve(budgeted_problem, time_limit=300, work_limit=100.0, seed=0)
+    assert r.stats["clock_stops"] == ["locks"] and not r.stats["reproducible"]
+    assert r.status == "feasible" and r.objective <= r.bound
+
+
+def test_highs_node_limit_is_reported_as_such():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from matchmaker.highs import Highs
+
+    # a knapsack whose LP optimum is fractional: the root cannot close it
+    rng = np.random.default_rng(0)
+    n = 40
+    weights = rng.integers(20, 60, n).astype(float)
+    values = weights + rng.integers(0, 9, n)
+    h = Highs()
+    h.load(-values, sp.csr_matrix(weights[None, :]), [weights.sum() / 2 + 0.5], np.ones(n), integer=True)
+    status = h.solve(None, node_limit=1)
+    assert status in ("node_limit", "optimal") and h.mip_nodes() <= 1
+    assert h.solve(None) == "optimal"
+
+
+def test_restricted_mip_with_the_same_work_gives_the_same_answer(budgeted_problem):
+    from matchmaker.core import build_core
+    from matchmaker.lp import solve_relaxation
+    from matchmaker.mip import solve_restricted_mip
+
+    core = build_core(budgeted_problem)
+    lp = solve_relaxation(core)
+    keep = core.cand[np.argsort(-lp.rc, kind="stable")[:600]]
+    a = solve_restricted_mip(core, keep, time_limit=None, rows=lp.rows, max_work=0.3)
+    b = solve_restricted_mip(core, keep, time_limit=None, rows=lp.rows, max_work=0.3)
+    assert not a.clock_stopped and a.work == b.work and a.bound == b.bound
+    assert (a.pairs is None and b.pairs is None) or a.pairs.tolist() == b.pairs.tolist()
+
+
+def test_lagrangian_work_limit_caps_its_knapsack_rounds(budgeted_problem):
+    from matchmaker.core import build_core
+    from matchmaker.lagrangian import lagrangian
+
+    core = build_core(budgeted_problem)
+    round_work = units("lagrangian_pair_iteration", len(core.cand))
+    r = lagrangian(budgeted_problem, time_limit=None, core=core, max_work=10 * round_work, primal=False)
+    assert 1 <= r.iterations <= 10 and r.work <= 10 * round_work + 1e-12
+    assert r.support is not None and ((r.support >= 0) & (r.support < len(core.cand))).all()

@@ -158,8 +158,29 @@ def test_visitors_whose_pairs_all_score_below_min_score_are_reported_as_pruned(m
     assert summary["status"] == "optimal"
 
 
-def test_work_limit_comes_from_the_settings_and_the_cli_overrides_it(small_round, tmp_path):
-    code, _, _, summary = solve_dir(small_round, tmp_path / "a", time_limit=30, work_limit=2.5)
+def test_work_limit_comes_from_the_settings_and_the_cli_overrides_it(small_round, tmp_path, monkeypatch):
+    import matchmaker.run as run_module
+    from matchmaker.cli import main
+
+    (small_round / "settings.toml").write_text("[solver]\nwork_limit = 3.0\n")
+    code, _, _, summary = solve_dir(small_round, tmp_path / "a", time_limit=30)
+    assert code == 0 and summary["work_limit"] == 3.0 and summary["versions"]["highs"]
+    code, _, _, summary = solve_dir(small_round, tmp_path / "b", time_limit=30, work_limit=2.5)
     assert code == 0 and summary["work_limit"] == 2.5
     with pytest.raises(ValueError, match="work_limit must be >= 0"):
-        solve_dir(small_round, tmp_path / "b", work_limit=-1)
+        solve_dir(small_round, tmp_path / "c", work_limit=-1)
+    seen = {}
+    monkeypatch.setattr(run_module, "run_round", lambda rnd, out, **kw: seen.update(kw) or 0)
+    assert main(["solve", str(small_round), "--out", str(tmp_path / "d"), "--work-limit", "2", "--quiet"]) == 0
+    assert seen["work_limit"] == 2.0
+
+
+def test_a_solve_stopped_by_the_clock_says_it_may_not_be_reproducible(small_round, tmp_path, monkeypatch, capsys):
+    from matchmaker.effort import Effort
+
+    monkeypatch.setattr(Effort, "out_of_time", lambda self: True)
+    code = run_round(load_round(small_round), tmp_path / "out", time_limit=30, verbose=True)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert code == 0 and summary["reproducible"] is False
+    assert "time limit stopped the solver (locks)" in summary["reproducible_note"]
+    assert "a re-run may give different proposals" in capsys.readouterr().out
