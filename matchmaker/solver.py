@@ -64,8 +64,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .core import Core, build_core, lock_conflicts
-from .effort import Effort, units
 from .cpsat_model import solve_restricted
+from .effort import Effort, units
 from .flow import max_weight_assignment
 from .heuristics import complete
 from .lagrangian import Multipliers, lagrangian
@@ -130,9 +130,10 @@ def relative_gap(objective, bound) -> float | None:
 class _Run:
     """Book-keeping of one solve: incumbent, bound, phases, progress, deadline."""
 
-    def __init__(self, core: Core | None, effort: Effort, progress, t0: float):
+    def __init__(self, core: Core | None, effort: Effort, progress, t0: float, schedule_clock_stops: int = 0):
         self.core, self.progress, self.t0 = core, progress, t0
         self.effort = effort
+        self.schedule_clock_stops = schedule_clock_stops  # exact scheduling cut by the clock before the solve
         self.phase_w = 0.0
         self.best_pairs = None
         self.best = None
@@ -216,8 +217,8 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
         Default: :data:`matchmaker.effort.DEFAULT_WORK_SHARE` of ``time_limit``
         (unlimited without one).
     seed : int
-        CP-SAT random seed; the same problem, settings and seed give the same proposals
-        whenever the solve finishes before the time limit.
+        HiGHS and CP-SAT random seed; the same problem, settings, seed and work limit
+        give the same proposals unless the time limit stops a phase first.
     target_gap : float
         Stop as soon as the certified relative gap is at most this (0: prove optimality).
     progress : callable, optional
@@ -262,15 +263,11 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
         msg = "the locked pairs cannot all be honoured: " + "; ".join(c["message"] for c in conflicts)
         return SolverResult(status, None, None, None, np.zeros(0, np.int64), np.zeros(0, np.int64),
                             [dict(phase="locks", seconds=round(time.monotonic() - t0, 3), best=None, bound=None)],
-                            conflicts, message=msg,
-                            stats=dict(reproducible=schedule_clock_stop_count() == schedule_clock_stops,
-                                       clock_stops=[] if schedule_clock_stop_count() == schedule_clock_stops
-                                       else ["schedule"], work_spent=0.0))
+                            conflicts, message=msg, stats=_lock_stats(schedule_clock_stops))
     core = build_core(p)
     if mip_pairs is None:
         mip_pairs = int(max(2000, 2.5 * len(np.unique(p.v[core.cand]))))
-    run = _Run(core, effort, progress, t0)
-    run.schedule_clock_stops = schedule_clock_stops
+    run = _Run(core, effort, progress, t0, schedule_clock_stops)
     run.stats.update(pairs=p.n_pairs, candidates=len(core.cand), locked=len(core.locked),
                      work_limit=None if effort.work_limit is None else round(effort.work_limit, 3))
 
@@ -412,6 +409,12 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
     return result(lp)
 
 
+def _lock_stats(schedule_clock_stops: int) -> dict:
+    """Stats of a solve that ended at the lock check (reproducible unless the clock cut it)."""
+    cut = schedule_clock_stop_count() > schedule_clock_stops
+    return dict(reproducible=not cut, clock_stops=["schedule"] if cut else [], work_spent=0.0)
+
+
 def _restrict(filt, best: int, limit: int):
     """Candidates that may beat ``best`` by reduced cost, at most ``limit`` of them.
 
@@ -460,7 +463,7 @@ def _finish(run: _Run, p: SolverProblem, target_gap: float, lp=None) -> SolverRe
     run.best = best
     run.report("done", final=False)
     eff = run.effort
-    if schedule_clock_stop_count() > getattr(run, "schedule_clock_stops", schedule_clock_stop_count()):
+    if schedule_clock_stop_count() > run.schedule_clock_stops:
         eff.clock_stopped("schedule")
     stats = dict(run.stats, exchanges=int(len(pairs)), score=int(p.score[pairs].sum()),
                  work_spent=round(eff.spent, 3), reproducible=eff.reproducible, clock_stops=list(eff.clock_stops),
