@@ -19,9 +19,12 @@ from __future__ import annotations
 import math
 import time
 
-#: Seconds of the reference machine per counted unit (measured 2026-12 on the
-#: benchmark rounds of ``benchmarks/bench_solver.py``; rounded up, so that a solve
-#: usually ends before its work limit in wall-clock time too).
+#: Seconds of the reference machine per counted unit, fitted 2026-12-04 on the rounds of
+#: ``benchmarks/bench_solver.py`` and the sample. They are estimates: HiGHS's time per
+#: simplex iteration varies about twofold between rounds of the same size, budget-free
+#: MIPs are overcharged (presolve shrinks them), and a MIP round's root is never cut, so
+#: a solve can spend more or less wall time than its work (reports/solver_benchmark.md
+#: prints both).
 RATES = dict(
     flow_pair=5e-7,            # min-cost flow, per candidate pair
     repair_pair=6e-7,          # greedy repair and re-fill, per candidate pair
