@@ -6,7 +6,7 @@ Usage::
     .venv/bin/python benchmarks/bench_scoring.py --sizes 2000x1000 --top-k 100
 
 Each size runs in its own process (so the peak memory is that size's alone): it
-generates a round with :func:`matchmaker.generator.generate_round`, loads it, and
+generates a round with :func:`matchmaker.generator.generate.generate_round`, loads it, and
 reports
 
 * the time to build the scoring context (bitmasks, TF-IDF),
@@ -52,10 +52,10 @@ def _timed(fn, *args):
 
 def run_one(n_visitors: int, n_hosts: int, top_k: int, seed: int, workers: int) -> dict:
     """Measure one size in this process; returns the figures."""
-    from matchmaker import catalogue
     from matchmaker.constraints import eligible_block
-    from matchmaker.generator import generate_round
-    from matchmaker.loading import load_round
+    from matchmaker.generator.generate import generate_round
+    from matchmaker.inputs.loading import load_round
+    from matchmaker.pairs import catalogue
     from matchmaker.scoring import ScoringContext, score_pairs
 
     r = {"size": f"{n_visitors}x{n_hosts}", "possible_pairs": n_visitors * n_hosts, "workers": workers}

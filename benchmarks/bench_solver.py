@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python benchmarks/bench_solver.py                      # every case, writes the report
     .venv/bin/python benchmarks/bench_solver.py --cases 500x250 --no-plain
 
-Cases (rounds from :func:`matchmaker.generator.generate_round`, fixed seeds):
+Cases (rounds from :func:`matchmaker.generator.generate.generate_round`, fixed seeds):
 
 * ``500x250``: budgets funding about half the visitors (``budget_share = 0.5``), 5 s;
 * ``2000x1000``: the same with 13 budgets funding about half, 30 s;
@@ -20,7 +20,7 @@ Each case is generated and its catalogue built once (``--work`` keeps them betwe
 runs); then every method runs in its own process, so each peak memory (``ru_maxrss``) is
 its own, and a process that exceeds the time (plus a margin) or ``--memory-gb`` is
 stopped and reported as such. All methods get the same time limit, model building
-included, and the same objective (:func:`matchmaker.problem.objective_weights`):
+included, and the same objective (:func:`matchmaker.solve.problem.objective_weights`):
 
 ``ours``
     :func:`matchmaker.solver.solve` (flow, LP bound, restricted MIP and CP-SAT).
@@ -78,10 +78,10 @@ def _peak_mb() -> float:
 
 
 def prepare(name: str, work: Path) -> dict:
-    from matchmaker.catalogue import build_catalogue
-    from matchmaker.generator import generate_round
-    from matchmaker.loading import load_round
-    from matchmaker.problem import build_problem
+    from matchmaker.generator.generate import generate_round
+    from matchmaker.inputs.loading import load_round
+    from matchmaker.pairs.catalogue import build_catalogue
+    from matchmaker.solve.problem import build_problem
 
     c = CASES[name]
     d = work / name
@@ -112,8 +112,8 @@ def _load(name: str, work: Path):
 def run_ours(name: str, work: Path, time_limit: float) -> dict:
     import numpy as np
 
-    from matchmaker.core import build_core
-    from matchmaker.flow import max_weight_assignment
+    from matchmaker.solve.core import build_core
+    from matchmaker.solve.flow import max_weight_assignment
     from matchmaker.solver import solve
 
     p = _load(name, work)
@@ -134,8 +134,8 @@ def run_cpsat(name: str, work: Path, time_limit: float) -> dict:
     import numpy as np
     from ortools.sat.python import cp_model
 
-    from matchmaker.problem import objective_weights
-    from matchmaker.schedule import conflicting_hosts
+    from matchmaker.solve.problem import objective_weights
+    from matchmaker.solve.schedule import conflicting_hosts
 
     t0 = time.monotonic()
     p = _load(name, work)
@@ -194,9 +194,9 @@ def run_mip(name: str, work: Path, time_limit: float) -> dict:
     import scipy.sparse as sp
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    from matchmaker.core import build_core
-    from matchmaker.lp import _Rows
-    from matchmaker.schedule import schedule_pairs
+    from matchmaker.solve.core import build_core
+    from matchmaker.solve.lp import _Rows
+    from matchmaker.solve.schedule import schedule_pairs
 
     t0 = time.monotonic()
     p = _load(name, work)

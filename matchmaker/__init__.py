@@ -2,12 +2,12 @@
 
 The package follows the CP-SAT Primer's structure for optimisation apps:
 
-* an *instance* (:class:`matchmaker.instance.Round`, validated data, built by
-  :mod:`matchmaker.loading`),
-* the scheme's *rules* (:mod:`matchmaker.constraints`, :mod:`matchmaker.lump_sum`),
+* an *instance* (:class:`matchmaker.inputs.instance.Round`, validated data, built by
+  :mod:`matchmaker.inputs.loading`),
+* the scheme's *rules* (:mod:`matchmaker.constraints`, :mod:`matchmaker.rules.lump_sum`),
 * *scores* (:mod:`matchmaker.scoring`),
 * a *model* and *solution* (:mod:`matchmaker.solver`),
-* an independent *validator* (:mod:`matchmaker.validator`) that is the specification
+* an independent *validator* (:mod:`matchmaker.proposals.validator`) that is the specification
   of a valid round.
 """
 

@@ -21,7 +21,7 @@ def _print_problems(exc, closing: str) -> int:
 
 
 def _cmd_generate(args) -> int:
-    from .generator import generate_round
+    from matchmaker.generator.generate import generate_round
 
     generate_round(
         Path(args.out), n_visitors=args.visitors, n_hosts=args.hosts, seed=args.seed,
@@ -32,8 +32,8 @@ def _cmd_generate(args) -> int:
 
 
 def _load(args):
-    from .errors import RoundDataError, SettingsError
-    from .loading import load_round
+    from matchmaker.common.errors import RoundDataError, SettingsError
+    from matchmaker.inputs.loading import load_round
 
     try:
         return load_round(Path(args.round_dir), settings_file=getattr(args, "settings", None))
@@ -49,7 +49,7 @@ def _load(args):
 
 
 def _cmd_validate(args) -> int:
-    from .constraints import registration_refusals
+    from matchmaker.constraints import registration_refusals
 
     rnd = _load(args)
     if rnd is None:
@@ -66,7 +66,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from .validator import check_proposals_file
+    from matchmaker.proposals.validator import check_proposals_file
 
     rnd = _load(args)
     if rnd is None:
@@ -82,7 +82,7 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_score(args) -> int:
-    from .catalogue import build_catalogue, write_catalogue
+    from matchmaker.pairs.catalogue import build_catalogue, write_catalogue
 
     rnd = _load(args)
     if rnd is None:
@@ -94,7 +94,7 @@ def _cmd_score(args) -> int:
 
 
 def _cmd_rank(args) -> int:
-    from .catalogue import ranked_counterparts
+    from matchmaker.pairs.catalogue import ranked_counterparts
 
     rnd = _load(args)
     if rnd is None:
@@ -114,7 +114,7 @@ WORK_HELP = ("deterministic solver budget in work units, about a second each on 
 
 
 def _cmd_solve(args) -> int:
-    from .run import run_round
+    from matchmaker.run import run_round
 
     rnd = _load(args)
     if rnd is None:
@@ -124,9 +124,9 @@ def _cmd_solve(args) -> int:
 
 
 def _cmd_round(args) -> int:
-    from .carry_over import run_next_round
-    from .errors import RoundDataError, SettingsError
-    from .ledger import LedgerError
+    from matchmaker.common.errors import RoundDataError, SettingsError
+    from matchmaker.ledger.carry_over import run_next_round
+    from matchmaker.ledger.store import LedgerError
 
     try:
         result = run_next_round(Path(args.round_dir), Path(args.out), ledger_url=args.ledger, name=args.name,
@@ -143,8 +143,8 @@ def _cmd_round(args) -> int:
 
 
 def _cmd_export(args) -> int:
-    from .exports import export_partnership_lists
-    from .ledger import Ledger, LedgerError
+    from matchmaker.ledger.store import Ledger, LedgerError
+    from matchmaker.report.exports import export_partnership_lists
 
     try:
         ledger = Ledger(args.ledger) if args.ledger else Ledger.for_round_dir(args.round_dir)
@@ -159,8 +159,8 @@ def _cmd_export(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from .errors import RoundDataError
-    from .report import write_report
+    from matchmaker.common.errors import RoundDataError
+    from matchmaker.report.html import write_report
 
     try:
         path = write_report(Path(args.out_dir), args.html, round_dir=args.round, title=args.title)

@@ -1,6 +1,6 @@
 """The scheme's rules applied to a round, vectorised over visitor x host blocks.
 
-The rules themselves, each a small named piece, are in :mod:`matchmaker.rules`
+The rules themselves, each a small named piece, are in :mod:`matchmaker.rules.pieces`
 (:data:`RULES`, re-exported here); this module binds them to a round's arrays
 (:func:`round_rules`) and answers for one pair (:func:`pair_refusals`), for millions
 (:func:`eligible_block`), per visitor (:func:`refusal_counts`), for the locked pairs
@@ -20,11 +20,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .instance import Round
-from .lump_sum import lump_sum_eur
-from .pair_arrays import (Arrays, RuleContext, distance_km, in_sorted, pair_dates, pair_modes, room, rule_context,
-                          side_arrays, take)
-from .rules import RULE_NAMES, RULES, Rule, registration_checks  # noqa: F401 (public here too)
+from matchmaker.inputs.instance import Round
+from matchmaker.rules.lump_sum import lump_sum_eur
+from matchmaker.rules.pair_arrays import (
+    Arrays,
+    RuleContext,
+    distance_km,
+    in_sorted,
+    pair_dates,
+    pair_modes,
+    room,
+    rule_context,
+    side_arrays,
+    take,
+)
+from matchmaker.rules.pieces import RULE_NAMES, RULES, Rule, registration_checks  # noqa: F401 (public here too)
 
 #: Visitors per block in the vectorised functions (memory ~ BLOCK x n_hosts numbers).
 BLOCK = 500

@@ -5,7 +5,7 @@
 ``proposals.csv``
     One row per exchange (docs/design.md), sorted by partnership and visitor_id.
 ``unmatched.csv``
-    Every visitor without a proposal and why (:mod:`matchmaker.unmatched`).
+    Every visitor without a proposal and why (:mod:`matchmaker.proposals.unmatched`).
 ``summary.json``
     Status, objective, bound and gap (in score points), times per phase, counts,
     budget used and left per partnership, the settings, the input hash and the seed.
@@ -17,23 +17,30 @@ a broken rule is a bug and makes it fail loudly (exit code 1).
 from __future__ import annotations
 
 import json
+import platform
+import re
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .effort import DEFAULT_WORK_SHARE
-from .problem import SolverProblem, build_problem
-from .settings import settings_json
-from .solver import SolverResult, solve
-from .workdays import stay_end
+from matchmaker.common.workdays import stay_end
+from matchmaker.constraints import locked_refusals
+from matchmaker.inputs.settings import settings_json
+from matchmaker.pairs.catalogue import build_catalogue, named_pairs
+from matchmaker.proposals.unmatched import unmatched_visitors
+from matchmaker.proposals.validator import check_proposals
+from matchmaker.solve.effort import DEFAULT_WORK_SHARE
+from matchmaker.solve.highs import highs_version
+from matchmaker.solve.problem import SolverProblem, build_problem
+from matchmaker.solver import SolverResult, solve
 
 
 def proposals_table(rnd, catalogue, problem: SolverProblem, result: SolverResult) -> pd.DataFrame:
     """The proposals as written to ``proposals.csv`` (docs/design.md column order)."""
-    from .catalogue import named_pairs
 
     p = problem
     pairs = result.pairs
@@ -100,7 +107,7 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
     Parameters
     ----------
     rnd : Round
-        A loaded round (:func:`matchmaker.loading.load_round`).
+        A loaded round (:func:`matchmaker.inputs.loading.load_round`).
     out_dir : path-like
         Output directory (created).
     time_limit : float, optional
@@ -111,7 +118,7 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
         Solver seed (default ``solver.seed``).
     work_limit : float, optional
         The solver's deterministic work budget (default ``solver.work_limit``; 0 or
-        unset: three quarters of the time limit; :mod:`matchmaker.effort`).
+        unset: three quarters of the time limit; :mod:`matchmaker.solve.effort`).
     verbose : bool
         Print progress lines and the result.
     progress : callable, optional
@@ -124,10 +131,6 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
         0 on success; 1 when the locks make the round infeasible, no solution was found
         in time, or the proposals break a rule (a bug, reported loudly).
     """
-    from .catalogue import build_catalogue
-    from .constraints import locked_refusals
-    from .unmatched import unmatched_visitors
-    from .validator import check_proposals
 
     s = rnd.settings["solver"]
     time_limit = float(s["time_limit_s"] if time_limit is None else time_limit)
@@ -223,10 +226,7 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
 
 def solver_versions() -> dict:
     """Versions that a reproducible result depends on (same versions, same proposals)."""
-    import platform
-    from importlib.metadata import version
 
-    from .highs import highs_version
 
     out = {"python": platform.python_version(), "highs": highs_version()}
     for pkg in ("matchmaker", "numpy", "scipy", "ortools", "pandas"):
@@ -258,7 +258,6 @@ def _objective_note(p: SolverProblem) -> str:
 
 def _named(message: str, p, pairs, org_v, org_h) -> str:
     # positions in solver messages ("visitor 12", "host 3") -> org ids
-    import re
 
     vis = {int(p.v[j]): org_v[p.v[j]] for j in pairs}
     hos = {int(p.h[j]): org_h[p.h[j]] for j in pairs}

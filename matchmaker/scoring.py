@@ -45,7 +45,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .scoring_context import CRITERIA, SET_COLUMNS, ScoringContext, bitmasks  # noqa: F401 (public names)
+from matchmaker.constraints import eligible_block
+from matchmaker.criteria.context import CRITERIA, SET_COLUMNS, ScoringContext, bitmasks  # noqa: F401 (public names)
 
 #: The columns ``score_pairs`` needs in its pairs table.
 PAIR_COLUMNS = ("v", "h", "mode", "earliest_start", "latest_start", "distance_km")
@@ -292,7 +293,6 @@ def explain_pair(rnd, v: int, h: int, context: ScoringContext | None = None,
     """
     ctx = context if context is not None else ScoringContext.build(rnd)
     if pair is None:
-        from .constraints import eligible_block
 
         block = eligible_block(rnd, np.array([v]))
         match = block[block["h"].to_numpy() == h]

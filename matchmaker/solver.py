@@ -1,27 +1,27 @@
 """The globally optimal assignment of a round, with a proof or a certified gap.
 
-:func:`solve` maximises the objective of :func:`matchmaker.problem.objective_weights`
+:func:`solve` maximises the objective of :func:`matchmaker.solve.problem.objective_weights`
 under every rule (docs/decisions.md) in phases. Each phase gives a feasible solution
 (objective ``z``) and/or a safe upper bound ``UB``; ``progress`` hears of each:
 
 ``locks``
     The locked pairs alone. If they break a rule the round is *infeasible* and the
-    conflicts are named (:func:`matchmaker.core.lock_conflicts`); otherwise they are a
+    conflicts are named (:func:`matchmaker.solve.core.lock_conflicts`); otherwise they are a
     feasible solution, and each visitor's best weight summed is a first bound.
 ``flow``
     The optimum without budgets, fairness and same-day capacity, a min-cost flow
-    (:mod:`matchmaker.flow`): an upper bound. If it keeps the budgets and fairness and
-    every host's stays can be scheduled (:mod:`matchmaker.schedule`), it is optimal.
+    (:mod:`matchmaker.solve.flow`): an upper bound. If it keeps the budgets and fairness and
+    every host's stays can be scheduled (:mod:`matchmaker.solve.schedule`), it is optimal.
 ``lp``
     The LP relaxation with budget, fairness, energy and window-cut rows by column
-    generation (:mod:`matchmaker.lp`); the bound is computed from its duals by weak
+    generation (:mod:`matchmaker.solve.lp`); the bound is computed from its duals by weak
     duality, with a floating-point margin, so it does not depend on solver tolerances.
 ``repair``
     A feasible solution from the LP's integral part, repaired and re-filled in order of
-    reduced cost (:mod:`matchmaker.heuristics`).
+    reduced cost (:mod:`matchmaker.solve.heuristics`).
 ``lagrangian``
     When a budget binds and time allows: the Lagrangian bound of
-    :mod:`matchmaker.lagrangian` (host rules priced, each partnership's budget an exact
+    :mod:`matchmaker.solve.lagrangian` (host rules priced, each partnership's budget an exact
     multiple-choice knapsack), at least as tight as the LP where budgets' integrality
     matters, with its primal solution and reduced costs (used for the filter below).
 ``support-mip``
@@ -32,14 +32,14 @@ under every rule (docs/decisions.md) in phases. Each phase gives a feasible solu
     the pairs with the best reduced costs form a restricted problem and every solution
     using another pair is worth at most ``z_filter = UB + max(rc of the others)``.
     HiGHS solves the restricted problem from the incumbent (MIP start), with the
-    same-day capacity added lazily as valid cuts (:mod:`matchmaker.mip`); the restricted
+    same-day capacity added lazily as valid cuts (:mod:`matchmaker.solve.mip`); the restricted
     set grows while time remains. Its optimum ``z*`` is the global one when
     ``z* >= z_filter``; in any case ``min(UB, max(restricted bound, z_filter))`` is a
     certified bound.
 ``cpsat``
     When time remains and the filtered model is small: the same restricted problem in
     CP-SAT with exact intervals for the same-day capacity and a complete hint
-    (:mod:`matchmaker.cpsat_model`), with the same proof rule.
+    (:mod:`matchmaker.solve.cpsat_model`), with the same proof rule.
 
 Status: ``optimal`` (bound = objective), ``feasible`` (with its certified gap
 ``(bound - objective) / max(1, |bound|)``), ``infeasible`` (only through locks), or
@@ -48,7 +48,7 @@ returns the best solution with its certified gap.
 
 Determinism: every phase is deterministic (HiGHS, CP-SAT with ``interleave_search`` and
 a fixed seed, stable tie-breaks), and every phase is limited by *work* counted from
-deterministic quantities (:mod:`matchmaker.effort`: pairs scanned, knapsack rounds,
+deterministic quantities (:mod:`matchmaker.solve.effort`: pairs scanned, knapsack rounds,
 branch-and-bound nodes, CP-SAT's deterministic time), never by the clock. So the same
 problem, settings, seed and work limit give the same proposals on any machine. The
 time limit is a safety net: when the clock stops a phase before its work is spent, the
@@ -63,17 +63,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .core import Core, build_core, lock_conflicts
-from .cpsat_model import solve_restricted
-from .effort import Effort, units
-from .flow import max_weight_assignment
-from .heuristics import complete
-from .lagrangian import Multipliers, lagrangian
-from .lp import solve_relaxation
-from .mip import ITERATIONS_PER_NODE, solve_restricted_mip
-from .problem import SolverProblem, group_reduce
-from .schedule import clock_stops as schedule_clock_stop_count
-from .schedule import schedule_pairs
+from matchmaker.solve.core import Core, build_core, lock_conflicts
+from matchmaker.solve.cpsat_model import solve_restricted
+from matchmaker.solve.effort import Effort, units
+from matchmaker.solve.flow import max_weight_assignment
+from matchmaker.solve.heuristics import complete
+from matchmaker.solve.lagrangian import Multipliers, lagrangian
+from matchmaker.solve.lp import solve_relaxation
+from matchmaker.solve.mip import ITERATIONS_PER_NODE, solve_restricted_mip
+from matchmaker.solve.problem import SolverProblem, group_reduce
+from matchmaker.solve.schedule import clock_stops as schedule_clock_stop_count
+from matchmaker.solve.schedule import schedule_pairs
 
 #: Largest restricted CP-SAT model (pairs); the filter threshold is tightened to fit.
 MAX_RESTRICTED_PAIRS = 3_000
@@ -97,7 +97,7 @@ class SolverResult:
     ----------
     status : {"optimal", "feasible", "infeasible", "no_solution_yet"}
     objective, bound : int or None -- in objective units (hundredths of a score point,
-        plus the option weights of :func:`~matchmaker.problem.objective_weights`).
+        plus the option weights of :func:`~matchmaker.solve.problem.objective_weights`).
     gap : float or None -- ``(bound - objective) / max(1, |bound|)``.
     pairs : ndarray -- chosen pair indices (sorted), locks included.
     starts : ndarray -- start index of each chosen pair (working days for physical
@@ -212,9 +212,9 @@ def solve(problem: SolverProblem, time_limit: float | None = None, seed: int = 0
         Seconds for the whole solve (``None``: until proven), a hard stop. The best
         solution found is always returned with its certified gap.
     work_limit : float, optional
-        Work units for the whole solve (:mod:`matchmaker.effort`; one is about a second
+        Work units for the whole solve (:mod:`matchmaker.solve.effort`; one is about a second
         of the reference machine), the deterministic limit that the phases share.
-        Default: :data:`matchmaker.effort.DEFAULT_WORK_SHARE` of ``time_limit``
+        Default: :data:`matchmaker.solve.effort.DEFAULT_WORK_SHARE` of ``time_limit``
         (unlimited without one).
     seed : int
         HiGHS and CP-SAT random seed; the same problem, settings, seed and work limit
@@ -418,8 +418,8 @@ def _lock_stats(schedule_clock_stops: int) -> dict:
 def _restrict(filt, best: int, limit: int):
     """Candidates that may beat ``best`` by reduced cost, at most ``limit`` of them.
 
-    ``filt`` is an LP result (:class:`matchmaker.lp.LPResult`) or a Lagrangian one
-    (:class:`matchmaker.lagrangian.LagrangianResult`): a solution using candidate ``j`` is
+    ``filt`` is an LP result (:class:`matchmaker.solve.lp.LPResult`) or a Lagrangian one
+    (:class:`matchmaker.solve.lagrangian.LagrangianResult`): a solution using candidate ``j`` is
     worth at most ``filt.bound + filt.rc[j]`` (the Lagrangian also gives it exactly, as
     ``pair_bound``). Returns the mask (``core.cand`` order) and ``z_filter``: no solution
     using a left-out pair is worth more (``None`` when nothing is left out).

@@ -1,4 +1,4 @@
-"""Generate ``docs/data-format.md`` from :mod:`matchmaker.schema` and the vocabularies.
+"""Generate ``docs/data-format.md`` from :mod:`matchmaker.common.schema` and the vocabularies.
 
 Usage::
 
@@ -6,7 +6,7 @@ Usage::
     .venv/bin/python scripts/gen_data_format_doc.py --check  # exit 1 if it is stale
 
 The doc is never edited by hand: change ``matchmaker/schema.py`` (or
-``data/reference/vocabularies.csv``) and run this script; ``tests/test_loading.py``
+``data/reference/vocabularies.csv``) and run this script; ``tests/inputs/test_loading.py``
 fails when the committed doc differs from the generated one.
 """
 
@@ -16,9 +16,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from matchmaker import schema
-from matchmaker.parsing import range_text
-from matchmaker.reference import REFERENCE_DIR, load_vocabulary_labels
+from matchmaker.common import schema
+from matchmaker.inputs.columns import range_text
+from matchmaker.inputs.reference import REFERENCE_DIR, load_vocabulary_labels
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "data-format.md"
 
@@ -175,8 +175,8 @@ def render() -> str:
         "",
         "## Vocabularies",
         "",
-        f"From `data/reference/vocabularies.csv` (directory overridable with the environment variable "
-        f"`MATCHMAKER_REFERENCE`); fixed ones: "
+        "From `data/reference/vocabularies.csv` (directory overridable with the environment variable "
+        "`MATCHMAKER_REFERENCE`); fixed ones: "
         + "; ".join(f"`{k}`: " + ", ".join(f"`{c}`" for c in v) for k, v in schema.FIXED_VOCABULARIES.items())
         + ".",
         "",

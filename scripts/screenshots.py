@@ -29,10 +29,17 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "ui"))
 
-from browser_helpers import (JupyterLab, cell_errors, chromium_path, launch_chromium, open_notebook,  # noqa: E402
-                             run_all_cells, wait_for_cells)
+from browser_helpers import (  # noqa: E402
+    JupyterLab,
+    cell_errors,
+    chromium_path,
+    launch_chromium,
+    open_notebook,
+    run_all_cells,
+    wait_for_cells,
+)
 
 SHOTS = ROOT / "reports" / "screenshots"
 REPORT = ROOT / "reports" / "sample_round_report.html"
@@ -134,7 +141,7 @@ def notebook_03(page, lab) -> None:
 
 
 def html_report(page, root: Path) -> None:
-    from matchmaker.report import write_report
+    from matchmaker.report.html import write_report
 
     out = root / "out" / "sample-round"
     write_report(out, REPORT, round_dir=ROOT / "data" / "sample", title="Matching round report: sample round")

@@ -3,7 +3,7 @@
 # SQLAlchemy URL on stdout (everything else goes to stderr), for example:
 #
 #   export MATCHMAKER_TEST_PG_URL="$(bash scripts/start_postgres.sh)"
-#   .venv/bin/pytest tests/test_ledger_postgres.py
+#   .venv/bin/pytest tests/ledger/test_ledger_postgres.py
 #   bash scripts/start_postgres.sh stop
 #
 # * Installs Debian's `postgresql` package when no PostgreSQL server is installed

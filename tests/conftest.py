@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 
 import pytest
-
 from helpers import host, visitor, write_round
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matchmaker import schema
+from matchmaker.common import schema
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "data" / "reference"
 

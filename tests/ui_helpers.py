@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-
 from helpers import host, visitor, write_round
 
 HOSTILE_NAME = '<script>alert("x")</script> Clúster Têxtil'

@@ -1,0 +1,103 @@
+"""The ledger's rules for decisions, and the current state of decided pairs.
+
+:func:`current_states` reads the latest state-setting decision per pair;
+:func:`check_decision` enforces the rules of :meth:`matchmaker.ledger.store.Ledger.decide`
+inside its transaction. See docs/ledger.md.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from matchmaker.constraints import pair_refusals
+from matchmaker.ledger import tables as S
+from matchmaker.ledger.engine import LedgerError
+
+
+def current_states(conn, where=None) -> pd.DataFrame:
+    """Latest state-setting decision per pair (``reopen`` dropped), as a DataFrame."""
+    d = S.decisions.c
+    latest = select(func.max(d.id).label("id")).where(d.decision.in_(S.STATE_DECISIONS))
+    if where is not None:
+        latest = latest.where(where)
+    latest = latest.group_by(d.visitor_id, d.host_id).subquery()
+    q = (select(d.visitor_id, d.host_id, d.partnership, d.decision, d.round_id, d.reviewer,
+                d.decided_at, d.comment, d.id.label("decision_id"))
+         .join(latest, d.id == latest.c.id).where(d.decision != "reopen").order_by(d.id))
+    result = conn.execute(q)
+    df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    df["decided_at"] = pd.to_datetime(df["decided_at"], utc=True)
+    return df
+
+
+def refusals(rnd, visitor_id: str, host_id: str) -> list[tuple[str, str]]:
+    """Rules of the scheme that refuse the pair in ``rnd`` (empty when it is eligible)."""
+
+    v = rnd.visitor_index().get(visitor_id)
+    h = rnd.host_index().get(host_id)
+    if v is None or h is None:
+        missing = visitor_id if v is None else host_id
+        return [("registered", f"{missing} is not registered in the round's data in this role")]
+    return pair_refusals(rnd, v, h)
+
+
+def check_decision(conn, rid: int, visitor_id: str, host_id: str, decision: str, rnd=None) -> str | None:
+    """Check a decision against the ledger's rules (see ``Ledger.decide``); return the pair's partnership.
+
+    Raises :class:`LedgerError` naming the pair, the rule and what to do.
+    """
+    p, d = S.proposals.c, S.decisions.c
+    pair = f"pair (visitor {visitor_id}, host {host_id})"
+    proposal = conn.execute(select(p.partnership).where(
+        p.round_id == rid, p.visitor_id == visitor_id, p.host_id == host_id)).first()
+    states = current_states(conn, S.decisions.c.visitor_id == visitor_id)
+    this = states[states["host_id"] == host_id]
+    others = states[(states["host_id"] != host_id) & states["decision"].isin(["accept", "lock"])]
+    decided_before = conn.execute(select(d.id).where(d.visitor_id == visitor_id, d.host_id == host_id).limit(1)).first()
+    partnership = proposal[0] if proposal else None
+    if proposal is None:
+        if decision == "accept":
+            raise LedgerError(f"cannot accept {pair}: it is not a proposal of round {rid} "
+                              "(accept a proposed pair, or lock this pair and solve a new round)")
+        if decision == "lock":
+            partnership = check_lockable(conn, rid, visitor_id, host_id, rnd, pair)
+        elif decided_before is None:
+            raise LedgerError(f"cannot {decision} {pair}: it is neither a proposal of round {rid} "
+                              "nor a pair decided before")
+        else:
+            partnership = conn.execute(select(d.partnership).where(
+                d.visitor_id == visitor_id, d.host_id == host_id).order_by(d.id.desc()).limit(1)).scalar()
+    if decision in ("accept", "lock") and len(others):
+        o = others.iloc[0]
+        raise LedgerError(
+            f"cannot {decision} {pair}: visitor {visitor_id} already has host {o['host_id']} "
+            f"{o['decision']}ed (round {o['round_id']}, by {o['reviewer']}); a visitor takes part in one "
+            f"exchange: reject or reopen that pair first")
+    if decision == "reopen" and this.empty:
+        raise LedgerError(f"cannot reopen {pair}: it has no accept, reject or lock to withdraw")
+    return partnership
+
+
+def check_lockable(conn, rid: int, visitor_id: str, host_id: str, rnd, pair: str) -> str | None:
+    """A pair that was not proposed may be locked if both are registered in the round, in
+    different countries, and (when ``rnd`` is given) no rule of the scheme refuses it."""
+    g = S.registrations.c
+    rows = conn.execute(select(g.role, g.org_id, g.country, g.partnership).where(
+        g.round_id == rid,
+        ((g.role == "visitor") & (g.org_id == visitor_id)) | ((g.role == "host") & (g.org_id == host_id)),
+    )).mappings().all()
+    found = {r["role"]: r for r in rows}
+    if "visitor" not in found:
+        raise LedgerError(f"cannot lock {pair}: {visitor_id} is not a visitor of round {rid}")
+    if "host" not in found:
+        raise LedgerError(f"cannot lock {pair}: {host_id} is not a host of round {rid}")
+    if found["visitor"]["country"] == found["host"]["country"]:
+        raise LedgerError(f"cannot lock {pair}: visitor and host are both in {found['host']['country']}; "
+                          "host and visitor must be in different countries")
+    if rnd is not None:
+        refused = refusals(rnd, visitor_id, host_id)
+        if refused:
+            raise LedgerError(f"cannot lock {pair}: it breaks the scheme's rules: "
+                              + "; ".join(f"{rule}: {why}" for rule, why in refused))
+    return found["visitor"]["partnership"]

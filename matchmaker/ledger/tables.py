@@ -1,0 +1,148 @@
+"""Tables of the round ledger (SQLAlchemy Core, portable to SQLite and PostgreSQL).
+
+The ledger keeps every matching round, its proposals and every decision that a
+reviewer took on a pair. It is append-only: the :class:`~matchmaker.ledger.store.Ledger`
+API inserts rows and never updates or deletes them; a later decision on a pair
+supersedes the earlier one by being later (larger ``id``).
+
+Tables
+------
+``rounds``
+    One row per recorded round: ``name``, ``created_at`` (UTC), ``status``,
+    ``input_hash`` (of the round's files and the carried-over ledger state),
+    ``settings`` and ``summary`` (JSON), ``source`` (the round directory, if any),
+    ``n_proposals``.
+``registrations``
+    The visitors and hosts the round was solved for (``role``, ``org_id``, ``name``,
+    ``country``, ``partnership``), so that decisions can be checked against them.
+``proposals``
+    The proposed pairs (the columns of ``proposals.csv``); the per-criterion score
+    contributions are kept in ``score_breakdown`` (JSON ``{criterion: points}``).
+``unmatched``
+    Visitors left without a proposal and why (``reason``; other columns of
+    ``unmatched.csv`` in ``details`` JSON).
+``decisions``
+    The append-only history of decisions: ``accept``, ``reject``, ``lock``,
+    ``comment``, ``reopen``; who (``reviewer``), when (``decided_at``, UTC), on which
+    round and pair, with a free ``comment``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+#: Decisions a reviewer can take on a pair.
+#: ``accept``: the exchange goes ahead (its lump sum is committed, the visitor is not
+#: matched again); ``reject``: never propose this pair again; ``lock``: keep this pair
+#: in every later round; ``comment``: a note that changes nothing; ``reopen``: withdraw
+#: the pair's earlier accept/reject/lock (the pair is undecided again).
+DECISIONS = ("accept", "reject", "lock", "comment", "reopen")
+
+#: Decisions that set a pair's state (a ``comment`` does not).
+STATE_DECISIONS = ("accept", "reject", "lock", "reopen")
+
+#: Status values of a round.
+ROUND_STATUSES = ("proposed", "closed")
+
+ID = String(100)
+MONEY = Numeric(12, 2, asdecimal=False)
+
+metadata = MetaData()
+
+rounds = Table(
+    "rounds",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("input_hash", String(64), nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("source", Text, nullable=True),
+    Column("n_proposals", Integer, nullable=False),
+    CheckConstraint(f"status IN ({', '.join(repr(s) for s in ROUND_STATUSES)})", name="ck_rounds_status"),
+)
+
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("round_id", Integer, ForeignKey("rounds.id"), primary_key=True),
+    Column("role", String(10), primary_key=True),
+    Column("org_id", ID, primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("partnership", ID, nullable=True),
+    CheckConstraint("role IN ('visitor', 'host')", name="ck_registrations_role"),
+)
+
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
+    Column("visitor_id", ID, nullable=False),
+    Column("visitor_name", String(300), nullable=True),
+    Column("visitor_country", String(2), nullable=True),
+    Column("host_id", ID, nullable=False),
+    Column("host_name", String(300), nullable=True),
+    Column("host_country", String(2), nullable=True),
+    Column("mode", String(10), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("working_days", Integer, nullable=False),
+    Column("distance_km", Float, nullable=True),
+    Column("lump_sum_eur", MONEY, nullable=False),
+    Column("partnership", ID, nullable=False),
+    Column("score", Float, nullable=True),
+    Column("score_breakdown", JSON, nullable=False),
+    Column("locked", Boolean, nullable=False),
+    UniqueConstraint("round_id", "visitor_id", "host_id", name="uq_proposals_pair"),
+    CheckConstraint("mode IN ('physical', 'virtual')", name="ck_proposals_mode"),
+    Index("ix_proposals_round_partnership", "round_id", "partnership"),
+)
+
+unmatched = Table(
+    "unmatched",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
+    Column("visitor_id", ID, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("details", JSON, nullable=False),
+    Index("ix_unmatched_round", "round_id"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
+    Column("visitor_id", ID, nullable=False),
+    Column("host_id", ID, nullable=False),
+    Column("partnership", ID, nullable=True),
+    Column("decision", String(10), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("reviewer", String(200), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(f"decision IN ({', '.join(repr(d) for d in DECISIONS)})", name="ck_decisions_value"),
+    Index("ix_decisions_pair", "visitor_id", "host_id"),
+    Index("ix_decisions_round", "round_id"),
+)

@@ -1,0 +1,191 @@
+"""Safe exports of match lists: CSV that Excel opens with accents intact, and .xlsx.
+
+Both formats are protected against CSV/formula injection (OWASP): a text cell that
+starts with ``=``, ``+``, ``-``, ``@``, tab (0x09), carriage return (0x0D), line feed
+(0x0A) or NUL, or with the full-width forms of ``= + - @``, is prefixed with a single
+quote ``'`` so that no spreadsheet runs it as a formula. Only *text* is prefixed:
+numeric columns stay numbers (a negative lump sum or score is data, not a formula, and
+a number cell cannot hold a formula). Column names are treated like text cells.
+
+CSV files are UTF-8 with a byte-order mark (Excel then shows accented names right),
+``,`` or ``;`` separated (``;`` for continental Excel, where ``,`` is the decimal
+mark), CRLF line ends by default (RFC 4180; ``line_end="\\n"`` for LF), and every text
+cell is quoted (``csv.QUOTE_NONNUMERIC``) so that a separator or quote inside a cell,
+or a spreadsheet that guesses another separator, cannot start a new cell; quotes in
+cells are doubled.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from matchmaker.ledger.store import Ledger
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP + ASVS 1.2.10,
+#: plus line feed, NUL and the full-width forms some spreadsheets also accept).
+DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+SEPARATORS = (",", ";")
+LINE_ENDS = ("\r\n", "\n")
+#: Characters that .xlsx files cannot hold (openpyxl refuses them); replaced by U+FFFD.
+XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def neutralise(value):
+    """``value`` made safe for a spreadsheet: a dangerous text gets a leading ``'``.
+
+    Non-text values (numbers, dates, booleans, missing values) are returned unchanged.
+
+    >>> neutralise("=1+1"), neutralise("-2+3"), neutralise(-2.5), neutralise("Łódź")
+    ("'=1+1", "'-2+3", -2.5, 'Łódź')
+    """
+    if isinstance(value, str) and value.startswith(DANGEROUS_FIRST):
+        return "'" + value
+    return value
+
+
+def _is_text(s: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with every dangerous text cell and column name neutralised.
+
+    Numeric, boolean and date columns are left as they are; text and mixed
+    (object) columns have their *string* cells checked (numbers inside an object
+    column stay numbers). The index is dropped (exports carry no index).
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame to export, got {type(df).__name__}")
+    out = df.reset_index(drop=True).copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            out[col] = out[col].astype(object).map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def _check_sep(sep: str) -> None:
+    if sep not in SEPARATORS:
+        raise ValueError(f"separator {sep!r} must be ',' or ';' (';' for Excel in countries with a decimal comma)")
+
+
+def export_csv(df: pd.DataFrame, path: str | Path, sep: str = ",", line_end: str = "\r\n") -> Path:
+    """Write ``df`` as an injection-safe CSV for spreadsheets.
+
+    Parameters
+    ----------
+    df : DataFrame
+    path : path-like
+        Output file; its folder must exist.
+    sep : {",", ";"}
+    line_end : {"\\r\\n", "\\n"}
+        CRLF by default (RFC 4180, what Excel writes); LF on request.
+
+    Returns
+    -------
+    Path
+        ``path``. The file is UTF-8 with a BOM: read it back with
+        ``pd.read_csv(path, sep=sep, encoding="utf-8-sig")``.
+    """
+    _check_sep(sep)
+    if line_end not in LINE_ENDS:
+        raise ValueError(f"line_end {line_end!r} must be '\\r\\n' (CRLF) or '\\n' (LF)")
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path}: folder {path.parent} does not exist")
+    safe = neutralise_frame(df)
+    safe.to_csv(path, sep=sep, index=False, encoding="utf-8-sig", lineterminator=line_end,
+                quoting=csv.QUOTE_NONNUMERIC, doublequote=True)
+    return path
+
+
+def _xlsx_cell(value):
+    value = neutralise(value)
+    if isinstance(value, str):
+        return XLSX_ILLEGAL.sub("\ufffd", value)
+    return value
+
+
+def export_xlsx(df: pd.DataFrame, path: str | Path, sheet_name: str = "proposals") -> Path:
+    """Write ``df`` as an .xlsx workbook with the same protection as :func:`export_csv`.
+
+    openpyxl stores a text beginning with ``=`` as a formula, so dangerous texts are
+    prefixed with ``'`` exactly as in CSV (a later "save as CSV" from Excel stays safe).
+    Control characters that .xlsx cannot hold are replaced by U+FFFD. Dates become
+    Excel dates (time zones are dropped, values kept in UTC); numbers stay numbers.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path}: folder {path.parent} does not exist")
+    safe = neutralise_frame(df)
+    for col in safe.columns:
+        s = safe[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            safe[col] = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        elif _is_text(s):
+            safe[col] = s.map(_xlsx_cell)
+    safe.columns = [_xlsx_cell(c) for c in safe.columns]
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        safe.to_excel(writer, sheet_name=sheet_name[:31], index=False)
+        sheet = writer.sheets[sheet_name[:31]]
+        sheet.freeze_panes = "A2"
+    return path
+
+
+def _file_part(name: str) -> str:
+    part = re.sub(r"[^\w.-]+", "_", str(name), flags=re.UNICODE).strip("._")
+    return part or "unnamed"
+
+
+def export_partnership_lists(source, out_dir: str | Path, sep: str = ",", *, ledger=None, xlsx: bool = False,
+                             line_end: str = "\r\n") -> dict[str, Path]:
+    """One match list per partnership and one for the whole round.
+
+    Parameters
+    ----------
+    source : int or DataFrame
+        A round id of ``ledger`` (its :meth:`~matchmaker.ledger.store.Ledger.proposals` with
+        the current decisions) or a proposals DataFrame with a ``partnership`` column.
+    out_dir : path-like
+        Created if missing. Files: ``round[_ID].csv`` and
+        ``round[_ID]_<partnership>.csv`` (``.xlsx`` too when ``xlsx``).
+    sep : {",", ";"}
+    ledger : Ledger or str, optional
+        Needed when ``source`` is a round id (a Ledger or its URL).
+    xlsx : bool
+        Also write each list as .xlsx.
+
+    Returns
+    -------
+    dict
+        ``{"round": path, "<partnership>": path, ...}`` (the CSV paths).
+    """
+    _check_sep(sep)
+    if isinstance(source, pd.DataFrame):
+        props, stem = source, "round"
+    elif isinstance(source, (int, np.integer)) and not isinstance(source, bool):
+        if ledger is None:
+            raise ValueError("export_partnership_lists: a round id needs ledger= (a Ledger or its URL)")
+        if isinstance(ledger, (str, Path)):
+            ledger = Ledger(ledger)
+        props, stem = ledger.proposals(int(source)), f"round_{int(source)}"
+    else:
+        raise TypeError(f"source must be a round id or a proposals DataFrame, not {type(source).__name__}")
+    if "partnership" not in props.columns:
+        raise ValueError("the proposals have no 'partnership' column: cannot split them per partnership")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = {"round": export_csv(props, out / f"{stem}.csv", sep=sep, line_end=line_end)}
+    if xlsx:
+        export_xlsx(props, out / f"{stem}.xlsx")
+    for partnership, part in props.groupby("partnership", sort=True, observed=True):
+        name = f"{stem}_{_file_part(partnership)}"
+        written[str(partnership)] = export_csv(part, out / f"{name}.csv", sep=sep, line_end=line_end)
+        if xlsx:
+            export_xlsx(part, out / f"{name}.xlsx", sheet_name=str(partnership))
+    return written

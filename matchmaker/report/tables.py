@@ -1,0 +1,229 @@
+"""Tables that describe a solved round, for the notebooks, the plots and the HTML report.
+
+Pure pandas functions on the tables that :func:`matchmaker.run.run_round` writes
+(``proposals.csv``, ``unmatched.csv``, ``summary.json``, read by
+:func:`matchmaker.proposals.solution.read_solution`) and on a :class:`~matchmaker.inputs.instance.Round`.
+Nothing here draws or writes files: :mod:`matchmaker.report.plots` draws these tables and
+:mod:`matchmaker.report.html` writes them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from matchmaker.proposals.solution import SCORE_PREFIX
+
+#: Columns a proposals table needs for the round tables.
+NEEDED = ("visitor_id", "host_id", "partnership", "lump_sum_eur", "score")
+
+
+def _require(df: pd.DataFrame, columns, what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} lacks column(s) {', '.join(missing)} "
+                         f"(has: {', '.join(map(str, df.columns)) or 'none'})")
+
+
+def criteria_columns(proposals: pd.DataFrame) -> list[str]:
+    """The ``score_<criterion>`` columns of a proposals table, in file order."""
+    return [c for c in proposals.columns if c.startswith(SCORE_PREFIX)]
+
+
+def budget_use(proposals: pd.DataFrame, budgets: pd.Series, committed: pd.Series | None = None) -> pd.DataFrame:
+    """What each partnership spends on its visitors' lump sums.
+
+    Parameters
+    ----------
+    proposals : DataFrame
+        ``partnership`` and ``lump_sum_eur`` per proposed pair.
+    budgets : Series
+        ``budget_eur`` per partnership id (``Round.partnerships["budget_eur"]``: the
+        budget the round was solved with).
+    committed : Series, optional
+        Lump sums already committed by accepted exchanges of earlier rounds, per
+        partnership (:meth:`matchmaker.ledger.store.Ledger.committed_lump_sums`).
+
+    Returns
+    -------
+    DataFrame
+        Index ``partnership``; ``exchanges``, ``budget_eur``, ``committed_eur``,
+        ``proposed_eur``, ``remaining_eur`` (budget less committed less proposed) and
+        ``used_share`` (committed plus proposed over budget; NaN for a zero budget).
+        Every partnership of ``budgets`` is listed, plus any that has proposals
+        without a budget (budget 0), sorted by id.
+    """
+    _require(proposals, ("partnership", "lump_sum_eur"), "proposals")
+    spent = proposals.groupby("partnership")["lump_sum_eur"].agg(["count", "sum"])
+    index = sorted(set(map(str, budgets.index)) | set(map(str, spent.index)))
+    out = pd.DataFrame(index=pd.Index(index, name="partnership"))
+    out["exchanges"] = spent["count"].reindex(index).fillna(0).astype(int)
+    out["budget_eur"] = budgets.rename(index=str).reindex(index).fillna(0.0).astype(float)
+    com = committed.rename(index=str) if committed is not None else pd.Series(dtype=float)
+    out["committed_eur"] = com.reindex(index).fillna(0.0).astype(float)
+    out["proposed_eur"] = spent["sum"].reindex(index).fillna(0.0).astype(float).round(2)
+    out["remaining_eur"] = (out["budget_eur"] - out["committed_eur"] - out["proposed_eur"]).round(2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = (out["committed_eur"] + out["proposed_eur"]) / out["budget_eur"].where(out["budget_eur"] > 0)
+    out["used_share"] = share.astype(float)
+    return out
+
+
+def score_summary(proposals: pd.DataFrame) -> pd.DataFrame:
+    """Scores of the proposals per partnership, plus a ``(all)`` row.
+
+    Returns
+    -------
+    DataFrame
+        Index ``partnership``; ``exchanges``, ``mean``, ``min``, ``median``, ``max``
+        of ``score`` and the mean of each ``score_<criterion>`` (score points).
+    """
+    _require(proposals, ("partnership", "score"), "proposals")
+    cols = ["score", *criteria_columns(proposals)]
+    groups = {str(k): g for k, g in proposals.groupby("partnership")}
+    groups["(all)"] = proposals
+    rows = {}
+    for name, g in groups.items():
+        s = g["score"].astype(float)
+        row = {"exchanges": len(g), "mean": s.mean(), "min": s.min(), "median": s.median(), "max": s.max()}
+        row.update({c: g[c].astype(float).mean() for c in cols[1:]})
+        rows[name] = row
+    out = pd.DataFrame.from_dict(rows, orient="index").round(2)
+    out.index.name = "partnership"
+    out["exchanges"] = out["exchanges"].astype(int)
+    return out
+
+
+def country_flows(proposals: pd.DataFrame) -> pd.DataFrame:
+    """Exchanges from each visitor country (rows) to each host country (columns).
+
+    Countries are sorted; every country that appears on either side is both a row and
+    a column, so the matrix is square.
+    """
+    _require(proposals, ("visitor_country", "host_country"), "proposals")
+    countries = sorted(set(proposals["visitor_country"].astype(str)) | set(proposals["host_country"].astype(str)))
+    flows = pd.crosstab(proposals["visitor_country"].astype(str), proposals["host_country"].astype(str))
+    flows = flows.reindex(index=countries, columns=countries, fill_value=0).astype(int)
+    flows.index.name, flows.columns.name = "visitor country", "host country"
+    return flows
+
+
+def unmatched_reasons(unmatched: pd.DataFrame) -> pd.DataFrame:
+    """How many visitors were left without a proposal, per reason.
+
+    Grouped by the first of ``reason_code``, ``rule`` and ``reason`` that the table
+    fills (a short code; the full ``reason`` of each visitor may name hosts, rules or
+    rounds); a row whose code is empty is grouped by its ``reason``.
+
+    Returns
+    -------
+    DataFrame
+        ``reason``, ``visitors``, ``example`` (one visitor's full reason), most
+        frequent first.
+    """
+    _require(unmatched, ("visitor_id", "reason"), "unmatched")
+    if not len(unmatched):
+        return pd.DataFrame(columns=["reason", "visitors", "example"])
+    key = next((c for c in ("reason_code", "rule") if c in unmatched.columns and unmatched[c].notna().any()),
+               "reason")
+    labels = unmatched[key].astype(object).where(unmatched[key].notna(), unmatched["reason"]).astype(str)
+    grouped = unmatched.assign(_key=labels).groupby("_key", sort=False)
+    out = pd.DataFrame({"visitors": grouped.size(), "example": grouped["reason"].first().astype(str)})
+    out = out.rename_axis("reason").reset_index()
+    return out.sort_values(["visitors", "reason"], ascending=[False, True], ignore_index=True)
+
+
+def exchange_segments(proposals: pd.DataFrame, visitors: pd.DataFrame, hosts: pd.DataFrame) -> pd.DataFrame:
+    """Coordinates of both ends of every proposed exchange.
+
+    Parameters
+    ----------
+    proposals : DataFrame
+        ``visitor_id``, ``host_id`` (and ``mode`` when known).
+    visitors, hosts : DataFrame
+        ``Round.visitors`` / ``Round.hosts``: ``org_id``, ``country``, ``latitude``,
+        ``longitude``.
+
+    Returns
+    -------
+    DataFrame
+        One row per proposal: ``visitor_id, host_id, mode, visitor_country,
+        host_country, v_lat, v_lon, h_lat, h_lon``.
+
+    Raises
+    ------
+    ValueError
+        When a proposal names a visitor or host that the round does not have (the
+        proposals belong to another round).
+    """
+    _require(proposals, ("visitor_id", "host_id"), "proposals")
+    for df, what in ((visitors, "visitors"), (hosts, "hosts")):
+        _require(df, ("org_id", "country", "latitude", "longitude"), what)
+    v = visitors.set_index("org_id")[["country", "latitude", "longitude"]]
+    h = hosts.set_index("org_id")[["country", "latitude", "longitude"]]
+    for ids, table, role in ((proposals["visitor_id"], v, "visitor"), (proposals["host_id"], h, "host")):
+        unknown = sorted(set(ids.astype(str)) - set(table.index.astype(str)))
+        if unknown:
+            raise ValueError(f"proposals name {role}(s) not in the round: {', '.join(unknown[:5])}"
+                             f"{' ...' if len(unknown) > 5 else ''} (are they from another round?)")
+    vv = v.reindex(proposals["visitor_id"].astype(str).to_numpy())
+    hh = h.reindex(proposals["host_id"].astype(str).to_numpy())
+    mode = proposals["mode"].astype(str).to_numpy() if "mode" in proposals.columns else "physical"
+    return pd.DataFrame({
+        "visitor_id": proposals["visitor_id"].astype(str).to_numpy(),
+        "host_id": proposals["host_id"].astype(str).to_numpy(),
+        "mode": mode,
+        "visitor_country": vv["country"].to_numpy(), "host_country": hh["country"].to_numpy(),
+        "v_lat": vv["latitude"].to_numpy(float), "v_lon": vv["longitude"].to_numpy(float),
+        "h_lat": hh["latitude"].to_numpy(float), "h_lon": hh["longitude"].to_numpy(float),
+    })
+
+
+def headline(proposals: pd.DataFrame, unmatched: pd.DataFrame, summary: dict | None = None) -> dict:
+    """The round in a few figures: exchanges, visitors unmatched, lump sums, scores, solver.
+
+    Solver fields (``status``, ``objective``, ``bound``, ``gap``) are taken from
+    ``summary`` when it has them (flat or under a ``solver`` key).
+    """
+    summary = summary or {}
+    solver = summary.get("solver", {}) if isinstance(summary.get("solver"), dict) else {}
+    out = {
+        "exchanges": int(len(proposals)),
+        "physical": int((proposals.get("mode", pd.Series(dtype=str)) == "physical").sum()),
+        "virtual": int((proposals.get("mode", pd.Series(dtype=str)) == "virtual").sum()),
+        "visitors_unmatched": int(len(unmatched)),
+        "lump_sums_eur": round(float(proposals["lump_sum_eur"].sum()), 2) if len(proposals) else 0.0,
+        "mean_score": round(float(proposals["score"].mean()), 2) if len(proposals) else None,
+        "locked_pairs": int(proposals["locked"].astype(str).str.lower().isin(["true", "1"]).sum())
+        if "locked" in proposals.columns else 0,
+    }
+    for key in ("status", "objective", "bound", "gap"):
+        value = solver.get(key, summary.get(key))
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def headline_text(head: dict) -> list[tuple[str, str]]:
+    """:func:`headline` as (label, text) pairs for people: amounts in EUR, gap in percent."""
+    labels = {"exchanges": "exchanges proposed", "physical": "physical", "virtual": "virtual",
+              "visitors_unmatched": "visitors without a proposal", "lump_sums_eur": "lump sums proposed",
+              "mean_score": "mean score", "locked_pairs": "locked pairs kept", "status": "solver status",
+              "objective": "total score (objective)", "bound": "bound", "gap": "gap"}
+    out = []
+    for key, label in labels.items():
+        if key not in head:
+            continue
+        value = head[key]
+        if value is None:
+            text = "-"
+        elif key == "lump_sums_eur":
+            text = f"EUR {value:,.2f}"
+        elif key == "gap":
+            text = f"{value:.4%}"
+        elif key in ("objective", "bound", "mean_score"):
+            text = f"{value:,.2f}"
+        else:
+            text = f"{value:,}" if isinstance(value, int) else str(value)
+        out.append((label, text))
+    return out

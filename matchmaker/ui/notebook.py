@@ -1,0 +1,274 @@
+"""What the notebooks call: load and check a round, set its settings, solve it with a
+live progress bar, show its summary and figures, review its proposals.
+
+The notebooks in ``notebooks/`` stay thin: each cell calls one function here and shows
+the result. The widgets live in :mod:`matchmaker.ui.settings_panel` (settings built from the
+defaults file), :mod:`matchmaker.ui.progress` (solver progress) and
+:mod:`matchmaker.ui.review` (a partnership's review panel); the tables and figures in
+:mod:`matchmaker.report.tables` and :mod:`matchmaker.report.plots`.
+
+Everything works headless too (papermill, nbclient): objects here render as HTML or
+text, and nothing needs a browser to run.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Image, display
+from matplotlib.figure import Figure
+
+from matchmaker.common.errors import Problem, RoundDataError, SettingsError
+from matchmaker.constraints import registration_refusals
+from matchmaker.inputs.loading import load_round
+from matchmaker.ledger.carry_over import run_next_round
+from matchmaker.ledger.store import Ledger
+from matchmaker.proposals.solution import read_solution
+from matchmaker.report import plots
+from matchmaker.report import tables as T
+from matchmaker.report.html import budgets_of
+from matchmaker.run import run_round
+from matchmaker.ui.progress import SolveProgress, format_progress
+from matchmaker.ui.review import ReviewPanel, search_pairs
+from matchmaker.ui.settings_panel import SettingsPanel, settings_help
+
+__all__ = ["RoundCheck", "RoundRun", "SettingsPanel", "SolveProgress", "ReviewPanel", "settings_help",
+           "format_progress", "search_pairs", "validate_round", "solve_round", "round_figures", "show",
+           "show_figures", "load_output", "open_ledger", "tables_of", "table"]
+
+
+def show(obj) -> None:
+    """Display ``obj`` in the notebook: a matplotlib figure as a PNG, anything else as is."""
+
+    if isinstance(obj, Figure):
+        display(Image(data=plots.figure_png(obj), format="png"))
+    else:
+        display(obj)
+
+
+def table(df: pd.DataFrame, index: bool = False):
+    """A DataFrame styled for reading: text left-aligned, numbers with at most 2 decimals."""
+    text_cols = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    styler = df.style.set_properties(subset=text_cols, **{"text-align": "left"})
+    styler = styler.set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
+    styler = styler.format(precision=2, thousands=",", na_rep="", escape="html")
+    return styler if index else styler.hide(axis="index")
+
+
+def _problems_html(problems: list[Problem]) -> str:
+    if not problems:
+        return ""
+    rows = "".join(f"<tr><td>{html.escape(p.severity)}</td><td>{html.escape(p.file)}</td>"
+                   f"<td>{'' if p.row is None else p.row}</td><td>{html.escape(p.column or '')}</td>"
+                   f"<td>{html.escape(p.value)}</td><td>{html.escape(p.rule)}</td></tr>" for p in problems)
+    return ("<table><tr><th>severity</th><th>file</th><th>row</th><th>column</th><th>value</th><th>rule</th></tr>"
+            + rows + "</table>")
+
+
+@dataclass
+class RoundCheck:
+    """The outcome of loading and checking a round's files.
+
+    Attributes
+    ----------
+    round_dir : Path
+    round : Round or None
+        ``None`` when the files have errors.
+    problems : list of Problem
+        Errors (round unusable) and warnings, each naming file, row, column, value, rule.
+    refused : DataFrame
+        Registrations that cannot take part in any exchange by themselves, and why
+        (:func:`matchmaker.constraints.registration_refusals`).
+    """
+
+    round_dir: Path
+    round: object | None
+    problems: list[Problem] = field(default_factory=list)
+    refused: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def ok(self) -> bool:
+        """True when the round is usable."""
+        return self.round is not None
+
+    def require(self):
+        """The :class:`~matchmaker.inputs.instance.Round`; raises :class:`RoundDataError` (every problem) if unusable."""
+        if self.round is None:
+            raise RoundDataError(self.problems)
+        return self.round
+
+    def _repr_html_(self) -> str:
+        errors = [p for p in self.problems if p.severity == "error"]
+        if not self.ok:
+            return (f"<p style='color:#b00020'><b>{html.escape(str(self.round_dir))}: {len(errors)} error(s); "
+                    "the round is not usable.</b> Fix the files and run this cell again.</p>"
+                    + _problems_html(self.problems))
+        r = self.round
+        out = (f"<p style='color:#2e7d32'><b>{html.escape(str(self.round_dir))}: usable round</b>: "
+               f"{r.n_visitors} visitors, {r.n_hosts} hosts, {len(r.partnerships)} partnerships, "
+               f"{len(r.decisions)} decisions (locks and forbids).</p>")
+        if self.problems:
+            out += f"<p>{len(self.problems)} warning(s):</p>" + _problems_html(self.problems)
+        if len(self.refused):
+            out += (f"<p><b>{self.refused[['role', 'org_id']].drop_duplicates().shape[0]} registration(s) "
+                    "cannot take part in any exchange</b> (they stay in the round; every pair with them is "
+                    "refused):</p>" + table(self.refused).to_html())
+        else:
+            out += "<p>Every registration can take part in at least one exchange by itself.</p>"
+        return out
+
+    def __repr__(self) -> str:
+        if not self.ok:
+            return f"{self.round_dir}: the round is not usable\n" + "\n".join(str(p) for p in self.problems)
+        text = f"{self.round_dir}: usable round: {self.round.n_visitors} visitors, {self.round.n_hosts} hosts"
+        if len(self.refused):
+            text += f"\nrefused registrations:\n{self.refused.to_string(index=False)}"
+        return text
+
+
+def validate_round(round_dir: str | Path, settings_file: str | Path | None = None,
+                   overrides: dict | None = None) -> RoundCheck:
+    """Load and check a round; never raises on bad files (their problems are in the result).
+
+    A :class:`~matchmaker.common.errors.SettingsError` in ``overrides`` is reported as a problem
+    of the file ``settings`` too.
+    """
+
+    round_dir = Path(round_dir)
+    try:
+        rnd = load_round(round_dir, settings_file=settings_file, overrides=overrides)
+    except RoundDataError as exc:
+        return RoundCheck(round_dir, None, list(exc.problems))
+    except SettingsError as exc:
+        return RoundCheck(round_dir, None, [Problem("settings", None, None, "", str(exc))])
+    return RoundCheck(round_dir, rnd, list(rnd.warnings), registration_refusals(rnd))
+
+
+@dataclass
+class RoundRun:
+    """A solved round: where its files are, its exit code, its ledger round id, its tables."""
+
+    out_dir: Path
+    exit_code: int
+    round_id: int | None = None
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and (self.out_dir / "proposals.csv").is_file()
+
+    def summary(self) -> dict:
+        path = self.out_dir / "summary.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    def _repr_html_(self) -> str:
+        if not self.ok:
+            return (f"<p style='color:#b00020'><b>The round was not solved</b> (exit code {self.exit_code}). "
+                    f"{html.escape(self.message)}</p>")
+        sol = read_solution(self.out_dir)
+        head = T.headline(sol.proposals, sol.unmatched, sol.summary)
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:right'>{html.escape(v)}</td></tr>" for k, v in T.headline_text(head))
+        rid = f", recorded as round <b>{self.round_id}</b> in the ledger" if self.round_id is not None else ""
+        return (f"<p><b>Solved</b>: files in <code>{html.escape(str(self.out_dir))}</code>{rid}.</p>"
+                f"<table>{rows}</table><pre>{html.escape(self.message)}</pre>")
+
+    def __repr__(self) -> str:
+        return f"RoundRun(out_dir={str(self.out_dir)!r}, exit_code={self.exit_code}, round_id={self.round_id})"
+
+
+def solve_round(round_dir: str | Path, out_dir: str | Path, *, overrides: dict | None = None,
+                ledger_url: str | None = None, record: bool = True, time_limit: float | None = None,
+                seed: int | None = None, progress=None, name: str | None = None) -> RoundRun:
+    """Solve a round as the Support Office does from notebook 01.
+
+    With ``record`` (default) the round is solved around the ledger's decisions and
+    recorded in it (:func:`matchmaker.ledger.carry_over.run_next_round`, the same as
+    ``matchmaker round``); otherwise it is only solved (``matchmaker solve``).
+
+    Parameters
+    ----------
+    round_dir, out_dir : path-like
+    overrides : dict, optional
+        Settings from :meth:`SettingsPanel.overrides`.
+    ledger_url : str, optional
+        Default ``sqlite:///ROUND_DIR/ledger.sqlite``.
+    record : bool
+    time_limit, seed : optional
+        Solver seconds and seed (default: the settings).
+    progress : callable, optional
+        A :class:`SolveProgress` (or any callable taking the solver's progress dicts).
+    name : str, optional
+        Name of the recorded round.
+    """
+    out = Path(out_dir)
+    if record:
+
+        result = run_next_round(round_dir, out, ledger_url=ledger_url, name=name, time_limit=time_limit, seed=seed,
+                                overrides=overrides, verbose=False, progress=progress)
+        run = RoundRun(out, result.exit_code, result.round_id, result.describe())
+    else:
+
+        rnd = load_round(round_dir, overrides=overrides)
+        code = run_round(rnd, out, time_limit=time_limit, seed=seed, verbose=False, progress=progress)
+        run = RoundRun(out, int(code or 0))
+    if isinstance(progress, SolveProgress):
+        status = run.summary().get("solver", {}).get("status") or run.summary().get("status") or (
+            "done" if run.ok else "failed")
+        progress.finish(str(status))
+    return run
+
+
+def load_output(out_dir: str | Path):
+    """The tables of a solved round (:class:`matchmaker.proposals.solution.Solution`)."""
+    return read_solution(Path(out_dir))
+
+
+def round_figures(out_dir: str | Path, rnd) -> dict:
+    """The report's figures of a solved round: ``budget, scores, flows, map, unmatched``.
+
+    Budgets and earlier commitments come from the round's summary when it was carried
+    over (:func:`matchmaker.report.html.budgets_of`), else from ``rnd.partnerships``.
+    """
+
+    sol = read_solution(Path(out_dir))
+    budgets, committed = budgets_of(sol.summary, rnd)
+    return {
+        "budget": plots.budget_figure(T.budget_use(sol.proposals, budgets, committed)),
+        "scores": plots.score_figure(sol.proposals),
+        "flows": plots.flows_figure(T.country_flows(sol.proposals)),
+        "map": plots.map_figure(T.exchange_segments(sol.proposals, rnd.visitors, rnd.hosts)),
+        "unmatched": plots.unmatched_figure(T.unmatched_reasons(sol.unmatched)),
+    }
+
+
+def open_ledger(round_dir: str | Path, ledger_url: str | None = None):
+    """The ledger at ``ledger_url``, default the SQLite ledger beside the round's files."""
+
+    return Ledger(ledger_url) if ledger_url else Ledger.for_round_dir(round_dir)
+
+
+def tables_of(out_dir: str | Path, rnd) -> dict:
+    """The report's tables of a solved round: ``headline`` (dict), ``budget``, ``scores``,
+    ``flows``, ``reasons`` (unmatched visitors per reason) and ``unmatched`` (DataFrames)."""
+
+    sol = read_solution(Path(out_dir))
+    budgets, committed = budgets_of(sol.summary, rnd)
+    return {
+        "headline": T.headline(sol.proposals, sol.unmatched, sol.summary),
+        "budget": T.budget_use(sol.proposals, budgets, committed),
+        "scores": T.score_summary(sol.proposals),
+        "flows": T.country_flows(sol.proposals),
+        "reasons": T.unmatched_reasons(sol.unmatched),
+        "unmatched": sol.unmatched,
+    }
+
+
+def show_figures(figures: dict, names=None) -> None:
+    """Display some (default all) of :func:`round_figures`."""
+    for name in names or list(figures):
+        show(figures[name])

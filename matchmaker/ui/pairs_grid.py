@@ -1,0 +1,135 @@
+"""The pieces of the review panel that need no widget: the pairs' table, search and
+labels, and waiting for the widget updates sent before a click.
+
+Used by :class:`matchmaker.ui.review.ReviewPanel`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import time
+
+import numpy as np
+import pandas as pd
+
+#: Columns shown in the grid, in order (those present in the ledger's proposals).
+GRID_COLUMNS = ("visitor_id", "visitor_name", "visitor_country", "host_id", "host_name", "host_country",
+                "mode", "start_date", "end_date", "working_days", "distance_km", "lump_sum_eur", "score",
+                "decision", "reviewer", "latest_comment", "locked")
+#: Columns the search box looks in.
+SEARCH_COLUMNS = ("visitor_id", "visitor_name", "visitor_country", "host_id", "host_name", "host_country",
+                  "mode", "decision", "reviewer", "latest_comment")
+#: Decision filter choices: label -> current decision kept (None: undecided).
+STATUS_FILTERS = {"all": None, "open": "", "accepted": "accept", "rejected": "reject", "locked": "lock"}
+#: A button's action runs once no widget update has been handled for this many seconds
+#: (the updates sent before the click; see :mod:`matchmaker.ui.review`) ...
+CLICK_DEFER_S = 0.3
+#: ... or after this many seconds at most.
+CLICK_MAX_WAIT_S = 5.0
+
+
+def after_pending_updates(action, state, quiet: float = CLICK_DEFER_S,
+                          max_wait: float = CLICK_MAX_WAIT_S, poll: float = 0.05) -> None:
+    """Run ``action()`` once the widget updates sent before a click have been handled.
+
+    ``state()`` returns ``(busy, last_update)``: how many widget updates are being
+    handled now (in any kernel thread) and the monotonic time the last one started or
+    ended. Inside a running event loop the action waits, without blocking the loop,
+    until none is being handled and the last is ``quiet`` seconds old (at most
+    ``max_wait`` seconds); outside one (tests, scripts) it runs at once.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        action()
+        return
+    start = time.monotonic()
+
+    def attempt():
+        busy, last = state()
+        now = time.monotonic()
+        if (busy or now - last < quiet) and now - start < max_wait:
+            loop.call_later(poll, attempt)
+        else:
+            action()
+
+    loop.call_later(poll, attempt)
+
+
+def search_pairs(table: pd.DataFrame, text: str, status: str = "all") -> pd.DataFrame:
+    """Rows of ``table`` whose text columns contain every word of ``text`` (case-insensitive).
+
+    ``status`` is a key of :data:`STATUS_FILTERS` (``open``: no current decision).
+    """
+    if status not in STATUS_FILTERS:
+        raise ValueError(f"status filter {status!r} must be one of {', '.join(STATUS_FILTERS)}")
+    keep = np.ones(len(table), dtype=bool)
+    cols = [c for c in SEARCH_COLUMNS if c in table.columns]
+    if text.strip() and cols:
+        hay = table[cols].astype(str).where(table[cols].notna(), "").agg(" ".join, axis=1).str.casefold()
+        for word in text.casefold().split():
+            keep &= hay.str.contains(word, regex=False).to_numpy()
+    wanted = STATUS_FILTERS[status]
+    if wanted is not None:
+        decision = table["decision"].fillna("").astype(str) if "decision" in table.columns else ""
+        keep &= (decision == wanted).to_numpy()
+    return table[keep]
+
+
+def pair_label(row) -> str:
+    """Text of a pair in the list: visitor -> host, score, current decision."""
+    decision = row.get("decision")
+    state = decision if isinstance(decision, str) and decision else "open"
+    return (f"{row['visitor_id']} {row.get('visitor_name', '')} ({row.get('visitor_country', '')}) -> "
+            f"{row['host_id']} {row.get('host_name', '')} ({row.get('host_country', '')}) | "
+            f"score {float(row['score']):.1f} | {state}")
+
+
+def grid_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The pairs as shown in the grid: :data:`GRID_COLUMNS`, dates as text, no missing text."""
+    cols = [c for c in GRID_COLUMNS if c in table.columns]
+    df = table[cols].copy()
+    for c in ("start_date", "end_date"):
+        if c in df.columns:
+            df[c] = pd.to_datetime(df[c]).dt.strftime("%Y-%m-%d")
+    for c in ("decision", "reviewer", "latest_comment"):
+        if c in df.columns:
+            df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
+    for c in ("score", "distance_km", "lump_sum_eur"):
+        if c in df.columns:
+            df[c] = df[c].astype(float).round(2)
+    df.index = pd.RangeIndex(1, len(df) + 1, name="#")
+    return df
+
+
+def pair_details_html(row) -> str:
+    """An HTML table of one pair: organisations, mode, dates, distance, lump sum, score, decision."""
+    fields = [("visitor", f"{row['visitor_id']} {row.get('visitor_name', '')} ({row.get('visitor_country', '')})"),
+              ("host", f"{row['host_id']} {row.get('host_name', '')} ({row.get('host_country', '')})"),
+              ("mode", row.get("mode")),
+              ("dates", f"{pd.Timestamp(row['start_date']).date()} to {pd.Timestamp(row['end_date']).date()}, "
+                        f"{int(row['working_days'])} working days"),
+              ("distance", f"{float(row.get('distance_km', float('nan'))):,.0f} km"),
+              ("lump sum", f"EUR {float(row['lump_sum_eur']):,.2f}"),
+              ("score", f"{float(row['score']):.2f}"),
+              ("locked by the round", "yes" if bool(row.get("locked")) else "no")]
+    decision = row.get("decision")
+    if isinstance(decision, str) and decision:
+        fields.append(("decision", f"{decision} by {row.get('reviewer')} (round {row.get('decision_round_id')})"))
+    comment = row.get("latest_comment")
+    if isinstance(comment, str) and comment:
+        fields.append(("latest comment", comment))
+    rows = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
+                   f"<td>{html.escape(str(v))}</td></tr>" for k, v in fields)
+    return f"<table>{rows}</table>"
+
+
+#: Decision buttons: ledger decision -> (label, button style, CSS class).
+BUTTONS = {
+    "accept": ("Accept", "success", "mm-accept"),
+    "reject": ("Reject", "danger", "mm-reject"),
+    "lock": ("Lock", "warning", "mm-lock"),
+    "reopen": ("Reopen", "", "mm-reopen"),
+    "comment": ("Comment only", "info", "mm-comment-button"),
+}

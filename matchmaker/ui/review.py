@@ -1,0 +1,402 @@
+"""The review panel of a partnership: its proposed pairs, their scores, its decisions.
+
+:class:`ReviewPanel` shows one round of the ledger (:class:`matchmaker.ledger.store.Ledger`)
+to a partnership's reviewer:
+
+* a drop-down of the partnerships that have proposals (``mm-partnership``), a search
+  box (``mm-search``) and a decision filter (``mm-status-filter``);
+* the pairs in an ipydatagrid ``DataGrid`` (``mm-grid``: sort and filter by column in
+  its header menus), and the same pairs in a list (``mm-pair-select``) that stays in
+  sync with the grid's selected row;
+* the selected pair's details and score breakdown (``mm-pair-details``,
+  ``mm-breakdown``);
+* reviewer and comment boxes (``mm-reviewer``, ``mm-comment``) and buttons
+  ``mm-accept``, ``mm-reject``, ``mm-lock``, ``mm-reopen``, ``mm-comment-button``,
+  each recording a decision in the ledger with the reviewer's name;
+* re-solving the next round around the decisions (``mm-resolve``,
+  :func:`matchmaker.ledger.carry_over.run_next_round`) and exporting the partnership's list
+  (``mm-export``, :mod:`matchmaker.report.exports`);
+* a status line (``mm-status``) that says what happened, or why not.
+
+Button clicks act only once no widget update is being handled and none was for
+:data:`CLICK_DEFER_S` seconds. ipykernel 7 handles widget updates in a subshell thread
+and a button's click in the main thread, so a click can be handled before the pair just
+selected or the comment just typed reach the panel; a decision must never go to the
+previous pair or lose its comment (regression test
+``test_click_waits_for_a_pair_selection_still_being_handled``, and the browser test).
+
+The CSS classes are stable: the browser test and the screenshots use them. Every
+action is also a method (:meth:`~ReviewPanel.select_pair`,
+:meth:`~ReviewPanel.decide`, :meth:`~ReviewPanel.resolve`, :meth:`~ReviewPanel.export`),
+so the panel can be driven and tested without a browser.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from pathlib import Path
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+from ipydatagrid import DataGrid
+
+from matchmaker.common.errors import RoundDataError, SettingsError
+from matchmaker.inputs.loading import load_round
+from matchmaker.ledger.carry_over import run_next_round
+from matchmaker.ledger.store import Ledger, LedgerError
+from matchmaker.report import plots
+from matchmaker.report.exports import export_csv, export_xlsx
+from matchmaker.ui.pairs_grid import (
+    BUTTONS,
+    STATUS_FILTERS,
+    after_pending_updates,
+    grid_frame,
+    pair_details_html,
+    pair_label,
+    search_pairs,
+)
+
+__all__ = ["ReviewPanel", "STATUS_FILTERS", "search_pairs", "pair_label"]
+
+
+def _classed(widget: W.Widget, css: str) -> W.Widget:
+    widget.add_class(css)
+    return widget
+
+
+class ReviewPanel:
+    """A partnership's review of one round of the ledger (see the module docstring).
+
+    Parameters
+    ----------
+    ledger : Ledger or str
+        The ledger or its URL.
+    round_id : int, optional
+        Round to review; default the ledger's latest.
+    reviewer : str
+        Name or e-mail recorded with each decision (editable in the panel).
+    partnership : str, optional
+        Partnership shown first; default the first with proposals.
+    round_dir : path-like, optional
+        The round's files: needed to re-solve, and to check a lock against the rules.
+    resolve_dir : path-like, optional
+        Where re-solved rounds write their outputs (``resolve_dir/round_N``).
+    export_dir : path-like, optional
+        Where exported lists go.
+    time_limit : float, optional
+        Solver seconds when re-solving.
+    """
+
+    def __init__(self, ledger: Ledger | str, round_id: int | None = None, *, reviewer: str = "",
+                 partnership: str | None = None, round_dir: str | Path | None = None,
+                 resolve_dir: str | Path | None = None, export_dir: str | Path | None = None,
+                 time_limit: float | None = None):
+        self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+        self.round_id = int(round_id) if round_id is not None else self.ledger.latest_round_id()
+        self.round_dir = Path(round_dir) if round_dir is not None else None
+        self.resolve_dir = Path(resolve_dir) if resolve_dir is not None else None
+        self.export_dir = Path(export_dir) if export_dir is not None else None
+        self.time_limit = time_limit
+        self._rnd = None
+        self._syncing = False
+        self._quiet = False
+        self.last_result = None
+        self._updates_lock = threading.Lock()
+        self._busy = 0
+        self._last_update = time.monotonic()
+
+        self.partnership_box = _classed(W.Dropdown(description="Partnership", layout=W.Layout(width="340px")),
+                                        "mm-partnership")
+        self.search_box = _classed(W.Text(description="Search", placeholder="name, id, country, decision...",
+                                          continuous_update=True, layout=W.Layout(width="340px")), "mm-search")
+        self.status_filter = _classed(W.ToggleButtons(options=list(STATUS_FILTERS), value="all",
+                                                      style={"button_width": "80px"}), "mm-status-filter")
+        self.round_label = _classed(W.HTML(), "mm-round")
+        self.grid = self._make_grid()
+        self.pair_select = _classed(W.Select(rows=10, layout=W.Layout(width="100%")), "mm-pair-select")
+        self.details = _classed(W.HTML(), "mm-pair-details")
+        self.breakdown = _classed(W.Image(format="png", layout=W.Layout(max_width="520px")), "mm-breakdown")
+        self.reviewer_box = _classed(W.Text(value=reviewer, description="Reviewer", placeholder="name or e-mail",
+                                            layout=W.Layout(width="340px")), "mm-reviewer")
+        self.comment_box = _classed(W.Textarea(description="Comment", placeholder="why (optional)",
+                                               layout=W.Layout(width="520px", height="60px")), "mm-comment")
+        self.buttons = {}
+        for kind, (label, style, css) in BUTTONS.items():
+            b = _classed(W.Button(description=label, button_style=style), css)
+            b.on_click(lambda _b, kind=kind: self._on_click(lambda: self.decide(kind)))
+            self.buttons[kind] = b
+        self.resolve_button = _classed(W.Button(description="Re-solve around decisions", icon="refresh",
+                                                layout=W.Layout(width="230px")), "mm-resolve")
+        self.resolve_button.on_click(lambda _b: self._on_click(self.resolve))
+        self.sep_box = _classed(W.Dropdown(options=[("comma ,", ","), ("semicolon ; (continental Excel)", ";")],
+                                           value=",", description="CSV", layout=W.Layout(width="300px")), "mm-sep")
+        self.xlsx_box = _classed(W.Checkbox(value=False, description="also .xlsx", indent=False), "mm-xlsx")
+        self.export_button = _classed(W.Button(description="Export list", icon="download"), "mm-export")
+        self.export_button.on_click(lambda _b: self._on_click(self.export))
+        self.status = _classed(W.HTML(), "mm-status")
+
+        self.partnership_box.observe(lambda _c: None if self._quiet else self._handled(self._show_table),
+                                     names="value")
+        self.search_box.observe(lambda _c: self._handled(self._show_table), names="value")
+        self.status_filter.observe(lambda _c: self._handled(self._show_table), names="value")
+        self.pair_select.observe(lambda c: self._handled(self._on_select, c), names="value")
+        self.grid.observe(lambda c: self._handled(self._on_grid_selection, c), names="selections")
+        for w in (self.comment_box, self.reviewer_box, self.sep_box, self.xlsx_box):
+            w.observe(lambda _c: self._handled(lambda: None), names="value")
+
+        self.refresh(partnership=partnership)
+        self.widget = _classed(W.VBox([
+            self.round_label,
+            W.HBox([self.partnership_box, self.search_box]),
+            self.status_filter,
+            self.grid,
+            W.HTML("<b>Pairs</b> (select one; the grid's selected row selects it too)"),
+            self.pair_select,
+            W.HBox([W.VBox([self.details], layout=W.Layout(width="50%")), self.breakdown]),
+            self.reviewer_box,
+            self.comment_box,
+            W.HBox(list(self.buttons.values())),
+            self.status,
+            W.HBox([self.sep_box, self.xlsx_box, self.export_button, self.resolve_button]),
+        ]), "mm-review")
+
+    # -- display ---------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _make_grid(self) -> W.Widget:
+
+        grid = DataGrid(pd.DataFrame({"visitor_id": pd.Series(dtype=str)}), selection_mode="row",
+                        editable=False, base_column_size=110, base_row_size=24,
+                        layout=W.Layout(height="300px", width="100%"))
+        grid.add_class("mm-grid")
+        return grid
+
+    def _handled(self, handler, *args) -> None:
+        """Run a widget update's handler, counted as busy (see :func:`after_pending_updates`)."""
+        with self._updates_lock:
+            self._busy += 1
+            self._last_update = time.monotonic()
+        try:
+            handler(*args)
+        finally:
+            with self._updates_lock:
+                self._busy -= 1
+                self._last_update = time.monotonic()
+
+    def _update_state(self) -> tuple[int, float]:
+        with self._updates_lock:
+            return self._busy, self._last_update
+
+    def _on_click(self, action) -> None:
+        """A button's action, after the updates sent before the click; errors shown, not lost."""
+        def run():
+            try:
+                action()
+            except Exception as exc:  # shown to the reviewer, then raised for the log
+                self._say(f"error: {type(exc).__name__}: {exc}", ok=False)
+                raise
+        after_pending_updates(run, self._update_state)
+
+    def _say(self, text: str, ok: bool = True) -> None:
+        colour = "#2e7d32" if ok else "#b00020"
+        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+
+    @property
+    def rnd(self):
+        """The round's data (loaded from ``round_dir`` on first use), or ``None``."""
+        if self._rnd is None and self.round_dir is not None:
+            self._rnd = load_round(self.round_dir)
+        return self._rnd
+
+    # -- data --------------------------------------------------------------------------
+    def refresh(self, partnership: str | None = None) -> None:
+        """Re-read the round's proposals and current decisions from the ledger."""
+        self.proposals = self.ledger.proposals(self.round_id)
+        counts = self.proposals["partnership"].value_counts().sort_index()
+        options = [(f"{p} ({n} pairs)", p) for p, n in counts.items()]
+        keep = partnership or self.partnership_box.value
+        if partnership is not None and partnership not in counts.index:
+            raise LedgerError(f"partnership {partnership!r} has no proposals in round {self.round_id} "
+                              f"(partnerships with proposals: {', '.join(counts.index) or 'none'})")
+        self._quiet = True
+        try:
+            self.partnership_box.options = options
+            self.partnership_box.value = keep if keep in counts.index else (options[0][1] if options else None)
+        finally:
+            self._quiet = False
+        info = self.ledger.round(self.round_id)
+        self.round_label.value = (f"<b>Round {self.round_id}</b> ({html.escape(str(info.get('name', '')))}, "
+                                  f"{len(self.proposals)} proposals) &middot; ledger "
+                                  f"<code>{html.escape(repr(self.ledger))}</code>")
+        self._show_table()
+
+    def partnership_table(self) -> pd.DataFrame:
+        """All pairs of the selected partnership, best score first, with current decisions."""
+        p = self.proposals[self.proposals["partnership"] == self.partnership_box.value]
+        return p.sort_values(["score", "visitor_id"], ascending=[False, True]).reset_index(drop=True)
+
+    def table(self) -> pd.DataFrame:
+        """The pairs shown: the partnership's, filtered by the search box and the decision filter."""
+        return search_pairs(self.partnership_table(), self.search_box.value, self.status_filter.value)
+
+    def _show_table(self) -> None:
+        table = self.table()
+        self._shown = table.reset_index(drop=True)
+        selected = self.pair_select.value
+        self._syncing = True
+        try:
+            self.grid.clear_selection()
+            self.grid.data = grid_frame(self._shown)
+            options = [(pair_label(r), (r["visitor_id"], r["host_id"])) for r in self._shown.to_dict("records")]
+            self.pair_select.options = options
+            values = [v for _, v in options]
+            self.pair_select.value = selected if selected in values else (values[0] if values else None)
+        finally:
+            self._syncing = False
+        self._show_pair()
+
+    # -- selection ------------------------------------------------------------------
+    def select_pair(self, visitor_id: str, host_id: str) -> None:
+        """Select the pair (visitor_id, host_id) among those shown."""
+        pair = (str(visitor_id), str(host_id))
+        values = [v for _, v in self.pair_select.options]
+        if pair not in values:
+            raise LedgerError(f"pair (visitor {visitor_id}, host {host_id}) is not among the pairs shown "
+                              f"(partnership {self.partnership_box.value}, search {self.search_box.value!r})")
+        self.pair_select.value = pair
+
+    @property
+    def selected(self) -> tuple[str, str] | None:
+        """The selected pair ``(visitor_id, host_id)``, or ``None``."""
+        return self.pair_select.value
+
+    def _on_select(self, _change) -> None:
+        if self._syncing:
+            return
+        self._show_pair()
+        pair = self.pair_select.value
+        if pair is None:
+            return
+        try:  # mirror the choice in the grid (its visible order may be sorted or filtered)
+            visible = self.grid.get_visible_data()
+            same = (visible["visitor_id"] == pair[0]).to_numpy() & (visible["host_id"] == pair[1]).to_numpy()
+            hit = np.flatnonzero(same)
+            if len(hit):
+                self._syncing = True
+                try:
+                    self.grid.select(int(hit[0]), 0, int(hit[0]), len(visible.columns) - 1, clear_mode="all")
+                finally:
+                    self._syncing = False
+        except (KeyError, AttributeError, ValueError):
+            pass
+
+    def _on_grid_selection(self, change) -> None:
+        if self._syncing or not change["new"]:
+            return
+        row = change["new"][-1].get("r1")
+        visible = self.grid.get_visible_data()
+        if row is None or not 0 <= row < len(visible):
+            return
+        pair = (visible["visitor_id"].iloc[row], visible["host_id"].iloc[row])
+        if pair != self.pair_select.value:
+            self._syncing = True
+            try:
+                self.pair_select.value = pair
+            finally:
+                self._syncing = False
+            self._show_pair()
+
+    def _show_pair(self) -> None:
+        pair = self.pair_select.value
+        if pair is None:
+            self.details.value = "<i>no pair selected</i>"
+            self.breakdown.value = b""
+            return
+        row = self._shown[(self._shown["visitor_id"] == pair[0]) & (self._shown["host_id"] == pair[1])].iloc[0]
+        self.details.value = pair_details_html(row)
+        self.breakdown.value = plots.figure_png(plots.breakdown_figure(row), dpi=80)
+
+    # -- actions ---------------------------------------------------------------------
+    def decide(self, decision: str) -> int | None:
+        """Record ``decision`` on the selected pair with the reviewer and comment boxes.
+
+        Returns the ledger's decision id, or ``None`` when the ledger refused (the
+        reason is shown in the status line).
+        """
+        pair = self.pair_select.value
+        if pair is None:
+            self._say("select a pair first", ok=False)
+            return None
+        try:
+            rnd = self.rnd if decision == "lock" else None
+            new_id = self.ledger.decide(self.round_id, pair[0], pair[1], decision, self.reviewer_box.value,
+                                        self.comment_box.value, rnd=rnd)
+        except LedgerError as exc:
+            self._say(f"not recorded: {exc}", ok=False)
+            return None
+        who = self.reviewer_box.value.strip()
+        self.comment_box.value = ""
+        self._show_after_change()
+        self._say(f"{decision} recorded for visitor {pair[0]} and host {pair[1]} by {who} (decision #{new_id})")
+        return new_id
+
+    def _show_after_change(self) -> None:
+        keep = self.pair_select.value
+        self.proposals = self.ledger.proposals(self.round_id)
+        self._show_table()
+        if keep in [v for _, v in self.pair_select.options]:
+            self.pair_select.value = keep
+
+    def resolve(self):
+        """Solve the next round around the ledger's decisions, then review it.
+
+        Returns the :class:`~matchmaker.ledger.carry_over.NextRound`, or ``None`` when it
+        could not run (the reason is in the status line).
+        """
+
+        if self.round_dir is None or self.resolve_dir is None:
+            self._say("re-solving needs round_dir and resolve_dir (set them in the notebook's parameters)", ok=False)
+            return None
+        out = self.resolve_dir / f"round_{self.ledger.latest_round_id() + 1}"
+        self._say(f"solving the next round into {out} ...")
+        url = self.ledger.url.render_as_string(hide_password=False)
+        try:
+            result = run_next_round(self.round_dir, out, ledger_url=url, time_limit=self.time_limit, verbose=False)
+        except RoundDataError as exc:
+            self._say("cannot re-solve: " + "; ".join(str(p) for p in exc.problems), ok=False)
+            return None
+        except (SettingsError, LedgerError) as exc:
+            self._say(f"cannot re-solve: {exc}", ok=False)
+            return None
+        self.last_result = result
+        if result.round_id is None:
+            self._say(result.describe(), ok=False)
+            return result
+        self.round_id = result.round_id
+        self.refresh()
+        self._say(result.describe().replace("\n", " | "))
+        return result
+
+    def export(self) -> list[Path]:
+        """Write the selected partnership's list (all its pairs, current decisions) safely.
+
+        CSV (UTF-8 with BOM, the chosen separator, formula-safe) and, when ticked,
+        .xlsx, named ``round_<id>_<partnership>``. Returns the paths written.
+        """
+
+        if self.export_dir is None:
+            self._say("exporting needs export_dir (set it in the notebook's parameters)", ok=False)
+            return []
+        partnership = self.partnership_box.value
+        table = self.partnership_table()
+        stem = f"round_{self.round_id}_{partnership}"
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        written = [export_csv(table, self.export_dir / f"{stem}.csv", sep=self.sep_box.value)]
+        if self.xlsx_box.value:
+            written.append(export_xlsx(table, self.export_dir / f"{stem}.xlsx", sheet_name=str(partnership)))
+        self._say(f"exported {len(table)} pairs of {partnership}: " + ", ".join(str(p) for p in written))
+        return written

@@ -1,0 +1,160 @@
+"""The notebooks: committed without outputs, and every one runs top to bottom on the sample round.
+
+The notebooks run in a temporary copy of the repository's layout (``notebooks/``,
+``data/sample/``) so nothing is written into the repository: 01 runs headless with the
+papermill command line (as the Support Office would on a server), 02 and 03 with
+papermill's Python API, each with its parameters. The sample round is
+``data/sample`` when present, else a small round from
+:func:`matchmaker.generator.generate.generate_round`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from matchmaker.ledger.store import Ledger
+from matchmaker.report.html import SECTIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+EXPECTED = ["01_matching_round.ipynb", "02_review_proposals.ipynb", "03_round_report.ipynb"]
+#: Solver seconds for the notebook run (the sample round is solved within it or stops with its gap).
+TIME_LIMIT = 8.0
+
+
+def test_the_three_notebooks_are_committed():
+    assert [p.name for p in NOTEBOOKS] == EXPECTED
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebook_has_no_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    dirty = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert not dirty, f"{path.name}: cells {dirty} have outputs; strip them before committing"
+    assert "widgets" not in nb.metadata, f"{path.name}: saved widget state; strip it before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_a_papermill_parameters_cell_and_stays_thin(path):
+    nb = nbformat.read(path, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: exactly one cell must be tagged 'parameters'"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code.index(tagged[0]) == 0, "the parameters cell is the first code cell"
+    for c in code:  # thin: no function or class is defined in a notebook
+        assert "def " not in c.source and "class " not in c.source, f"{path.name}: logic belongs in the package"
+
+
+def _errors(nb) -> list[str]:
+    return [f"{o.get('ename')}: {o.get('evalue')}" for c in nb.cells if c.cell_type == "code"
+            for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    """A temporary copy: notebooks/ and data/sample/ (the committed sample or a generated round)."""
+    root = tmp_path_factory.mktemp("nb")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    sample = ROOT / "data" / "sample"
+    if (sample / "registrations.csv").is_file() or (sample / "registrations.xlsx").is_file():
+        shutil.copytree(sample, root / "data" / "sample", ignore=shutil.ignore_patterns("ledger.sqlite*"))
+    else:
+        from matchmaker.generator.generate import generate_round
+        generate_round(root / "data" / "sample", n_visitors=80, n_hosts=40, seed=7)
+    return root
+
+
+@pytest.fixture(scope="module")
+def round_01(workspace):
+    """Notebook 01 run headless with the papermill command line."""
+    out_nb = workspace / "executed" / "01.ipynb"
+    out_nb.parent.mkdir()
+    papermill = Path(sys.executable).with_name("papermill")
+    cmd = [str(papermill), str(workspace / "notebooks" / EXPECTED[0]), str(out_nb),
+           "-p", "round_dir", "../data/sample", "-p", "out_dir", "../out/sample-round",
+           "-p", "time_limit", str(TIME_LIMIT), "-p", "headless", "True",
+           "--cwd", str(workspace / "notebooks"), "--no-progress-bar"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    nb = nbformat.read(out_nb, as_version=4) if out_nb.is_file() else None
+    assert proc.returncode == 0, f"papermill failed:\n{proc.stderr[-4000:]}\n{_errors(nb) if nb else ''}"
+    return nb
+
+
+def _run(workspace, name: str, **parameters):
+    import papermill as pm
+
+    out_nb = workspace / "executed" / name
+    pm.execute_notebook(str(workspace / "notebooks" / name), str(out_nb), parameters=parameters,
+                        cwd=str(workspace / "notebooks"), progress_bar=False, kernel_name="python3")
+    return nbformat.read(out_nb, as_version=4)
+
+
+def _text(nb) -> str:
+    parts = []
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            parts.append(o.get("text", ""))
+            for mime in ("text/plain", "text/html"):
+                parts.append("".join(o.get("data", {}).get(mime, "")))
+    return "\n".join(parts)
+
+
+@pytest.mark.slow
+def test_notebook_01_solves_and_records_the_round_headless(round_01, workspace):
+    assert not _errors(round_01)
+    out = workspace / "out" / "sample-round"
+    assert (out / "proposals.csv").is_file() and (out / "unmatched.csv").is_file()
+    text = _text(round_01)
+    assert "usable round" in text  # validation shown
+    assert "phase" in text and "gap" in text  # headless progress printed
+    assert "recorded as round" in text
+    pngs = sum("image/png" in o.get("data", {}) for c in round_01.cells for o in c.get("outputs", []))
+    assert pngs == 4  # budget, scores, flows, map
+    with Ledger.for_round_dir(workspace / "data" / "sample") as ledger:
+        assert ledger.latest_round_id() == 1
+        assert len(ledger.proposals(1)) == sum(1 for _ in open(out / "proposals.csv", encoding="utf-8")) - 1
+
+
+@pytest.mark.slow
+def test_notebook_02_shows_the_review_panel(round_01, workspace):
+    nb = _run(workspace, EXPECTED[1], reviewer="nb-test", resolve_dir="../out/resolved",
+              export_dir="../out/exports")
+    assert not _errors(nb)
+    views = [o for c in nb.cells for o in c.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert views, "the review panel was not displayed"
+
+
+@pytest.mark.slow
+def test_notebook_03_shows_the_report_and_writes_it(round_01, workspace):
+    nb = _run(workspace, EXPECTED[2], report_file="../reports/round_report.html")
+    assert not _errors(nb)
+    pngs = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    assert pngs == 5  # budget, scores, flows, map, unmatched
+    html = (workspace / "reports" / "round_report.html").read_text(encoding="utf-8")
+    for key in SECTIONS:
+        assert f'<section id="{key}">' in html
+
+
+@pytest.mark.slow
+def test_report_command_on_the_solved_sample_round(round_01, workspace):
+    dest = workspace / "reports" / "cli_report.html"
+    proc = subprocess.run([str(Path(sys.executable).with_name("matchmaker")), "report",
+                           str(workspace / "out" / "sample-round"), "--round", str(workspace / "data" / "sample"),
+                           "--html", str(dest)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    html = dest.read_text(encoding="utf-8")
+    for key, title in SECTIONS.items():
+        assert f'<section id="{key}"><h2>{title}</h2>' in html
+    summary = json.loads((workspace / "out" / "sample-round" / "summary.json").read_text(encoding="utf-8"))
+    assert isinstance(summary, dict)
+    assert html.count("data:image/png;base64,") == 5
