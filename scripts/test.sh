@@ -33,6 +33,9 @@ if [ "${CI:-}" = "true" ]; then
   export MATCHMAKER_REQUIRE_PG=1 MATCHMAKER_REQUIRE_BROWSER=1
 fi
 
+echo "== lint (ruff, configured in pyproject.toml)"
+.venv/bin/ruff check .
+
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?
