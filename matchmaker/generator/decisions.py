@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -152,8 +153,8 @@ def prior_decisions(rnd: Round, season_start: np.datetime64,
     return table, np.array(lumps)
 
 
-def partnership_budgets(visitors: pd.DataFrame, mean_lump: np.ndarray, partnership_ids, budget_share: float,
-                        locks: pd.DataFrame, locked_lump_sums: np.ndarray) -> pd.DataFrame:
+def partnership_budgets(visitors: pd.DataFrame, mean_lump: np.ndarray, partnership_ids: Iterable[str],
+                        budget_share: float, locks: pd.DataFrame, locked_lump_sums: np.ndarray) -> pd.DataFrame:
     """Budgets that fund about ``budget_share`` of each partnership's eligible visitors.
 
     ``budget_p = ceil100(budget_share * sum of mean_lump[v] over visitors v paying

@@ -54,7 +54,8 @@ DEFAULT_SEASON = (dt.date(2027, 2, 1), dt.date(2027, 10, 31))
 CITIES = (
     Column("country", "code", True, "Country code of countries.csv.", "PT", vocabulary="country"),
     Column("city", "str", True, "City name.", "Porto"),
-    Column("latitude", "float", True, "WGS84 latitude of the city centre, degrees.", "41.1579", minimum=-90, maximum=90),
+    Column("latitude", "float", True, "WGS84 latitude of the city centre, degrees.", "41.1579",
+           minimum=-90, maximum=90),
     Column("longitude", "float", True, "WGS84 longitude of the city centre, degrees.", "-8.6291",
            minimum=-180, maximum=180),
     Column("population_k", "float", True, "Inhabitants in thousands (> 0), the weight of the city.", "232",

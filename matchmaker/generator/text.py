@@ -9,35 +9,57 @@ vocabulary label, so a new vocabulary code never breaks the generator.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+
+#: One text per organisation or registration: a list or an object array.
+Texts = Sequence[str] | np.ndarray
+#: One tuple of codes per registration (sectors, activities or objectives).
+CodeSets = Sequence[tuple[str, ...]]
 
 #: Topic phrases per sector code (what an organisation in the sector works on).
 SECTOR_TOPICS = {
     "water": ("smart water networks", "wastewater treatment", "desalination membranes", "water reuse in industry"),
-    "eco_industries": ("industrial recycling", "circular economy services", "waste-to-resource processes", "eco-design of products"),
-    "smart_building": ("building automation", "smart HVAC control", "digital twins of buildings", "sensor networks for facilities"),
-    "smart_lighting": ("LED luminaires", "intelligent street lighting", "human-centric lighting", "photonics for lighting"),
+    "eco_industries": ("industrial recycling", "circular economy services", "waste-to-resource processes",
+                       "eco-design of products"),
+    "smart_building": ("building automation", "smart HVAC control", "digital twins of buildings",
+                       "sensor networks for facilities"),
+    "smart_lighting": ("LED luminaires", "intelligent street lighting", "human-centric lighting",
+                       "photonics for lighting"),
     "health": ("medical devices", "digital health platforms", "hospital logistics", "telemedicine services"),
-    "personalised_medicine": ("companion diagnostics", "genomic profiling", "precision oncology", "biomarker discovery"),
+    "personalised_medicine": ("companion diagnostics", "genomic profiling", "precision oncology",
+                              "biomarker discovery"),
     "life_sciences": ("biotechnology research", "laboratory automation", "bioprocessing", "clinical trial services"),
-    "emerging_technologies": ("quantum sensing", "artificial intelligence", "advanced materials", "blockchain applications"),
-    "key_enabling_technologies": ("nanotechnology", "micro-electronics", "industrial biotechnology", "advanced photonics"),
-    "advanced_manufacturing": ("additive manufacturing", "industrial robotics", "Industry 4.0 production lines", "precision machining"),
+    "emerging_technologies": ("quantum sensing", "artificial intelligence", "advanced materials",
+                              "blockchain applications"),
+    "key_enabling_technologies": ("nanotechnology", "micro-electronics", "industrial biotechnology",
+                                  "advanced photonics"),
+    "advanced_manufacturing": ("additive manufacturing", "industrial robotics", "Industry 4.0 production lines",
+                               "precision machining"),
     "textile": ("technical textiles", "recycled fibres", "smart garments", "sustainable fashion supply chains"),
     "plastics": ("bio-based polymers", "plastic recycling", "injection moulding", "lightweight composites"),
-    "automotive": ("electric vehicle components", "automotive electronics", "battery systems", "vehicle lightweighting"),
-    "railway": ("rolling stock maintenance", "railway signalling", "rail freight logistics", "track infrastructure monitoring"),
-    "multimodality": ("intermodal freight terminals", "multimodal logistics platforms", "port and rail connections", "supply chain visibility"),
-    "urban_mobility": ("shared mobility services", "electric buses", "mobility-as-a-service apps", "urban traffic management"),
-    "packaging": ("sustainable packaging", "active and intelligent packaging", "paper-based packaging", "food-contact materials"),
+    "automotive": ("electric vehicle components", "automotive electronics", "battery systems",
+                   "vehicle lightweighting"),
+    "railway": ("rolling stock maintenance", "railway signalling", "rail freight logistics",
+                "track infrastructure monitoring"),
+    "multimodality": ("intermodal freight terminals", "multimodal logistics platforms", "port and rail connections",
+                      "supply chain visibility"),
+    "urban_mobility": ("shared mobility services", "electric buses", "mobility-as-a-service apps",
+                       "urban traffic management"),
+    "packaging": ("sustainable packaging", "active and intelligent packaging", "paper-based packaging",
+                  "food-contact materials"),
     "food": ("food processing", "food safety testing", "agri-food traceability", "plant-based food products"),
-    "nzeb": ("nearly zero energy buildings", "deep energy renovation", "passive house design", "building energy performance"),
-    "smart_city": ("urban data platforms", "smart city services", "citizen engagement tools", "connected public infrastructure"),
+    "nzeb": ("nearly zero energy buildings", "deep energy renovation", "passive house design",
+             "building energy performance"),
+    "smart_city": ("urban data platforms", "smart city services", "citizen engagement tools",
+                   "connected public infrastructure"),
     "energy": ("renewable energy systems", "energy storage", "smart grids", "green hydrogen"),
     "ict": ("cloud software", "cybersecurity", "data analytics", "Internet of Things solutions"),
     "sport": ("sports technology", "wearables for athletes", "sports facility management", "active lifestyle products"),
     "furniture": ("contract furniture", "wood processing", "ergonomic office furniture", "furniture design"),
-    "construction": ("prefabricated construction", "building information modelling", "sustainable building materials", "construction robotics"),
+    "construction": ("prefabricated construction", "building information modelling", "sustainable building materials",
+                     "construction robotics"),
 }
 
 #: What a visitor seeks, per activity code (completes "We would like to ...").
@@ -45,7 +67,8 @@ ACTIVITY_SEEK = {
     "capacity_building": ("strengthen the skills of our team", "build capacity in our staff"),
     "knowledge_sharing": ("exchange knowledge and experience with peers", "share information on good practices"),
     "project_development": ("develop joint innovation and R&D projects", "prepare a common research proposal"),
-    "market_research": ("carry out market research with local professionals", "understand a new market and its customers"),
+    "market_research": ("carry out market research with local professionals",
+                        "understand a new market and its customers"),
     "networking": ("meet potential partners and business opportunities", "extend our network of contacts"),
     "shadowing": ("shadow an experienced team in its daily work", "observe how a mature organisation operates"),
     "training": ("follow training in project management and SME finance", "take part in team work and group training"),
@@ -73,8 +96,10 @@ OBJECTIVE_PHRASES = {
     "learn_from_cluster": ("learn from the actors of another cluster", "benchmark ourselves against a strong cluster"),
     "new_markets": ("explore growth opportunities in new markets", "find customers outside our region"),
     "new_technologies": ("take up new digital technologies", "accelerate our digitalisation"),
-    "green_transition": ("move towards green and low-carbon solutions", "reduce the environmental footprint of our products"),
-    "interregional_collaboration": ("build lasting interregional collaboration", "invest in strategic cooperation between regions"),
+    "green_transition": ("move towards green and low-carbon solutions",
+                         "reduce the environmental footprint of our products"),
+    "interregional_collaboration": ("build lasting interregional collaboration",
+                                    "invest in strategic cooperation between regions"),
 }
 
 #: How SMEs and clusters describe themselves (scaling-up support and other
@@ -135,7 +160,8 @@ def _title(label: str) -> str:
     return " ".join(w if w.isupper() or w in ("and", "of") else w[:1].upper() + w[1:] for w in label.split())
 
 
-def org_names(org_type, country, city, first_sector_label, rng: np.random.Generator):
+def org_names(org_type: Texts, country: Texts, city: Texts, first_sector_label: Texts,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Plausible, distinct organisation names and how each organisation calls itself.
 
     SMEs: ``"<Brand> <legal form>"``; clusters: ``"<Brand> <Sector> Cluster"``;
@@ -199,8 +225,8 @@ def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def descriptions(role, type_phrase, city, sectors, activities, objectives, sector_labels: dict,
-                 rng: np.random.Generator) -> np.ndarray:
+def descriptions(role: Texts, type_phrase: Texts, city: Texts, sectors: CodeSets, activities: CodeSets,
+                 objectives: CodeSets, sector_labels: dict[str, str], rng: np.random.Generator) -> np.ndarray:
     """English descriptions of 2 to 4 sentences, one per registration.
 
     Parameters
