@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from matchmaker.inputs.instance import Round
@@ -34,7 +35,7 @@ from matchmaker.rules.pair_arrays import (
     side_arrays,
     take,
 )
-from matchmaker.rules.pieces import RULE_NAMES, RULES, Rule, registration_checks  # noqa: F401 (public here too)
+from matchmaker.rules.pieces import RULE_NAMES, RULES, registration_checks
 
 #: Visitors per block in the vectorised functions (memory ~ BLOCK x n_hosts numbers).
 BLOCK = 500
@@ -82,7 +83,7 @@ class RoundRules:
             block = pos[i:i + BLOCK]
             yield i, block, _grid(self.visitors, block, 0), H
 
-    def eligible_block(self, v_positions) -> pd.DataFrame:
+    def eligible_block(self, v_positions: npt.ArrayLike) -> pd.DataFrame:
         """See :func:`eligible_block`."""
         parts = [self._allowed_pairs(block, V, H) for _, block, V, H in self._blocks(self._positions(v_positions))]
         return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -122,7 +123,7 @@ class RoundRules:
         V, H = _grid(self.visitors, np.array([v]), 0), _grid(self.hosts, np.array([h]), 1)
         return [(r.name, r.explain(V, H, self.ctx)) for r in RULES if not np.asarray(r.check(V, H, self.ctx)).flat[0]]
 
-    def refusal_counts(self, v_positions) -> pd.DataFrame:
+    def refusal_counts(self, v_positions: npt.ArrayLike) -> pd.DataFrame:
         """See :func:`refusal_counts`."""
         pos = self._positions(v_positions)
         counts = np.zeros((len(pos), len(RULES)), dtype=np.int64)
@@ -146,7 +147,7 @@ def round_rules(rnd: Round) -> RoundRules:
     return RoundRules(rnd, rule_context(rnd), side_arrays(rnd, "visitor"), side_arrays(rnd, "host"))
 
 
-def eligible_block(rnd: Round, v_positions) -> pd.DataFrame:
+def eligible_block(rnd: Round, v_positions: npt.ArrayLike) -> pd.DataFrame:
     """Allowed pairs of a block of visitors against all hosts, with their quantities.
 
     Parameters
@@ -183,7 +184,7 @@ def pair_refusals(rnd: Round, v: int, h: int) -> list[tuple[str, str]]:
     return round_rules(rnd).pair_refusals(v, h)
 
 
-def refusal_counts(rnd: Round, v_positions) -> pd.DataFrame:
+def refusal_counts(rnd: Round, v_positions: npt.ArrayLike) -> pd.DataFrame:
     """How many hosts each rule refuses, per visitor (vectorised, in blocks).
 
     Returns

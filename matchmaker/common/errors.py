@@ -6,6 +6,7 @@ so that a user can find and fix it without reading code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -61,7 +62,7 @@ class RoundDataError(Exception):
         return "\n".join(lines)
 
 
-def rows_text(rows, limit: int = 10) -> str:
+def rows_text(rows: Iterable[int], limit: int = 10) -> str:
     """Row numbers for a message, in order, at most ``limit`` of them then how many more.
 
     Examples

@@ -11,6 +11,7 @@ See ``docs/data-format.md`` for the format.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 
 from matchmaker.common import schema
 from matchmaker.common.errors import Problem, RoundDataError, SettingsError, rows_text
+from matchmaker.common.schema import Column
 from matchmaker.inputs.columns import ParsedTable, check_required, parse_table
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.partnership_selection import load_country_points, resolve_partnerships
@@ -145,7 +147,7 @@ def _settings(round_dir: Path, settings_file, overrides) -> tuple[dict | None, l
         return None, [Problem(", ".join(names) or "settings", None, None, "", str(exc))]
 
 
-def sorted_problems(problems: list[Problem], spec) -> list[Problem]:
+def sorted_problems(problems: list[Problem], spec: Iterable[Column]) -> list[Problem]:
     """Problems of one file in reading order: whole-file ones, then by row and column order."""
     order = {c.name: i for i, c in enumerate(spec)}
     return sorted(problems, key=lambda p: (p.row is not None, p.row or 0, order.get(p.column, -1)))
@@ -241,7 +243,6 @@ def load_round(round_dir: str | Path, settings_file: str | Path | None = None,
         digest.update(f"{name}\0{len(raw)}\0".encode())
         digest.update(raw)
     digest.update(settings_json(settings).encode())
-
 
     try:
         points = load_country_points()

@@ -78,7 +78,6 @@ def load_country_points(path: str | Path | None = None) -> pd.DataFrame:
 @functools.lru_cache(maxsize=4)
 def _read_country_points(path: str, version) -> pd.DataFrame:
     """:func:`load_country_points` of one version of a file (read once per process)."""
-
     table, problems = read_table(path)
     if table is not None:
         parsed, more = parse_table(table, COUNTRY_POINTS, {})
@@ -110,7 +109,8 @@ def _check(regs: pd.DataFrame, partnerships: pd.DataFrame, points: pd.DataFrame)
     need = {"partnership", "sectors", "country", "latitude", "longitude"}
     missing = need - set(regs.columns)
     if missing:
-        raise ValueError(f"registrations: missing column(s) {', '.join(sorted(missing))} needed for partnership selection")
+        raise ValueError(f"registrations: missing column(s) {', '.join(sorted(missing))} "
+                         "needed for partnership selection")
     for c in ("sectors", "member_countries"):
         if c not in partnerships.columns:
             raise ValueError(f"partnerships.csv: missing column '{c}'")
@@ -124,7 +124,8 @@ def _check(regs: pd.DataFrame, partnerships: pd.DataFrame, points: pd.DataFrame)
         )
     for pid, members in partnerships["member_countries"].items():
         if len(members) == 0:
-            raise ValueError(f"partnerships.csv, partnership {pid!r}, column 'member_countries': empty; a partnership needs members")
+            raise ValueError(f"partnerships.csv, partnership {pid!r}, column 'member_countries': empty; "
+                             "a partnership needs members")
         unknown = [c for c in members if c not in points.index]
         if unknown:
             raise ValueError(

@@ -99,7 +99,7 @@ def _records_from_csv(text: str, file: str) -> tuple[list[tuple[int, list[str]]]
     return records, []
 
 
-def cell_text(value) -> str:
+def cell_text(value: object) -> str:
     """Text of a typed cell (an Excel cell's value), written as the CSV format expects it."""
     if value is None:
         return ""
@@ -115,7 +115,6 @@ def cell_text(value) -> str:
 
 
 def _records_from_xlsx(path: Path, file: str) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
-
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
@@ -179,8 +178,8 @@ def _table(records: list[tuple[int, list[str]]], file: str, raw: bytes,
                                         "warning"))
             continue
         if name in seen:
-            problems.append(Problem(file, 1, name, name, f"column name appears more than once (columns {seen[name] + 1} "
-                                    f"and {j + 1}); keep one"))
+            problems.append(Problem(file, 1, name, name, "column name appears more than once "
+                                    f"(columns {seen[name] + 1} and {j + 1}); keep one"))
             continue
         seen[name] = j
         keep.append(j)

@@ -104,7 +104,6 @@ def load_vocabulary_labels(directory: str | Path | None = None) -> pd.DataFrame:
 
 
 def _load_reference_table(name: str, kind: str, vocabularies: dict, directory) -> pd.DataFrame:
-
     path = reference_file(name, directory)
     table, problems = read_checked_table(path, kind, vocabularies)
     if table is None or any(p.severity == "error" for p in problems):

@@ -9,6 +9,7 @@ points, report repeated keys with :func:`duplicate_rows`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,9 @@ from matchmaker.inputs.columns import ParsedTable, check_required, parse_table
 from matchmaker.inputs.raw_tables import RawTable, read_table
 
 _ISO_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+#: Codes of every vocabulary, by name (:func:`matchmaker.inputs.reference.load_vocabularies`).
+Vocabularies = dict[str, tuple[str, ...]]
 
 
 def duplicate_rows(parsed: ParsedTable, keys: list[str], mask: np.ndarray, what: str) -> list[Problem]:
@@ -38,7 +42,7 @@ def duplicate_rows(parsed: ParsedTable, keys: list[str], mask: np.ndarray, what:
     return problems
 
 
-def row_frame(parsed: ParsedTable, columns, mask=None) -> pd.DataFrame:
+def row_frame(parsed: ParsedTable, columns: Iterable[str], mask: np.ndarray | None = None) -> pd.DataFrame:
     """Rows ``mask`` and ``columns`` of a parsed table, with plain NumPy dtypes."""
     frame = parsed.values[list(columns)]
     rows = parsed.rows
@@ -55,7 +59,8 @@ def row_frame(parsed: ParsedTable, columns, mask=None) -> pd.DataFrame:
     return frame
 
 
-def checked_countries(table: RawTable, vocabularies) -> tuple[pd.DataFrame, list[Problem]]:
+def checked_countries(table: RawTable, vocabularies: Vocabularies) -> tuple[pd.DataFrame, list[Problem]]:
+    """The ``countries`` table of ``table`` (index ``country``) and the problems found."""
     parsed, problems = parse_table(table, schema.COUNTRIES, vocabularies)
     cosme = parsed.values["cosme"].fillna(False).to_numpy(dtype=bool) & parsed.ok("cosme")
     problems += check_required(parsed, schema.COUNTRIES, {"cosme": (cosme, "COSME countries (cosme = true)")})
@@ -72,7 +77,8 @@ def checked_countries(table: RawTable, vocabularies) -> tuple[pd.DataFrame, list
     return frame.set_index("country"), problems
 
 
-def checked_partnerships(table: RawTable, vocabularies) -> tuple[pd.DataFrame, list[Problem]]:
+def checked_partnerships(table: RawTable, vocabularies: Vocabularies) -> tuple[pd.DataFrame, list[Problem]]:
+    """The ``partnerships`` table of ``table`` (index ``partnership_id``) and the problems found."""
     parsed, problems = parse_table(table, schema.PARTNERSHIPS, vocabularies)
     problems += check_required(parsed, schema.PARTNERSHIPS)
     usable = parsed.ok("partnership_id")
@@ -85,7 +91,8 @@ def checked_partnerships(table: RawTable, vocabularies) -> tuple[pd.DataFrame, l
 _CHECKERS = {"countries": checked_countries, "partnerships": checked_partnerships}
 
 
-def read_checked_table(path: str | Path, kind: str, vocabularies) -> tuple[pd.DataFrame | None, list[Problem]]:
+def read_checked_table(path: str | Path, kind: str,
+                       vocabularies: Vocabularies) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read and check a ``countries`` or ``partnerships`` file on its own.
 
     Returns the Round-shaped table (``None`` if unreadable) and the problems found.

@@ -22,13 +22,15 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from matchmaker import constraints
-from matchmaker.pairs.pruning import effective_top_k, prune  # noqa: F401 (effective_top_k is public here too)
+from matchmaker.inputs.instance import Round
+from matchmaker.pairs.pruning import effective_top_k, prune
 from matchmaker.scoring import CRITERIA, ScoringContext, score_pairs
 
 #: Columns of :attr:`Catalogue.pairs`, in order (docs/design.md, "The pair catalogue").
@@ -48,7 +50,6 @@ def _rules(rnd):
     ``constraints.eligible_block`` with the round's arrays prepared once
     (``constraints.round_rules``) rather than once per block.
     """
-
     return constraints.round_rules(rnd).eligible_block
 
 
@@ -146,7 +147,7 @@ def _catalogue_block(rnd, eligible, ctx: ScoringContext, positions: np.ndarray, 
     return kept[list(COLUMNS)], len(block), np.unique(block["v"].to_numpy()), n_min, n_top, vis_top
 
 
-def build_catalogue(rnd, block_size: int | None = None, context: ScoringContext | None = None,
+def build_catalogue(rnd: Round, block_size: int | None = None, context: ScoringContext | None = None,
                     workers: int | None = None) -> Catalogue:
     """Eligible, scored and pruned pairs of a round.
 
@@ -179,7 +180,7 @@ def build_catalogue(rnd, block_size: int | None = None, context: ScoringContext 
 
     blocks = [np.arange(a, min(a + block_size, n_v)) for a in range(0, n_v, block_size)] or [np.arange(0)]
     eligible = _rules(rnd)
-    work = lambda pos: _catalogue_block(rnd, eligible, ctx, pos, top_k, min_score)  # noqa: E731
+    work = partial(_catalogue_block, rnd, eligible, ctx, top_k=top_k, min_score=min_score)
     if workers > 1 and len(blocks) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(work, blocks))
@@ -207,7 +208,7 @@ def build_catalogue(rnd, block_size: int | None = None, context: ScoringContext 
     )
 
 
-def named_pairs(rnd, pairs: pd.DataFrame) -> pd.DataFrame:
+def named_pairs(rnd: Round, pairs: pd.DataFrame) -> pd.DataFrame:
     """Pairs with the organisations' ids, names and countries in front (for files and lists)."""
     v = pairs["v"].to_numpy()
     h = pairs["h"].to_numpy()
@@ -222,7 +223,7 @@ def named_pairs(rnd, pairs: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([front, pairs[rest]], axis=1)
 
 
-def write_catalogue(rnd, cat: Catalogue, path: str | Path) -> Path:
+def write_catalogue(rnd: Round, cat: Catalogue, path: str | Path) -> Path:
     """Write the catalogue as UTF-8 CSV, one row per kept pair.
 
     Columns: ``visitor_id, visitor_name, visitor_country, host_id, host_name,
@@ -262,7 +263,7 @@ def _positions_of(rnd, org_id: str, role: str | None) -> list[tuple[str, int]]:
     return found
 
 
-def counterparts(rnd, role: str, pos: int, context: ScoringContext | None = None) -> pd.DataFrame:
+def counterparts(rnd: Round, role: str, pos: int, context: ScoringContext | None = None) -> pd.DataFrame:
     """All eligible counterparts of one visitor (``role='visitor'``) or host, scored, best first."""
     ctx = context if context is not None else ScoringContext.build(rnd)
     eligible = _rules(rnd)
@@ -282,7 +283,7 @@ def counterparts(rnd, role: str, pos: int, context: ScoringContext | None = None
     return scored.iloc[order].reset_index(drop=True)
 
 
-def ranked_counterparts(rnd, org_id: str, role: str | None = None, top: int = 10,
+def ranked_counterparts(rnd: Round, org_id: str, role: str | None = None, top: int = 10,
                         context: ScoringContext | None = None) -> str:
     """Text table of one organisation's best counterparts with their score breakdown.
 
