@@ -10,7 +10,8 @@ A new round starts from its files (``load_round``) and the ledger's current deci
 * the lump sums already **committed** (accepted exchanges) are counted against each
   partnership's ``budget_eur`` (and against ``solver.programme_budget_eur`` when set).
 
-:func:`plan_carry_over` works this out from plain tables (pure function),
+:func:`plan_carry_over` works this out from plain tables (pure function; the budgets
+left are computed by :mod:`matchmaker.ledger.budgets`),
 :func:`apply_carry_over` derives the adjusted :class:`~matchmaker.inputs.instance.Round`, and
 :func:`run_next_round` does it all: load, adjust, :func:`matchmaker.run.run_round`,
 report the skipped visitors, :meth:`Ledger.record_round`. docs/ledger.md has the rules.
@@ -22,6 +23,7 @@ import copy
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,11 +33,11 @@ import pandas as pd
 from matchmaker.common.errors import Problem, RoundDataError
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
+from matchmaker.ledger.budgets import LEDGER, committed_eur, remaining_budgets, remaining_programme_budget
 from matchmaker.ledger.store import Ledger
 from matchmaker.proposals.solution import json_safe, read_table
 from matchmaker.run import run_round
 
-LEDGER = "ledger"  # the "file" named in problems found in the ledger's decisions
 SKIPPED_RULE = "one exchange per visitor"
 SKIPPED_CODE = "already_accepted"  # reason_code of a skipped visitor in unmatched.csv
 
@@ -95,6 +97,76 @@ def _decision_rows(df: pd.DataFrame, kind: str) -> pd.DataFrame:
                          "decision": kind, "comment": comments})
 
 
+def _skipped_visitors(accepted: pd.DataFrame, visitors: set[str]) -> pd.DataFrame:
+    """Accepted exchanges of the round's visitors, each with why its visitor is skipped (``reason``)."""
+    acc = accepted[accepted["visitor_id"].isin(visitors)].copy()
+    acc["reason"] = [
+        f"already has an accepted {m} exchange with host {h} (round {r}, accepted by {who}); "
+        "a visitor takes part in one exchange"
+        for m, h, r, who in zip(acc["mode"], acc["host_id"], acc["round_id"], acc["reviewer"])]
+    return acc
+
+
+def _unkeepable_locks(locks: pd.DataFrame, visitors: set[str], hosts: set[str],
+                      skipped_ids: set[str]) -> list[Problem]:
+    """An error for every ledger lock the round cannot keep, saying what to do."""
+    errors = []
+    for v, h, r in zip(locks["visitor_id"], locks["host_id"], locks["round_id"]):
+        where = f"pair (visitor {v}, host {h}) locked in round {r}"
+        if v not in visitors or h not in hosts:
+            missing = f"visitor {v}" if v not in visitors else f"host {h}"
+            errors.append(Problem(LEDGER, None, "decision", "lock", f"{where} cannot be kept: {missing} is not "
+                                  "registered in this round; reject or reopen the pair in the ledger"))
+        elif v in skipped_ids:
+            errors.append(Problem(LEDGER, None, "decision", "lock", f"{where} cannot be kept: the visitor already "
+                                  "has an accepted exchange; reject or reopen one of them in the ledger"))
+    return errors
+
+
+def _overridden_file_decisions(file_dec: pd.DataFrame, current: pd.DataFrame, locks: pd.DataFrame,
+                               acc: pd.DataFrame) -> tuple[list, list[Problem]]:
+    """Rows of the round's ``decisions.csv`` that the ledger overrides, and the warnings.
+
+    The ledger's decisions are later, explicit choices of reviewers, so they win. A row
+    on a skipped visitor is moot (left out, with a warning only when it is a lock on
+    another host); a row contradicting the ledger on its pair, or locking a visitor the
+    ledger locks with another host, is left out with a warning.
+    """
+    ledger_state = {(v, h): d for v, h, d in zip(current["visitor_id"], current["host_id"], current["decision"])}
+    locked_host = dict(zip(locks["visitor_id"], locks["host_id"]))
+    accepted_host = dict(zip(acc["visitor_id"], acc["host_id"]))
+    rows = file_dec["source_row"] if "source_row" in file_dec.columns else pd.Series([None] * len(file_dec))
+    overridden, warnings = [], []
+    for label, v, h, d, row in zip(file_dec.index, file_dec["visitor_id"], file_dec["host_id"],
+                                   file_dec["decision"], rows):
+        row = None if pd.isna(row) else int(row)
+        state = ledger_state.get((v, h))
+        why = None
+        if v in accepted_host:
+            overridden.append(label)  # moot: the visitor is not matched again
+            if d == "lock" and accepted_host[v] != h:
+                why = (f"visitor {v} already has an accepted exchange with host {accepted_host[v]} in the ledger: "
+                       "this lock no longer applies")
+        elif d == "lock" and state == "reject":
+            overridden.append(label)
+            why = "the ledger has this pair rejected (a later decision): it is forbidden, not locked"
+        elif d == "forbid" and state == "lock":
+            overridden.append(label)
+            why = "the ledger has this pair locked (a later decision): it is locked, not forbidden"
+        elif d == "lock" and locked_host.get(v, h) != h:
+            overridden.append(label)
+            why = (f"the ledger locks visitor {v} with host {locked_host[v]} (a later decision; a visitor takes "
+                   "part in one exchange): this lock is not kept")
+        if why:
+            warnings.append(Problem("decisions.csv", row, "decision", d, why, "warning"))
+    return overridden, warnings
+
+
+def _not_in(pairs: pd.DataFrame, in_file: set[tuple[str, str]]) -> np.ndarray:
+    """Which ``pairs`` (``visitor_id``, ``host_id``) are not among ``in_file``."""
+    return np.array([(v, h) not in in_file for v, h in zip(pairs["visitor_id"], pairs["host_id"])], dtype=bool)
+
+
 def plan_carry_over(rnd: Round, current: pd.DataFrame, accepted: pd.DataFrame) -> CarryOver:
     """Work out what the ledger's decisions change in ``rnd`` (pure function).
 
@@ -116,100 +188,32 @@ def plan_carry_over(rnd: Round, current: pd.DataFrame, accepted: pd.DataFrame) -
         is listed, with what to do. Where the round's ``decisions.csv`` contradicts the
         ledger, the ledger (the later, explicit decision) wins and a warning says so.
     """
-    errors: list[Problem] = []
-    warnings: list[Problem] = []
     visitors, hosts = set(rnd.visitors["org_id"]), set(rnd.hosts["org_id"])
-
-    acc = accepted[accepted["visitor_id"].isin(visitors)].copy()
-    acc["reason"] = [
-        f"already has an accepted {m} exchange with host {h} (round {r}, accepted by {who}); "
-        "a visitor takes part in one exchange"
-        for m, h, r, who in zip(acc["mode"], acc["host_id"], acc["round_id"], acc["reviewer"])]
+    acc = _skipped_visitors(accepted, visitors)
     skipped_ids = set(acc["visitor_id"])
-
     locks = current[current["decision"] == "lock"]
-    for v, h, r in zip(locks["visitor_id"], locks["host_id"], locks["round_id"]):
-        where = f"pair (visitor {v}, host {h}) locked in round {r}"
-        if v not in visitors or h not in hosts:
-            missing = f"visitor {v}" if v not in visitors else f"host {h}"
-            errors.append(Problem(LEDGER, None, "decision", "lock", f"{where} cannot be kept: {missing} is not "
-                                  "registered in this round; reject or reopen the pair in the ledger"))
-        elif v in skipped_ids:
-            errors.append(Problem(LEDGER, None, "decision", "lock", f"{where} cannot be kept: the visitor already "
-                                  "has an accepted exchange; reject or reopen one of them in the ledger"))
+    errors = _unkeepable_locks(locks, visitors, hosts, skipped_ids)
     rejects = current[current["decision"] == "reject"]
     forbids = rejects[rejects["visitor_id"].isin(visitors) & rejects["host_id"].isin(hosts)
                       & ~rejects["visitor_id"].isin(skipped_ids)]
-
     if errors:
         raise RoundDataError(errors)
 
-    # The round's decisions.csv against the ledger: the ledger's decisions are later,
-    # explicit choices of reviewers, so they win; each overridden row is reported.
     file_dec = rnd.decisions
-    ledger_state = {(v, h): d for v, h, d in zip(current["visitor_id"], current["host_id"], current["decision"])}
-    locked_host = dict(zip(locks["visitor_id"], locks["host_id"]))
-    accepted_host = dict(zip(acc["visitor_id"], acc["host_id"]))
-    rows = file_dec["source_row"] if "source_row" in file_dec.columns else pd.Series([None] * len(file_dec))
-    overridden = []
-    for label, v, h, d, row in zip(file_dec.index, file_dec["visitor_id"], file_dec["host_id"],
-                                   file_dec["decision"], rows):
-        row = None if pd.isna(row) else int(row)
-        state = ledger_state.get((v, h))
-        why = None
-        if v in skipped_ids:
-            overridden.append(label)  # moot: the visitor is not matched again
-            if d == "lock" and accepted_host[v] != h:
-                why = (f"visitor {v} already has an accepted exchange with host {accepted_host[v]} in the ledger: "
-                       "this lock no longer applies")
-        elif d == "lock" and state == "reject":
-            overridden.append(label)
-            why = "the ledger has this pair rejected (a later decision): it is forbidden, not locked"
-        elif d == "forbid" and state == "lock":
-            overridden.append(label)
-            why = "the ledger has this pair locked (a later decision): it is locked, not forbidden"
-        elif d == "lock" and locked_host.get(v, h) != h:
-            overridden.append(label)
-            why = (f"the ledger locks visitor {v} with host {locked_host[v]} (a later decision; a visitor takes "
-                   "part in one exchange): this lock is not kept")
-        if why:
-            warnings.append(Problem("decisions.csv", row, "decision", d, why, "warning"))
+    overridden, warnings = _overridden_file_decisions(file_dec, current, locks, acc)
     kept_file = file_dec.drop(index=overridden)
-
     in_file = set(zip(kept_file["visitor_id"], kept_file["host_id"]))
-    keep_lock = np.array([(v, h) not in in_file for v, h in zip(locks["visitor_id"], locks["host_id"])], dtype=bool)
-    keep_forbid = np.array([(v, h) not in in_file for v, h in zip(forbids["visitor_id"], forbids["host_id"])],
-                           dtype=bool)
 
-    budgets = rnd.partnerships[["budget_eur"]].astype(float).copy()
-    all_committed = accepted.groupby("partnership")["lump_sum_eur"].sum() if len(accepted) else pd.Series(dtype=float)
-    for p, eur in all_committed.items():
-        if p not in budgets.index:
-            warnings.append(Problem(LEDGER, None, "partnership", str(p), f"EUR {eur:,.2f} committed by accepted "
-                                    "exchanges of a partnership that partnerships.csv does not list: not counted"))
-    budgets["committed_eur"] = all_committed.reindex(budgets.index).fillna(0.0).round(2)
-    over = budgets["committed_eur"] > budgets["budget_eur"]
-    for p in budgets.index[over]:
-        warnings.append(Problem("partnerships.csv", None, "budget_eur", f"{budgets.at[p, 'budget_eur']:.2f}",
-                                f"partnership {p} has already committed EUR {budgets.at[p, 'committed_eur']:,.2f}, "
-                                "more than its budget: nothing is left for this round", "warning"))
-    budgets["remaining_eur"] = (budgets["budget_eur"] - budgets["committed_eur"]).clip(lower=0.0).round(2)
-    budgets.index.name = "partnership_id"
-
-    programme = float(rnd.settings.get("solver", {}).get("programme_budget_eur", 0.0) or 0.0)
-    total = float(all_committed.sum()) if len(all_committed) else 0.0
-    if programme > 0:
-        if total >= programme:
-            warnings.append(Problem("settings", None, "solver.programme_budget_eur", f"{programme:.2f}",
-                                    f"EUR {total:,.2f} already committed: nothing is left for this round "
-                                    "(the round is solved with a programme budget of EUR 0.01)", "warning"))
-        programme = max(round(programme - total, 2), 0.01)
-    warnings = [dataclasses.replace(p, severity="warning") for p in warnings]
+    committed = committed_eur(accepted)
+    budgets, budget_warnings = remaining_budgets(rnd.partnerships, committed)
+    programme, programme_warnings = remaining_programme_budget(rnd.settings, committed)
+    warnings = [dataclasses.replace(p, severity="warning")
+                for p in warnings + budget_warnings + programme_warnings]
 
     skipped = acc[["visitor_id", "host_id", "round_id", "mode", "lump_sum_eur", "partnership", "reviewer",
                    "decided_at", "reason"]].reset_index(drop=True)
-    return CarryOver(skipped=skipped, locks=_decision_rows(locks[keep_lock], "lock"),
-                     forbids=_decision_rows(forbids[keep_forbid], "forbid"), budgets=budgets,
+    return CarryOver(skipped=skipped, locks=_decision_rows(locks[_not_in(locks, in_file)], "lock"),
+                     forbids=_decision_rows(forbids[_not_in(forbids, in_file)], "forbid"), budgets=budgets,
                      programme_budget_eur=programme, problems=warnings, overridden=file_dec.loc[overridden])
 
 
@@ -313,10 +317,11 @@ class NextRound:
         return "\n".join(lines)
 
 
-def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url=None,
+def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url: str | Ledger | None = None,
                    name: str | None = None, *, time_limit: float | None = None, seed: int | None = None,
                    settings_file: str | Path | None = None, overrides: dict | None = None,
-                   verbose: bool = True, progress=None, work_limit: float | None = None) -> NextRound:
+                   verbose: bool = True, progress: Callable[[dict], None] | None = None,
+                   work_limit: float | None = None) -> NextRound:
     """Solve the next round of ``round_dir`` around the ledger's decisions and record it.
 
     Parameters
@@ -341,7 +346,6 @@ def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url=None,
     NextRound
         ``round_id`` is ``None`` when ``run_round`` did not succeed (nothing recorded).
     """
-
     rnd = load_round(round_dir, settings_file=settings_file, overrides=overrides)
     own_ledger = not isinstance(ledger_url, Ledger)
     if not own_ledger:

@@ -13,6 +13,7 @@ A visitor gets a lump sum for travel and accommodation, paid by its partnership:
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from matchmaker.common.schema import EXCHANGE_MODES
 
@@ -30,7 +31,7 @@ def _params(settings: dict) -> tuple[float, float, float]:
         ) from exc
 
 
-def _is_virtual(mode) -> np.ndarray:
+def _is_virtual(mode: npt.ArrayLike) -> np.ndarray:
     mode = np.asarray(mode)
     if mode.dtype == bool:  # already 'is virtual'
         return mode
@@ -41,18 +42,19 @@ def _is_virtual(mode) -> np.ndarray:
     return mode == "virtual"
 
 
-def round_cents(amount) -> np.ndarray:
+def round_cents(amount: npt.ArrayLike) -> np.ndarray:
     """Round EUR amounts to cents, half a cent up (commercial rounding)."""
     return np.floor(np.asarray(amount, dtype=float) * 100.0 + 0.5 + 1e-9) / 100.0
 
 
-def is_reduced(working_days, distance_km, settings: dict) -> np.ndarray:
+def is_reduced(working_days: npt.ArrayLike, distance_km: npt.ArrayLike, settings: dict) -> np.ndarray:
     """True where the lump sum is reduced: stay too short or organisations too close."""
     full_days, full_km, _ = _params(settings)
     return (np.asarray(working_days) < full_days) | (np.asarray(distance_km, dtype=float) < full_km)
 
 
-def lump_sum_eur(threshold_eur, working_days, distance_km, mode, settings: dict) -> np.ndarray:
+def lump_sum_eur(threshold_eur: npt.ArrayLike, working_days: npt.ArrayLike, distance_km: npt.ArrayLike,
+                 mode: npt.ArrayLike, settings: dict) -> np.ndarray:
     """Lump sum of exchanges; all array arguments broadcast like NumPy arrays.
 
     Parameters

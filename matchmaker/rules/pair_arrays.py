@@ -9,11 +9,12 @@ working-day arithmetic is a prefix-count table (:class:`WorkdayTable`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from matchmaker.common.geo import great_circle_km_from_unit, unit_vectors
@@ -27,12 +28,12 @@ Arrays = Mapping[str, np.ndarray]
 NO_CUTOFF = int(np.datetime64("9999-12-31", "D").astype(np.int64))
 
 
-def to_days(dates) -> np.ndarray:
+def to_days(dates: npt.ArrayLike) -> np.ndarray:
     """Dates (datetime64 of any unit, or ISO strings) as int32 day numbers."""
     return np.asarray(dates, dtype="datetime64[D]").astype(np.int32)
 
 
-def to_dates(days) -> np.ndarray:
+def to_dates(days: npt.ArrayLike) -> np.ndarray:
     """Day numbers back to ``datetime64[D]``."""
     return np.asarray(days).astype(np.int64).astype("datetime64[D]")
 
@@ -60,16 +61,16 @@ class WorkdayTable:
         self.before = np.concatenate([[0], np.cumsum(working)]).astype(np.int32)  # working days before day i
         self.days = (days[working] if working.any() else days[:1]).astype(np.int32)
 
-    def count(self, first, last) -> np.ndarray:
+    def count(self, first: npt.ArrayLike, last: npt.ArrayLike) -> np.ndarray:
         """Working days in ``[first, last]`` (0 if empty)."""
         n = self.before.take(np.asarray(last) - (self.first - 1)) - self.before.take(np.asarray(first) - self.first)
         return np.maximum(n, 0)
 
-    def first_on_or_after(self, day) -> np.ndarray:
+    def first_on_or_after(self, day: npt.ArrayLike) -> np.ndarray:
         """First working day on or after ``day``."""
         return self.days.take(np.minimum(self.before.take(np.asarray(day) - self.first), len(self.days) - 1))
 
-    def start_ending_by(self, day, working_days) -> np.ndarray:
+    def start_ending_by(self, day: npt.ArrayLike, working_days: npt.ArrayLike) -> np.ndarray:
         """Latest start of ``working_days`` consecutive working days ending on or before ``day``."""
         k = self.before.take(np.asarray(day) - (self.first - 1)) - np.asarray(working_days)
         return self.days.take(np.clip(k, 0, len(self.days) - 1))
@@ -158,7 +159,7 @@ def side_arrays(rnd: Round, role: str) -> dict[str, np.ndarray]:
     }
 
 
-def take(side: Arrays, idx: np.ndarray, keys=None) -> dict[str, np.ndarray]:
+def take(side: Arrays, idx: np.ndarray, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
     """Attributes ``keys`` (default all) of the registrations at positions ``idx``."""
     return {k: side[k].take(idx) for k in (side if keys is None else keys)}
 
@@ -212,7 +213,10 @@ def pair_modes(V: Arrays, H: Arrays, ctx: RuleContext) -> PairModes:
 
 
 def distance_km(V: Arrays, H: Arrays) -> np.ndarray:
-    """Great-circle distance of pairs from their unit vectors (:func:`matchmaker.common.geo.great_circle_km_from_unit`)."""
+    """Great-circle distance of pairs from their unit vectors.
+
+    Computed by :func:`matchmaker.common.geo.great_circle_km_from_unit`, in km.
+    """
     return great_circle_km_from_unit((V["x"], V["y"], V["z"]), (H["x"], H["y"], H["z"]))
 
 
@@ -228,7 +232,7 @@ def common_window(V: Arrays, H: Arrays) -> tuple[np.ndarray, np.ndarray]:
     return np.maximum(V["start"], H["start"]), np.minimum(V["end"], H["end"])
 
 
-def room(V: Arrays, H: Arrays, ctx: RuleContext, virtual) -> np.ndarray:
+def room(V: Arrays, H: Arrays, ctx: RuleContext, virtual: np.ndarray) -> np.ndarray:
     """Longest stay the common window allows: working days (physical) or whole weeks
     before the cut-off (virtual: x days need 7x calendar days)."""
     first, last = common_window(V, H)
@@ -238,12 +242,13 @@ def room(V: Arrays, H: Arrays, ctx: RuleContext, virtual) -> np.ndarray:
     return np.where(virtual, virtual_weeks(first, last, ctx), working)
 
 
-def virtual_weeks(first, last, ctx: RuleContext) -> np.ndarray:
+def virtual_weeks(first: np.ndarray, last: np.ndarray, ctx: RuleContext) -> np.ndarray:
     """Whole weeks from ``first`` to ``last`` or the cut-off: the longest virtual exchange there."""
     return np.maximum(np.minimum(last, ctx.virtual_until) - first + 1, 0) // 7
 
 
-def pair_dates(V: Arrays, H: Arrays, ctx: RuleContext, virtual, days) -> tuple[np.ndarray, np.ndarray]:
+def pair_dates(V: Arrays, H: Arrays, ctx: RuleContext, virtual: np.ndarray,
+               days: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Earliest and latest start (day numbers) of a stay of ``days`` (physical: working days)."""
     first, last = common_window(V, H)
     earliest = np.where(virtual, first, ctx.workdays.first_on_or_after(first))
