@@ -195,13 +195,13 @@ def run_mip(name: str, work: Path, time_limit: float) -> dict:
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     from matchmaker.solve.core import build_core
-    from matchmaker.solve.lp import _Rows
+    from matchmaker.solve.lp_rows import LPRows
     from matchmaker.solve.schedule import schedule_pairs
 
     t0 = time.monotonic()
     p = _load(name, work)
     core = build_core(p)
-    rows = _Rows(core)
+    rows = LPRows(core)
     keep = core.cand
     A = rows.matrix(keep)
     nf = len(rows.fparts)

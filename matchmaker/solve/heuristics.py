@@ -75,7 +75,7 @@ class _State:
 
 
 def _repair(st: _State, pairs: np.ndarray) -> None:
-    core, p, w = st.core, st.p, st.core.w
+    p, w = st.p, st.core.w
     pairs = np.asarray(pairs, dtype=np.int64)
     pairs = pairs[~p.locked[pairs]]
     pairs = pairs[np.lexsort((pairs, -w[pairs]))]

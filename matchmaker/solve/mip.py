@@ -27,17 +27,20 @@ import contextlib
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from matchmaker.solve.core import Core
 from matchmaker.solve.effort import MIP_NONZERO_CAP, units
 from matchmaker.solve.heuristics import complete
 from matchmaker.solve.highs import Highs
-from matchmaker.solve.lp import _Rows
-from matchmaker.solve.schedule import min_overlap, schedule_pairs, schedule_stays
+from matchmaker.solve.lp_rows import LPRows
+from matchmaker.solve.problem import SolverProblem
+from matchmaker.solve.schedule import energy_windows, schedule_pairs, schedule_stays
 
 #: Simplex iterations per branch-and-bound node assumed for the first round's node limit
 #: (measured 200-400 on the benchmark rounds' restricted MIPs).
@@ -81,13 +84,7 @@ def window_cuts(core: Core, host: int, pairs: np.ndarray) -> list[Cut]:
     alls = np.concatenate([j, lk])
     if len(j) == 0:
         return []
-    es, ls, d = p.es[alls], p.ls[alls], p.duration[alls]
-    A = np.unique(es)
-    B = np.unique(np.concatenate([ls + d - 1, es + d - 1]))
-    a, b = np.meshgrid(A, B, indexing="ij")
-    ok = a <= b
-    a, b = a[ok], b[ok]
-    m = min_overlap(es[:, None], ls[:, None], d[:, None], a[None, :], b[None, :])  # stays x windows
+    a, b, m = energy_windows(p.es[alls], p.ls[alls], p.duration[alls])  # m: stays x windows
     cap = int(p.capacity[host]) * (b - a + 1)
     nfree = len(j)
     locked_load = m[nfree:].sum(axis=0)
@@ -103,22 +100,28 @@ def window_cuts(core: Core, host: int, pairs: np.ndarray) -> list[Cut]:
     return cuts
 
 
-def _minimal_unschedulable(p, stays: list[int]) -> list[int]:
+def _minimal_unschedulable(p: SolverProblem, stays: list[int]) -> list[int]:
     """Deletion filter: a minimal subset of ``stays`` that still cannot be scheduled."""
-    s = list(stays)
+    kept = list(stays)
     for j in sorted(stays, key=lambda j: (-p.duration[j], j)):
         if p.locked[j]:
             continue
-        trial = [k for k in s if k != j]
+        trial = [k for k in kept if k != j]
         t = np.array(trial, dtype=np.int64)
         starts, proven = schedule_stays(p.duration[t], p.es[t], p.ls[t], int(p.capacity[p.h[j]]), 2.0)
         if starts is None and proven:
-            s = trial
-    return s
+            kept = trial
+    return kept
 
 
-def scheduling_cuts(core: Core, solution: np.ndarray, failed_hosts, keep: np.ndarray, done_windows: set) -> list[Cut]:
-    """Cuts that remove ``solution``'s unschedulable host assignments."""
+def scheduling_cuts(core: Core, solution: np.ndarray, failed_hosts: ArrayLike, keep: np.ndarray,
+                    done_windows: set) -> list[Cut]:
+    """Cuts that remove ``solution``'s unschedulable host assignments.
+
+    The window cuts of each failed host (once per host: ``done_windows`` records them)
+    and, unless they already remove the assignment, a no-good cut on a minimal set of the
+    host's stays that cannot be scheduled together.
+    """
     p = core.problem
     cuts = []
     chosen = np.zeros(p.n_pairs, dtype=bool)
@@ -131,15 +134,97 @@ def scheduling_cuts(core: Core, solution: np.ndarray, failed_hosts, keep: np.nda
             if any(float(cut.coef[chosen[cut.pairs]].sum()) > cut.rhs + 1e-9 for cut in wc):
                 continue  # the window cuts already remove this assignment
         stays = [int(j) for j in solution if p.h[j] == host and p.physical[j]]
-        S = _minimal_unschedulable(p, stays)
-        free = np.array([j for j in S if not p.locked[j]], dtype=np.int64)
+        unschedulable = _minimal_unschedulable(p, stays)
+        free = np.array([j for j in unschedulable if not p.locked[j]], dtype=np.int64)
         if len(free):
             cuts.append(Cut(free, np.ones(len(free)), float(len(free) - 1), "no-good"))
     return cuts
 
 
-def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None, rows: _Rows | None = None,
-                         cuts: list | None = None, max_rounds: int = 20, progress=None, seed: int = 0,
+class _RestrictedModel:
+    """The MIP over the candidate pairs ``keep``: their columns, then the fairness
+    shortfall columns, under the rows of ``rows`` and the cuts so far."""
+
+    def __init__(self, core: Core, keep: np.ndarray, rows: LPRows, cuts: list[Cut], seed: int):
+        p = core.problem
+        self.core, self.keep, self.rows = core, keep, rows
+        self.n, self.nf = len(keep), len(rows.fparts)
+        self.pos = np.full(p.n_pairs, -1, dtype=np.int64)  # column of each kept pair
+        self.pos[keep] = np.arange(self.n)
+        self.model = Highs(seed=seed)
+        c = np.concatenate([-core.w[keep].astype(float), np.full(self.nf, float(core.penalty))])
+        ub = np.ones(self.n + self.nf)
+        ub[self.n:] = rows.ftarget
+        A = rows.matrix(keep)
+        if cuts:
+            A = sp.vstack([A, self.cut_matrix(cuts)])
+        self.model.load(c, A, np.concatenate([rows.b, [cut.rhs for cut in cuts]]), ub, integer=True)
+
+    def cut_matrix(self, cuts: list[Cut]) -> sp.csr_matrix:
+        """The rows of ``cuts`` over the model's columns (pairs not kept drop out)."""
+        r, cc, v = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+        for i, cut in enumerate(cuts):
+            k = self.pos[cut.pairs]
+            m = k >= 0
+            r.append(np.full(int(m.sum()), i))
+            cc.append(k[m])
+            v.append(cut.coef[m])
+        return sp.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(cc))),
+                             shape=(len(cuts), self.n + self.nf))
+
+    def add_cuts(self, cuts: list[Cut]) -> None:
+        self.model.add_rows([cut.rhs for cut in cuts], self.cut_matrix(cuts))
+
+    def set_start(self, pairs: np.ndarray) -> None:
+        """Give HiGHS the solution ``pairs`` (locks included) as its MIP start."""
+        p, core = self.core.problem, self.core
+        x = np.zeros(self.n + self.nf)
+        free = pairs[~p.locked[pairs]]
+        x[self.pos[free]] = 1.0
+        nq = np.bincount(p.part[pairs], minlength=p.n_partnerships)
+        x[self.n:] = np.maximum(core.target[self.rows.fparts] - nq[self.rows.fparts], 0)
+        self.model.set_start(x)
+
+    def solution(self) -> np.ndarray:
+        """The pairs of HiGHS's solution, locks included (sorted)."""
+        x = self.model.x()
+        return np.sort(np.concatenate([self.keep[x[:self.n] > 0.5], self.core.locked]))
+
+    def iteration_work(self) -> float:
+        """Work units of one simplex iteration (by the model's rows and nonzeros)."""
+        model = self.model
+        return (units("mip_simplex_iteration", 1) + units("mip_simplex_row", model.n_rows)
+                + units("mip_simplex_nonzero", min(model.nonzeros(), MIP_NONZERO_CAP)))
+
+
+def _kept_pairs(core: Core, keep: ArrayLike, start: np.ndarray | None) -> np.ndarray:
+    """``keep`` and the free pairs of ``start``, sorted and unique."""
+    keep = np.asarray(keep, dtype=np.int64)
+    if start is not None:
+        keep = np.union1d(keep, start[~core.problem.locked[start]])
+    return np.unique(keep)
+
+
+def _round_share(rounds: int, max_rounds: int, first_share: float) -> float:
+    """Share of the work left for round ``rounds``: the first round gets most of the work,
+    later ones only re-solve after new cuts."""
+    return 1.0 if rounds == max_rounds else (first_share if rounds == 1 else 0.5)
+
+
+def _scheduled(best: MipResult, core: Core, sol: np.ndarray, optimal: bool, bound: int | None,
+               rounds: int) -> MipResult:
+    """The better of ``best`` and the schedulable solution ``sol`` found in round ``rounds``."""
+    z = core.value(sol)
+    if best.objective is None or z >= best.objective:
+        return MipResult("optimal" if optimal else "feasible", sol, z, z if optimal else bound, rounds, best.cuts,
+                         n_pairs=best.n_pairs)
+    best.bound = bound
+    return best
+
+
+def solve_restricted_mip(core: Core, keep: ArrayLike, time_limit: float | None, start: ArrayLike | None = None,
+                         rows: LPRows | None = None, cuts: list[Cut] | None = None, max_rounds: int = 20,
+                         progress: Callable[[int | None, int | None], None] | None = None, seed: int = 0,
                          first_share: float = 0.85, max_work: float | None = None,
                          pace: dict | None = None) -> MipResult:
     """Best schedulable solution over the candidate pairs ``keep``, with a valid bound.
@@ -164,7 +249,7 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
     start : array of pair indices, optional
         A feasible solution (locks included) given to HiGHS as its MIP start; its free
         pairs are added to ``keep``.
-    rows : _Rows, optional
+    rows : LPRows, optional
         Row layout to reuse (the LP's, with its window cuts); default a fresh one.
     cuts : list of Cut, optional
         Further valid cuts; the scheduling cuts found here are appended to it.
@@ -173,60 +258,25 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
     """
     t0 = time.monotonic()
     p = core.problem
-    keep = np.asarray(keep, dtype=np.int64)
-    if start is not None:
-        start = np.asarray(start, dtype=np.int64)
-        keep = np.union1d(keep, start[~p.locked[start]])
-    keep = np.unique(keep)
-    rows = _Rows(core) if rows is None else rows
-    nf = len(rows.fparts)
-    n = len(keep)
+    start = None if start is None else np.asarray(start, dtype=np.int64)
+    keep = _kept_pairs(core, keep, start)
+    rows = LPRows(core) if rows is None else rows
     cuts = [] if cuts is None else cuts
-    best = MipResult("unknown", None, None, None, n_pairs=n, cuts=cuts)
-    if n == 0:
+    best = MipResult("unknown", None, None, None, n_pairs=len(keep), cuts=cuts)
+    if len(keep) == 0:
         return best
-    pos = np.full(p.n_pairs, -1, dtype=np.int64)
-    pos[keep] = np.arange(n)
-
-    def cut_matrix(cs):
-        r, cc, v = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
-        for i, cut in enumerate(cs):
-            k = pos[cut.pairs]
-            m = k >= 0
-            r.append(np.full(int(m.sum()), i))
-            cc.append(k[m])
-            v.append(cut.coef[m])
-        return sp.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(cc))), shape=(len(cs), n + nf))
-
-    model = Highs(seed=seed)
-    c = np.concatenate([-core.w[keep].astype(float), np.full(nf, float(core.penalty))])
-    ub = np.ones(n + nf)
-    ub[n:] = rows.ftarget
-    A = rows.matrix(keep)
-    if cuts:
-        A = sp.vstack([A, cut_matrix(cuts)])
-    model.load(c, A, np.concatenate([rows.b, [cut.rhs for cut in cuts]]), ub, integer=True)
-
-    def set_start(pairs):
-        x = np.zeros(n + nf)
-        free = pairs[~p.locked[pairs]]
-        x[pos[free]] = 1.0
-        nq = np.bincount(p.part[pairs], minlength=p.n_partnerships)
-        x[n:] = np.maximum(core.target[rows.fparts] - nq[rows.fparts], 0)
-        model.set_start(x)
-
+    mip = _RestrictedModel(core, keep, rows, cuts, seed)
+    model = mip.model
     if start is not None:
-        set_start(start)
+        mip.set_start(start)
     done_windows: set = set()
-    rounds = 0
-    work, clock_stopped = 0.0, False
+    rounds, work, clock_stopped = 0, 0.0, False
     pace = {} if pace is None else pace
     while rounds < max_rounds:
         # simplex iterations per node, root included, learnt from the rounds so far
-        per_node = pace.get("iterations_per_node", ITERATIONS_PER_NODE)
-        size = model.n_rows + model.n_cols
-        it_work = _iteration_work(model)
-        setup, node_work = units("mip_round_entry", size), per_node * it_work
+        it_work = mip.iteration_work()
+        setup = units("mip_round_entry", model.n_rows + model.n_cols)
+        node_work = pace.get("iterations_per_node", ITERATIONS_PER_NODE) * it_work
         left_work = np.inf if max_work is None else max_work - work
         if rounds and left_work < setup + node_work:
             break
@@ -235,8 +285,7 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
             clock_stopped = True
             break
         rounds += 1
-        # the first round gets most of the work; later ones only re-solve after new cuts
-        share = 1.0 if rounds == max_rounds else (first_share if rounds == 1 else 0.5)
+        share = _round_share(rounds, max_rounds, first_share)
         node_limit = None if np.isinf(left_work) else max(1, int((share * left_work - setup) / node_work))
         with quiet_stdout():
             status = model.solve(None if np.isinf(left) else left, node_limit)
@@ -246,23 +295,13 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
         clock_stopped = clock_stopped or status == "time_limit"
         db = model.mip_dual_bound()
         rb = _bound(core, db) if np.isfinite(db) else None
-        if status == "infeasible":
-            best.bound = None
+        if status == "infeasible" or not model.has_solution():
+            best.bound = None if status == "infeasible" else rb
             break
-        if not model.has_solution():
-            best.bound = rb
-            break
-        x = model.x()
-        sol = np.sort(np.concatenate([keep[x[:n] > 0.5], core.locked]))
+        sol = mip.solution()
         _, failed, _ = schedule_pairs(p, sol)
-        optimal = status == "optimal"
         if len(failed) == 0:
-            z = core.value(sol)
-            if best.objective is None or z >= best.objective:
-                best = MipResult("optimal" if optimal else "feasible", sol, z, z if optimal else rb, rounds, cuts,
-                                 n_pairs=n)
-            else:
-                best.bound = rb
+            best = _scheduled(best, core, sol, status == "optimal", rb, rounds)
             if progress is not None:
                 progress(best.objective, best.bound)
             break
@@ -270,16 +309,16 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
         fixed = complete(core, sol)
         zf = core.value(fixed)
         if best.objective is None or zf > best.objective:
-            best = MipResult("feasible", fixed, zf, rb, rounds, cuts, n_pairs=n)
+            best = MipResult("feasible", fixed, zf, rb, rounds, cuts, n_pairs=len(keep))
             start = fixed
         best.bound = rb
         new = scheduling_cuts(core, sol, failed, keep, done_windows)
         if not new:
             break
         cuts.extend(new)
-        model.add_rows([cut.rhs for cut in new], cut_matrix(new))
+        mip.add_cuts(new)
         if start is not None and np.isin(start[~p.locked[start]], keep).all():
-            set_start(start)
+            mip.set_start(start)
         if progress is not None:
             progress(best.objective, rb)
     best.seconds = time.monotonic() - t0
@@ -288,14 +327,8 @@ def solve_restricted_mip(core: Core, keep, time_limit: float | None, start=None,
     return best
 
 
-def _iteration_work(model: Highs) -> float:
-    """Work units of one simplex iteration of a restricted MIP (by its rows and nonzeros)."""
-    return (units("mip_simplex_iteration", 1) + units("mip_simplex_row", model.n_rows)
-            + units("mip_simplex_nonzero", min(model.nonzeros(), MIP_NONZERO_CAP)))
-
-
 @contextlib.contextmanager
-def quiet_stdout():
+def quiet_stdout() -> Iterator[None]:
     """Silence C-level writes to stdout (HiGHS prints debug lines from its MIP solver)."""
     try:
         sys.stdout.flush()
@@ -314,6 +347,9 @@ def quiet_stdout():
 
 
 def _bound(core: Core, dual_bound: float) -> int:
-    # HiGHS minimises -objective; its dual bound is a lower bound of that minimum. Integer
-    # objective: round with a small tolerance for the solver's feasibility tolerance.
+    """The restricted problem's bound (locks included) from HiGHS's MIP dual bound.
+
+    HiGHS minimises -objective; its dual bound is a lower bound of that minimum. Integer
+    objective: round with a small tolerance for the solver's feasibility tolerance.
+    """
     return core.fixed_value + int(np.floor(-dual_bound + 1e-6 * max(1.0, abs(dual_bound))))

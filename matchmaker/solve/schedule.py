@@ -15,13 +15,16 @@ deadlines: NP-hard in general, tiny in practice (a host has a handful of stays).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from ortools.sat.python import cp_model
+
+from matchmaker.solve.problem import SolverProblem
 
 #: Exact per-host models larger than this are not attempted (the host is reported unschedulable).
 EXACT_MAX_STAYS = 80
 
 
-def max_coverage(group, lo, hi, n_groups: int) -> np.ndarray:
+def max_coverage(group: ArrayLike, lo: ArrayLike, hi: ArrayLike, n_groups: int) -> np.ndarray:
     """Deepest overlap of the closed intervals ``[lo, hi]`` within each group.
 
     Vectorised sweep: +1 at ``lo``, -1 after ``hi``, cumulative sum in (group, time) order.
@@ -45,7 +48,7 @@ def max_coverage(group, lo, hi, n_groups: int) -> np.ndarray:
     return out
 
 
-def min_overlap(es, ls, d, a, b) -> np.ndarray:
+def min_overlap(es: ArrayLike, ls: ArrayLike, d: ArrayLike, a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """Fewest days stays (``es, ls, d``) spend in window ``[a, b]`` wherever they start.
 
     Broadcasts: stays along one axis, windows along another.
@@ -54,6 +57,33 @@ def min_overlap(es, ls, d, a, b) -> np.ndarray:
         return np.maximum(0, np.minimum(s + d - 1, b) - np.maximum(s, a) + 1)
 
     return np.minimum(ov(es), ov(ls))
+
+
+def energy_windows(es: np.ndarray, ls: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The windows of working days worth checking for one host's stays, and their loads.
+
+    Energetic reasoning: a window ``[a, b]`` can only be overloaded if it starts where a
+    stay can start (``a`` in ``es``) and ends where a stay can end (``b`` in ``es + d - 1``
+    or ``ls + d - 1``); every stay spends at least :func:`min_overlap` days in it.
+
+    Parameters
+    ----------
+    es, ls, d : ndarray of int
+        Earliest start, latest start and length of each stay (working-day indices).
+
+    Returns
+    -------
+    a, b : ndarray of int
+        First and last day of each window (``a <= b``), ordered by ``a`` then ``b``.
+    load : ndarray of int
+        Stays x windows: the fewest days each stay spends in each window.
+    """
+    starts = np.unique(es)
+    ends = np.unique(np.concatenate([ls + d - 1, es + d - 1]))
+    a, b = np.meshgrid(starts, ends, indexing="ij")
+    ok = a <= b
+    a, b = a[ok], b[ok]
+    return a, b, min_overlap(es[:, None], ls[:, None], d[:, None], a[None, :], b[None, :])
 
 
 def _greedy(duration, es, ls, capacity, order) -> np.ndarray | None:
@@ -75,7 +105,6 @@ def _greedy(duration, es, ls, capacity, order) -> np.ndarray | None:
 
 
 def _exact(duration, es, ls, capacity, time_limit: float) -> tuple[np.ndarray | None, bool]:
-
     m = cp_model.CpModel()
     starts, intervals = [], []
     for d, lo, hi in zip(duration.tolist(), es.tolist(), ls.tolist()):
@@ -111,7 +140,7 @@ def clock_stops() -> int:
     return _clock_stops
 
 
-def schedule_stays(duration, es, ls, capacity: int, exact_time_limit: float = 5.0
+def schedule_stays(duration: ArrayLike, es: ArrayLike, ls: ArrayLike, capacity: int, exact_time_limit: float = 5.0
                    ) -> tuple[np.ndarray | None, bool]:
     """Start days for stays at one host, or ``None`` when none were found.
 
@@ -152,7 +181,7 @@ def schedule_stays(duration, es, ls, capacity: int, exact_time_limit: float = 5.
     return _exact(d, es, ls, capacity, exact_time_limit)
 
 
-def conflicting_hosts(problem, idx) -> np.ndarray:
+def conflicting_hosts(problem: SolverProblem, idx: ArrayLike) -> np.ndarray:
     """Hosts where the physical stays of pairs ``idx`` might not all fit.
 
     A host is safe when it has no more physical pairs than its capacity, or when the
@@ -165,7 +194,8 @@ def conflicting_hosts(problem, idx) -> np.ndarray:
     return np.flatnonzero(deep > p.capacity)
 
 
-def schedule_pairs(problem, idx, exact_time_limit: float = 5.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def schedule_pairs(problem: SolverProblem, idx: ArrayLike, exact_time_limit: float = 5.0
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Start days for the chosen pairs ``idx`` (all hosts at once).
 
     Returns
