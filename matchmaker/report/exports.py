@@ -20,11 +20,15 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 from matchmaker.ledger.store import Ledger
+
+#: Any cell value (text, number, date, missing): what :func:`neutralise` takes and returns.
+Cell = TypeVar("Cell")
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP + ASVS 1.2.10,
 #: plus line feed, NUL and the full-width forms some spreadsheets also accept).
@@ -35,7 +39,7 @@ LINE_ENDS = ("\r\n", "\n")
 XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def neutralise(value):
+def neutralise(value: Cell) -> Cell | str:
     """``value`` made safe for a spreadsheet: a dangerous text gets a leading ``'``.
 
     Non-text values (numbers, dates, booleans, missing values) are returned unchanged.
@@ -49,7 +53,8 @@ def neutralise(value):
 
 
 def _is_text(s: pd.Series) -> bool:
-    return pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)
+    types = pd.api.types
+    return types.is_object_dtype(s) or types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -142,7 +147,8 @@ def _file_part(name: str) -> str:
     return part or "unnamed"
 
 
-def export_partnership_lists(source, out_dir: str | Path, sep: str = ",", *, ledger=None, xlsx: bool = False,
+def export_partnership_lists(source: int | pd.DataFrame, out_dir: str | Path, sep: str = ",", *,
+                             ledger: Ledger | str | Path | None = None, xlsx: bool = False,
                              line_end: str = "\r\n") -> dict[str, Path]:
     """One match list per partnership and one for the whole round.
 

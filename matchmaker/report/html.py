@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from matchmaker.constraints import registration_refusals
+from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
 from matchmaker.proposals.solution import SCORE_PREFIX, read_solution
 from matchmaker.report import plots
@@ -94,7 +95,7 @@ def _section(key: str, body: str) -> str:
     return f'<section id="{key}"><h2>{_esc(SECTIONS[key])}</h2>\n{body}\n</section>'
 
 
-def budgets_of(summary: dict, rnd) -> tuple[pd.Series, pd.Series | None]:
+def budgets_of(summary: dict, rnd: Round) -> tuple[pd.Series, pd.Series | None]:
     """The budgets a round was solved against, and what earlier rounds had committed.
 
     A round run by :func:`matchmaker.ledger.carry_over.run_next_round` records in its summary
@@ -127,7 +128,7 @@ def _summary_section(head: dict, summary: dict, rnd, title_note: str) -> str:
     return _section("summary", body)
 
 
-def build_report(out_dir: str | Path, rnd=None, round_dir: str | Path | None = None,
+def build_report(out_dir: str | Path, rnd: Round | None = None, round_dir: str | Path | None = None,
                  title: str | None = None, dpi: int = 110) -> str:
     """The HTML text of the report of a solved round.
 
@@ -153,7 +154,6 @@ def build_report(out_dir: str | Path, rnd=None, round_dir: str | Path | None = N
     FileNotFoundError
         When ``out_dir`` has no ``proposals.csv``.
     """
-
     sol = read_solution(Path(out_dir))
     if rnd is None:
         if round_dir is None:
@@ -204,7 +204,7 @@ def build_report(out_dir: str | Path, rnd=None, round_dir: str | Path | None = N
             f"<h1>{_esc(title)}</h1><nav>{nav}</nav>\n" + "\n".join(parts) + "\n</body></html>\n")
 
 
-def write_report(out_dir: str | Path, dest: str | Path | None = None, *, rnd=None,
+def write_report(out_dir: str | Path, dest: str | Path | None = None, *, rnd: Round | None = None,
                  round_dir: str | Path | None = None, title: str | None = None, dpi: int = 110) -> Path:
     """Write :func:`build_report` to ``dest`` (default ``OUT_DIR/round_report.html``); return the path.
 

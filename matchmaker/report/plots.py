@@ -15,6 +15,7 @@ exchange is a line from the visitor to the host.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ def figure_png(fig: Figure, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
-def country_colours(countries) -> dict[str, tuple]:
+def country_colours(countries: Iterable[str]) -> dict[str, tuple]:
     """A stable colour per country code: the same code gets the same colour in every figure.
 
     Codes are sorted and given the colours of ``tab20``, ``tab20b`` and ``tab20c`` in

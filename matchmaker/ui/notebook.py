@@ -15,19 +15,23 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from IPython.display import Image, display
 from matplotlib.figure import Figure
+from pandas.io.formats.style import Styler
 
 from matchmaker.common.errors import Problem, RoundDataError, SettingsError
 from matchmaker.constraints import registration_refusals
+from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
 from matchmaker.ledger.carry_over import run_next_round
 from matchmaker.ledger.store import Ledger
-from matchmaker.proposals.solution import read_solution
+from matchmaker.proposals.solution import Solution, read_solution
 from matchmaker.report import plots
 from matchmaker.report import tables as T
 from matchmaker.report.html import budgets_of
@@ -41,16 +45,15 @@ __all__ = ["RoundCheck", "RoundRun", "SettingsPanel", "SolveProgress", "ReviewPa
            "show_figures", "load_output", "open_ledger", "tables_of", "table"]
 
 
-def show(obj) -> None:
+def show(obj: Any) -> None:
     """Display ``obj`` in the notebook: a matplotlib figure as a PNG, anything else as is."""
-
     if isinstance(obj, Figure):
         display(Image(data=plots.figure_png(obj), format="png"))
     else:
         display(obj)
 
 
-def table(df: pd.DataFrame, index: bool = False):
+def table(df: pd.DataFrame, index: bool = False) -> Styler:
     """A DataFrame styled for reading: text left-aligned, numbers with at most 2 decimals."""
     text_cols = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     styler = df.style.set_properties(subset=text_cols, **{"text-align": "left"})
@@ -86,7 +89,7 @@ class RoundCheck:
     """
 
     round_dir: Path
-    round: object | None
+    round: Round | None
     problems: list[Problem] = field(default_factory=list)
     refused: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -95,8 +98,11 @@ class RoundCheck:
         """True when the round is usable."""
         return self.round is not None
 
-    def require(self):
-        """The :class:`~matchmaker.inputs.instance.Round`; raises :class:`RoundDataError` (every problem) if unusable."""
+    def require(self) -> Round:
+        """The usable :class:`~matchmaker.inputs.instance.Round`.
+
+        Raises :class:`RoundDataError`, with every problem, when the round is unusable.
+        """
         if self.round is None:
             raise RoundDataError(self.problems)
         return self.round
@@ -137,7 +143,6 @@ def validate_round(round_dir: str | Path, settings_file: str | Path | None = Non
     A :class:`~matchmaker.common.errors.SettingsError` in ``overrides`` is reported as a problem
     of the file ``settings`` too.
     """
-
     round_dir = Path(round_dir)
     try:
         rnd = load_round(round_dir, settings_file=settings_file, overrides=overrides)
@@ -183,7 +188,8 @@ class RoundRun:
 
 def solve_round(round_dir: str | Path, out_dir: str | Path, *, overrides: dict | None = None,
                 ledger_url: str | None = None, record: bool = True, time_limit: float | None = None,
-                seed: int | None = None, progress=None, name: str | None = None) -> RoundRun:
+                seed: int | None = None, progress: Callable[[dict], None] | None = None,
+                name: str | None = None) -> RoundRun:
     """Solve a round as the Support Office does from notebook 01.
 
     With ``record`` (default) the round is solved around the ledger's decisions and
@@ -207,12 +213,10 @@ def solve_round(round_dir: str | Path, out_dir: str | Path, *, overrides: dict |
     """
     out = Path(out_dir)
     if record:
-
         result = run_next_round(round_dir, out, ledger_url=ledger_url, name=name, time_limit=time_limit, seed=seed,
                                 overrides=overrides, verbose=False, progress=progress)
         run = RoundRun(out, result.exit_code, result.round_id, result.describe())
     else:
-
         rnd = load_round(round_dir, overrides=overrides)
         code = run_round(rnd, out, time_limit=time_limit, seed=seed, verbose=False, progress=progress)
         run = RoundRun(out, int(code or 0))
@@ -223,18 +227,17 @@ def solve_round(round_dir: str | Path, out_dir: str | Path, *, overrides: dict |
     return run
 
 
-def load_output(out_dir: str | Path):
+def load_output(out_dir: str | Path) -> Solution:
     """The tables of a solved round (:class:`matchmaker.proposals.solution.Solution`)."""
     return read_solution(Path(out_dir))
 
 
-def round_figures(out_dir: str | Path, rnd) -> dict:
+def round_figures(out_dir: str | Path, rnd: Round) -> dict[str, Figure]:
     """The report's figures of a solved round: ``budget, scores, flows, map, unmatched``.
 
     Budgets and earlier commitments come from the round's summary when it was carried
     over (:func:`matchmaker.report.html.budgets_of`), else from ``rnd.partnerships``.
     """
-
     sol = read_solution(Path(out_dir))
     budgets, committed = budgets_of(sol.summary, rnd)
     return {
@@ -246,16 +249,14 @@ def round_figures(out_dir: str | Path, rnd) -> dict:
     }
 
 
-def open_ledger(round_dir: str | Path, ledger_url: str | None = None):
+def open_ledger(round_dir: str | Path, ledger_url: str | None = None) -> Ledger:
     """The ledger at ``ledger_url``, default the SQLite ledger beside the round's files."""
-
     return Ledger(ledger_url) if ledger_url else Ledger.for_round_dir(round_dir)
 
 
-def tables_of(out_dir: str | Path, rnd) -> dict:
+def tables_of(out_dir: str | Path, rnd: Round) -> dict[str, Any]:
     """The report's tables of a solved round: ``headline`` (dict), ``budget``, ``scores``,
     ``flows``, ``reasons`` (unmatched visitors per reason) and ``unmatched`` (DataFrames)."""
-
     sol = read_solution(Path(out_dir))
     budgets, committed = budgets_of(sol.summary, rnd)
     return {
@@ -268,7 +269,7 @@ def tables_of(out_dir: str | Path, rnd) -> dict:
     }
 
 
-def show_figures(figures: dict, names=None) -> None:
+def show_figures(figures: dict[str, Figure], names: Iterable[str] | None = None) -> None:
     """Display some (default all) of :func:`round_figures`."""
     for name in names or list(figures):
         show(figures[name])

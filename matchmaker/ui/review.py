@@ -43,12 +43,11 @@ import numpy as np
 import pandas as pd
 from ipydatagrid import DataGrid
 
-from matchmaker.common.errors import RoundDataError, SettingsError
+from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
-from matchmaker.ledger.carry_over import run_next_round
+from matchmaker.ledger.carry_over import NextRound
 from matchmaker.ledger.store import Ledger, LedgerError
 from matchmaker.report import plots
-from matchmaker.report.exports import export_csv, export_xlsx
 from matchmaker.ui.pairs_grid import (
     BUTTONS,
     STATUS_FILTERS,
@@ -57,6 +56,12 @@ from matchmaker.ui.pairs_grid import (
     pair_details_html,
     pair_label,
     search_pairs,
+)
+from matchmaker.ui.review_actions import (
+    next_round_dir,
+    record_decision,
+    resolve_next_round,
+    write_partnership_list,
 )
 
 __all__ = ["ReviewPanel", "STATUS_FILTERS", "search_pairs", "pair_label"]
@@ -168,7 +173,6 @@ class ReviewPanel:
         return self.widget._repr_mimebundle_(**kwargs)
 
     def _make_grid(self) -> W.Widget:
-
         grid = DataGrid(pd.DataFrame({"visitor_id": pd.Series(dtype=str)}), selection_mode="row",
                         editable=False, base_column_size=110, base_row_size=24,
                         layout=W.Layout(height="300px", width="100%"))
@@ -206,7 +210,7 @@ class ReviewPanel:
         self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
 
     @property
-    def rnd(self):
+    def rnd(self) -> Round | None:
         """The round's data (loaded from ``round_dir`` on first use), or ``None``."""
         if self._rnd is None and self.round_dir is not None:
             self._rnd = load_round(self.round_dir)
@@ -320,7 +324,7 @@ class ReviewPanel:
         self.details.value = pair_details_html(row)
         self.breakdown.value = plots.figure_png(plots.breakdown_figure(row), dpi=80)
 
-    # -- actions ---------------------------------------------------------------------
+    # -- actions (what they do is in matchmaker.ui.review_actions) ----------------------
     def decide(self, decision: str) -> int | None:
         """Record ``decision`` on the selected pair with the reviewer and comment boxes.
 
@@ -331,18 +335,14 @@ class ReviewPanel:
         if pair is None:
             self._say("select a pair first", ok=False)
             return None
-        try:
-            rnd = self.rnd if decision == "lock" else None
-            new_id = self.ledger.decide(self.round_id, pair[0], pair[1], decision, self.reviewer_box.value,
-                                        self.comment_box.value, rnd=rnd)
-        except LedgerError as exc:
-            self._say(f"not recorded: {exc}", ok=False)
-            return None
-        who = self.reviewer_box.value.strip()
-        self.comment_box.value = ""
-        self._show_after_change()
-        self._say(f"{decision} recorded for visitor {pair[0]} and host {pair[1]} by {who} (decision #{new_id})")
-        return new_id
+        rnd = self.rnd if decision == "lock" else None
+        done = record_decision(self.ledger, self.round_id, pair, decision, self.reviewer_box.value,
+                               self.comment_box.value, rnd=rnd)
+        if done.ok:
+            self.comment_box.value = ""
+            self._show_after_change()
+        self._say(done.message, ok=done.ok)
+        return done.value
 
     def _show_after_change(self) -> None:
         keep = self.pair_select.value
@@ -351,35 +351,25 @@ class ReviewPanel:
         if keep in [v for _, v in self.pair_select.options]:
             self.pair_select.value = keep
 
-    def resolve(self):
+    def resolve(self) -> NextRound | None:
         """Solve the next round around the ledger's decisions, then review it.
 
         Returns the :class:`~matchmaker.ledger.carry_over.NextRound`, or ``None`` when it
         could not run (the reason is in the status line).
         """
-
         if self.round_dir is None or self.resolve_dir is None:
             self._say("re-solving needs round_dir and resolve_dir (set them in the notebook's parameters)", ok=False)
             return None
-        out = self.resolve_dir / f"round_{self.ledger.latest_round_id() + 1}"
+        out = next_round_dir(self.ledger, self.resolve_dir)
         self._say(f"solving the next round into {out} ...")
-        url = self.ledger.url.render_as_string(hide_password=False)
-        try:
-            result = run_next_round(self.round_dir, out, ledger_url=url, time_limit=self.time_limit, verbose=False)
-        except RoundDataError as exc:
-            self._say("cannot re-solve: " + "; ".join(str(p) for p in exc.problems), ok=False)
-            return None
-        except (SettingsError, LedgerError) as exc:
-            self._say(f"cannot re-solve: {exc}", ok=False)
-            return None
-        self.last_result = result
-        if result.round_id is None:
-            self._say(result.describe(), ok=False)
-            return result
-        self.round_id = result.round_id
-        self.refresh()
-        self._say(result.describe().replace("\n", " | "))
-        return result
+        done = resolve_next_round(self.ledger, self.round_dir, out, time_limit=self.time_limit)
+        if done.value is not None:
+            self.last_result = done.value
+        if done.ok:
+            self.round_id = done.value.round_id
+            self.refresh()
+        self._say(done.message, ok=done.ok)
+        return done.value
 
     def export(self) -> list[Path]:
         """Write the selected partnership's list (all its pairs, current decisions) safely.
@@ -387,16 +377,10 @@ class ReviewPanel:
         CSV (UTF-8 with BOM, the chosen separator, formula-safe) and, when ticked,
         .xlsx, named ``round_<id>_<partnership>``. Returns the paths written.
         """
-
         if self.export_dir is None:
             self._say("exporting needs export_dir (set it in the notebook's parameters)", ok=False)
             return []
-        partnership = self.partnership_box.value
-        table = self.partnership_table()
-        stem = f"round_{self.round_id}_{partnership}"
-        self.export_dir.mkdir(parents=True, exist_ok=True)
-        written = [export_csv(table, self.export_dir / f"{stem}.csv", sep=self.sep_box.value)]
-        if self.xlsx_box.value:
-            written.append(export_xlsx(table, self.export_dir / f"{stem}.xlsx", sheet_name=str(partnership)))
-        self._say(f"exported {len(table)} pairs of {partnership}: " + ", ".join(str(p) for p in written))
-        return written
+        done = write_partnership_list(self.partnership_table(), self.export_dir, self.round_id,
+                                      self.partnership_box.value, sep=self.sep_box.value, xlsx=self.xlsx_box.value)
+        self._say(done.message, ok=done.ok)
+        return done.value

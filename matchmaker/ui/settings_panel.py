@@ -256,7 +256,6 @@ class SettingsPanel:
 
 
 def _html(text: str) -> str:
-
     return html.escape(text)
 
 
