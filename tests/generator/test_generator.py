@@ -198,7 +198,8 @@ def test_sector_mix_follows_partnership_member_countries(tmp_path):
     parts = _read(REFERENCE, "partnerships.csv")
     gaps = []
     for secs, members in zip(parts["sectors"], parts["member_countries"]):
-        has = regs["sectors"].map(lambda c, s=set(_split(secs)): bool(s & set(_split(c))))
+        covered = set(_split(secs))
+        has = regs["sectors"].map(lambda c, covered=covered: bool(covered & set(_split(c))))
         inside = regs["country"].isin(_split(members))
         gaps.append(has[inside].mean() - has[~inside].mean())
     assert sum(g > 0 for g in gaps) >= 11 and np.mean(gaps) > 0.05
@@ -208,8 +209,8 @@ def test_languages_are_the_country_language_and_mostly_english(regs):
     from matchmaker.generator.orgs import COUNTRY_LANGUAGES
 
     langs = regs["languages"].map(_split)
-    assert all(l[0] == COUNTRY_LANGUAGES[c][0] for l, c in zip(langs, regs["country"]))
-    assert 0.85 <= langs.map(lambda l: "en" in l).mean() <= 0.97
+    assert all(codes[0] == COUNTRY_LANGUAGES[c][0] for codes, c in zip(langs, regs["country"]))
+    assert 0.85 <= langs.map(lambda codes: "en" in codes).mean() <= 0.97
 
 
 def _tfidf(text: pd.Series) -> np.ndarray:

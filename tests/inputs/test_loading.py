@@ -60,8 +60,9 @@ def test_valid_round_tables_have_documented_types(small_round):
     assert v["partnership_requested"].tolist() == ["CLAMTEX", "auto", "BLUES"]
     assert v["partnership"].iloc[1] != "auto"
     assert rnd.partnerships.index.name == "partnership_id" and rnd.countries.index.name == "country"
-    assert rnd.countries.loc["GB", "cosme"] == False  # noqa: E712 - numpy bool
-    assert rnd.decisions[["visitor_id", "host_id", "decision", "source_row"]].values.tolist() == [["V001", "H001", "lock", 2]]
+    assert rnd.countries.loc["GB", "cosme"].item() is False
+    decided = rnd.decisions[["visitor_id", "host_id", "decision", "source_row"]]
+    assert decided.values.tolist() == [["V001", "H001", "lock", 2]]
     assert rnd.warnings == [] and re.fullmatch(r"[0-9a-f]{64}", rnd.input_hash)
 
 
@@ -191,8 +192,10 @@ def test_wrong_encoding_names_byte_position_and_row(tmp_path):
     p = only(problems_of(d), file="registrations.csv")
     position = raw.index(b"\xfa")
     assert (p.row, p.column, p.value) == (3, None, "Clúster Têxtil")  # the cell, read as Windows-1252
-    assert p.rule.startswith(f"file is not UTF-8 text: byte 0xFA at byte position {position} (line 3) cannot be decoded")
-    assert "2 lines have such bytes" in p.rule and "Windows-1252/Latin-1" in p.rule and "save the file as UTF-8" in p.rule
+    assert p.rule.startswith(f"file is not UTF-8 text: byte 0xFA at byte position {position} (line 3) "
+                             "cannot be decoded")
+    assert "2 lines have such bytes" in p.rule and "Windows-1252/Latin-1" in p.rule
+    assert "save the file as UTF-8" in p.rule
 
 
 def test_utf16_file_is_one_problem_not_a_flood(tmp_path):
@@ -232,7 +235,8 @@ def test_unreadable_xlsx(tmp_path):
 
 def test_missing_required_column(tmp_path):
     p = only(problems_of(write_round(tmp_path, rows_two_roles(), drop_columns=("city",))))
-    assert (p.file, p.row, p.column, p.value, p.rule) == ("registrations.csv", None, "city", "", "missing required column")
+    assert (p.file, p.row, p.column, p.value, p.rule) == ("registrations.csv", None, "city", "",
+                                                          "missing required column")
 
 
 def test_missing_host_column_when_there_are_hosts(tmp_path):
@@ -349,7 +353,8 @@ def test_visitor_row_missing_already_visited(tmp_path):
 def test_duplicate_org_id_within_a_role(tmp_path):
     d = write_round(tmp_path, [visitor(org_id="A"), host(org_id="A"), visitor(org_id="B"), visitor(org_id="A")])
     p = only(problems_of(d))
-    assert (p.row, p.column, p.value, p.rule) == (5, "org_id", "A", "duplicate org_id among visitor rows (first at row 2)")
+    assert (p.row, p.column, p.value, p.rule) == (5, "org_id", "A",
+                                                  "duplicate org_id among visitor rows (first at row 2)")
 
 
 def test_duplicate_partnership_id_and_country(tmp_path):
@@ -357,7 +362,8 @@ def test_duplicate_partnership_id_and_country(tmp_path):
                     countries=[{"country": "ES"}, {"country": "PT"}, {"country": "ES"}])
     problems = problems_of(d)
     p = only(problems, file="partnerships.csv")
-    assert (p.row, p.column, p.value, p.rule) == (3, "partnership_id", "CLAMTEX", "duplicate partnership_id (first at row 2)")
+    assert (p.row, p.column, p.value, p.rule) == (3, "partnership_id", "CLAMTEX",
+                                                  "duplicate partnership_id (first at row 2)")
     p = only(problems, file="countries.csv")
     assert (p.row, p.column, p.value, p.rule) == (4, "country", "ES", "duplicate country (first at row 2)")
 
@@ -415,7 +421,8 @@ def test_decision_naming_unknown_ids(tmp_path):
 
 
 def test_decision_pair_both_locked_and_forbidden(tmp_path):
-    decisions = [{"visitor_id": "V001", "host_id": "H001"}, {"visitor_id": "V001", "host_id": "H001", "decision": "forbid"}]
+    decisions = [{"visitor_id": "V001", "host_id": "H001"},
+                 {"visitor_id": "V001", "host_id": "H001", "decision": "forbid"}]
     p = only(problems_of(write_round(tmp_path, rows_two_roles(), decisions=decisions)))
     assert (p.file, p.row, p.column, p.value) == ("decisions.csv", 3, "decision", "forbid")
     assert p.rule == "pair is both locked and forbidden (rows 2 and 3); keep one decision"
@@ -424,7 +431,8 @@ def test_decision_pair_both_locked_and_forbidden(tmp_path):
 def test_duplicate_decision_rows(tmp_path):
     decisions = [{"visitor_id": "V001", "host_id": "H001", "decision": "forbid"}] * 2
     p = only(problems_of(write_round(tmp_path, rows_two_roles(), decisions=decisions)))
-    assert (p.row, p.column, p.value, p.rule) == (3, "decision", "forbid", "duplicate decision: same pair and decision as row 2")
+    assert (p.row, p.column, p.value, p.rule) == (3, "decision", "forbid",
+                                                  "duplicate decision: same pair and decision as row 2")
 
 
 def test_unknown_decision_code(tmp_path):
@@ -595,7 +603,8 @@ def test_semicolon_separated_csv_is_named(tmp_path):
     path = d / "partnerships.csv"
     path.write_text(path.read_text().replace(",", ";"))
     p = only(problems_of(d))
-    assert (p.file, p.row, p.column, p.value) == ("partnerships.csv", 1, None, "partnership_id;name;sectors;member_countries;budget_eur")
+    assert (p.file, p.row, p.column, p.value) == ("partnerships.csv", 1, None,
+                                                  "partnership_id;name;sectors;member_countries;budget_eur")
     assert p.rule.startswith("the columns are separated by ';', not commas")
 
 

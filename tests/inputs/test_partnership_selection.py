@@ -143,7 +143,8 @@ def test_vectorised_many_registrations_match_one_by_one(countries):
     for _ in range(200):
         c = codes[rng.integers(len(codes))]
         secs = list(rng.choice(all_sectors, size=rng.integers(1, 4), replace=False))
-        rows.append(("auto", secs, c, pts.loc[c, "latitude"] + rng.normal(0, 1), pts.loc[c, "longitude"] + rng.normal(0, 1)))
+        lat, lon = pts.loc[c, "latitude"] + rng.normal(0, 1), pts.loc[c, "longitude"] + rng.normal(0, 1)
+        rows.append(("auto", secs, c, lat, lon))
     regs = make_regs(rows)
     together = resolve_partnerships(regs, parts, countries)
     for i in range(0, 200, 37):

@@ -415,7 +415,8 @@ def test_block_equals_pair_refusals_on_every_pair(seed, monkeypatch):
                "earliest_start": row.earliest_start, "latest_start": row.latest_start}
         assert got == exp, (row.v, row.h)
     V, H = rnd.visitors.iloc[block.v], rnd.hosts.iloc[block.h]
-    exact = great_circle_km(V.latitude.to_numpy(), V.longitude.to_numpy(), H.latitude.to_numpy(), H.longitude.to_numpy())
+    exact = great_circle_km(V.latitude.to_numpy(), V.longitude.to_numpy(),
+                            H.latitude.to_numpy(), H.longitude.to_numpy())
     assert np.allclose(block.distance_km, exact, rtol=0, atol=1e-6)
     counts = refusal_counts(rnd, np.arange(rnd.n_visitors))
     for v in range(rnd.n_visitors):

@@ -158,7 +158,7 @@ def open_notebook(page, lab: JupyterLab, path: str, timeout_ms: int = 90_000) ->
     dialog = page.locator(".jp-Dialog button.jp-mod-accept", has_text="Select")
     try:  # the kernel choice dialog, if this JupyterLab asks anyway
         dialog.click(timeout=3000)
-    except Exception:  # noqa: BLE001 - no dialog: nothing to do
+    except Exception:  # no dialog (a timeout): nothing to do
         pass
     wait_idle(page, timeout_ms)
 
