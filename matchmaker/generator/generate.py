@@ -7,8 +7,9 @@
 always give byte-identical files.
 
 The draws live in :mod:`matchmaker.generator.orgs` (organisations, registrations),
-:mod:`matchmaker.generator.text` (names, descriptions) and
-:mod:`matchmaker.generator.decisions` (locks, forbids, budgets).
+:mod:`matchmaker.generator.text` (names, descriptions),
+:mod:`matchmaker.generator.decisions` (locks, forbids, budgets) and
+:mod:`matchmaker.generator.readme` (the README).
 """
 
 from __future__ import annotations

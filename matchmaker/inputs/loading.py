@@ -3,8 +3,9 @@
 A round directory holds ``registrations.csv`` *or* ``registrations.xlsx``,
 ``partnerships.csv``, and optionally ``countries.csv`` (else the reference table is
 used, with a warning), ``decisions.csv`` and ``settings.toml``. Every file, row and
-column is checked against :mod:`matchmaker.common.schema` and the cross-file rules below; all
-problems of all files are raised together in one :class:`~matchmaker.common.errors.RoundDataError`.
+column is checked against :mod:`matchmaker.common.schema` and the cross-file rules
+below; all problems of all files are raised together in one
+:class:`~matchmaker.common.errors.RoundDataError`.
 See ``docs/data-format.md`` for the format.
 """
 

@@ -5,8 +5,9 @@
 with ``dict(phase, best, bound, gap, elapsed)`` after each phase and at each improving
 solution. In JupyterLab it updates two ipywidgets bars (time used of the time limit,
 and how much of the gap between the first bound and the best solution is closed) and a
-line of figures (best and bound in score points); with ``headless=True`` (papermill, a terminal) it prints one line per
-phase instead. It keeps every report in :attr:`SolveProgress.history`.
+line of figures (best and bound in score points); with ``headless=True`` (papermill, a
+terminal) it prints one line per phase instead. It keeps every report in
+:attr:`SolveProgress.history`.
 """
 
 from __future__ import annotations

@@ -5,13 +5,13 @@ setting, the comment lines written above it (its documentation). :class:`Setting
 walks the same file and makes one control per setting, chosen by the default value's
 type: weights (``scoring.weights``) are sliders, booleans check boxes, integers and
 other numbers text boxes, dates date pickers, lists of dates a text box of ISO dates,
-and text a drop-down when :mod:`matchmaker.inputs.settings` names its choices. A setting added
-to the defaults file gets its control, and its help text, with no change here.
+and text a drop-down when :mod:`matchmaker.inputs.settings` names its choices. A setting
+added to the defaults file gets its control, and its help text, with no change here.
 
 The panel's :meth:`~SettingsPanel.overrides` is the nested dict that
-:func:`matchmaker.inputs.loading.load_round` and :func:`matchmaker.inputs.settings.load_settings`
-accept; :meth:`~SettingsPanel.check` runs it through the same checks as a settings file
-and shows any error under the controls.
+:func:`matchmaker.inputs.loading.load_round` and
+:func:`matchmaker.inputs.settings.load_settings` accept; :meth:`~SettingsPanel.check` runs
+it through the same checks as a settings file and shows any error under the controls.
 """
 
 from __future__ import annotations
