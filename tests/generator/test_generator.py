@@ -15,7 +15,9 @@ from matchmaker.cli import main
 from matchmaker.common import schema
 from matchmaker.common.errors import RoundDataError
 from matchmaker.common.geo import great_circle_km
+from matchmaker.constraints import eligible_block, locked_refusals, pair_refusals
 from matchmaker.generator.generate import DEFAULT_SEASON, generate_round, read_reference
+from matchmaker.generator.orgs import COUNTRY_LANGUAGES
 from matchmaker.inputs.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,8 +208,6 @@ def test_sector_mix_follows_partnership_member_countries(tmp_path):
 
 
 def test_languages_are_the_country_language_and_mostly_english(regs):
-    from matchmaker.generator.orgs import COUNTRY_LANGUAGES
-
     langs = regs["languages"].map(_split)
     assert all(codes[0] == COUNTRY_LANGUAGES[c][0] for codes, c in zip(langs, regs["country"]))
     assert 0.85 <= langs.map(lambda codes: "en" in codes).mean() <= 0.97
@@ -241,8 +241,6 @@ def test_descriptions_share_words_within_a_sector(regs):
 # --- decisions and budgets -----------------------------------------------------------------
 
 def test_locks_are_eligible_under_every_rule(loaded):
-    from matchmaker.constraints import eligible_block, locked_refusals
-
     locks = loaded.decisions[loaded.decisions["decision"] == "lock"]
     assert round(0.01 * N_VISITORS) == len(locks)
     assert not locks["visitor_id"].duplicated().any() and not locks["host_id"].duplicated().any()
@@ -256,8 +254,6 @@ def test_locks_are_eligible_under_every_rule(loaded):
 
 
 def test_forbids_name_registered_otherwise_eligible_pairs(loaded, round_dir):
-    from matchmaker.constraints import pair_refusals
-
     dec = _read(round_dir, "decisions.csv")
     assert set(dec["decision"]) == {"lock", "forbid"}
     assert not dec.duplicated(["visitor_id", "host_id"]).any()
@@ -269,8 +265,6 @@ def test_forbids_name_registered_otherwise_eligible_pairs(loaded, round_dir):
 
 def test_budgets_fund_the_share_of_visitors_at_their_mean_lump_sum(loaded):
     """Recomputes the README's formula on the round loaded from the written files."""
-    from matchmaker.constraints import eligible_block
-
     pairs = eligible_block(loaded, np.arange(loaded.n_visitors))
     phys = pairs[pairs["mode"] == "physical"]
     mean_lump = phys.groupby("v")["lump_sum_eur"].mean()
@@ -286,7 +280,6 @@ def test_budgets_fund_the_share_of_visitors_at_their_mean_lump_sum(loaded):
 def test_zero_budget_share_still_funds_the_locks(tmp_path):
     generate_round(tmp_path, 300, 150, 2, budget_share=0.0)
     loading = pytest.importorskip("matchmaker.inputs.loading")
-    from matchmaker.constraints import eligible_block
 
     rnd = loading.load_round(tmp_path)
     v, _ = rnd.pair_decisions("lock")

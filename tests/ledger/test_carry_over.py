@@ -6,11 +6,14 @@ import json
 
 import pandas as pd
 import pytest
+from helpers import host, visitor, write_round
 from test_ledger import hand_made_round, proposal, solution
 
+from matchmaker.cli import main
 from matchmaker.common.errors import RoundDataError
-from matchmaker.ledger.carry_over import apply_carry_over, plan_carry_over, report_skipped
-from matchmaker.ledger.store import Ledger
+from matchmaker.inputs.loading import load_round
+from matchmaker.ledger.carry_over import apply_carry_over, plan_carry_over, report_skipped, run_next_round
+from matchmaker.ledger.store import Ledger, LedgerError
 
 
 @pytest.fixture
@@ -188,11 +191,6 @@ def test_recorded_next_round_keeps_the_skipped_visitor_in_the_ledger(decided, tm
 
 def test_round_command_explains_a_lock_that_cannot_be_kept(tmp_path, capsys):
     """`matchmaker round` stops before solving when the ledger's lock names a withdrawn host."""
-    from helpers import host, visitor, write_round
-
-    from matchmaker.cli import main
-    from matchmaker.inputs.loading import load_round
-
     first = write_round(tmp_path, [visitor(), host(), host(country="FR", city="Lyon", latitude=45.76,
                                                        longitude=4.84)], name="first")
     rnd = load_round(first)
@@ -211,8 +209,6 @@ def test_round_command_explains_a_lock_that_cannot_be_kept(tmp_path, capsys):
 
 
 def _two_round_dir(tmp_path):
-    from helpers import host, visitor, write_round
-
     lyon = dict(country="FR", city="Lyon", latitude=45.764, longitude=4.8357)
     milan = dict(country="IT", city="Milan", latitude=45.4642, longitude=9.19)
     berlin = dict(country="DE", city="Berlin", latitude=52.52, longitude=13.405)
@@ -223,9 +219,6 @@ def _two_round_dir(tmp_path):
 
 def test_carry_over_between_two_solved_rounds(tmp_path):
     """End to end: solve, decide, solve again with `matchmaker round`: every carry-over rule holds."""
-    from matchmaker.cli import main
-    from matchmaker.ledger.carry_over import run_next_round
-
     d = _two_round_dir(tmp_path)
     first = run_next_round(d, tmp_path / "out1", time_limit=20, verbose=False)
     assert first.exit_code == 0 and first.round_id is not None
@@ -261,11 +254,6 @@ def test_carry_over_between_two_solved_rounds(tmp_path):
 
 
 def test_lock_of_an_ineligible_pair_names_the_rules(tmp_path):
-    from helpers import host, visitor, write_round
-
-    from matchmaker.inputs.loading import load_round
-    from matchmaker.ledger.store import LedgerError
-
     d = write_round(tmp_path, [visitor(), host(), host(country="FR", city="Lyon", latitude=45.76, longitude=4.84,
                                                        available_from="2027-09-01", available_to="2027-09-30")])
     rnd = load_round(d)

@@ -12,8 +12,13 @@ from helpers import TYPED_DEFAULTS, typed_registrations
 
 import matchmaker.pairs.catalogue as catalogue
 import matchmaker.pairs.pruning as pruning
+from matchmaker.cli import main
+from matchmaker.common.errors import SettingsError
 from matchmaker.common.geo import great_circle_km
+from matchmaker.constraints import eligible_block
+from matchmaker.generator.generate import generate_round
 from matchmaker.inputs.instance import Round
+from matchmaker.inputs.loading import load_round
 from matchmaker.inputs.settings import load_settings
 from matchmaker.pairs.catalogue import COLUMNS, build_catalogue, prune, ranked_counterparts, write_catalogue
 from matchmaker.scoring import CRITERIA
@@ -241,17 +246,12 @@ def test_best_k_mask_matches_reference_with_ties_and_any_order(monkeypatch, cell
 
 @pytest.fixture(scope="module")
 def sample_round(tmp_path_factory):
-    from matchmaker.generator.generate import generate_round
-    from matchmaker.inputs.loading import load_round
-
     d = tmp_path_factory.mktemp("round")
     generate_round(d, n_visitors=40, n_hosts=25, seed=7)
     return d, load_round(d)
 
 
 def test_real_rules_catalogue_holds_every_eligible_pair_scored(sample_round):
-    from matchmaker.constraints import eligible_block
-
     _, rnd = sample_round
     cat = build_catalogue(rnd)
     eligible = eligible_block(rnd, np.arange(rnd.n_visitors))
@@ -270,8 +270,6 @@ def test_real_rules_catalogue_holds_every_eligible_pair_scored(sample_round):
 
 
 def test_cli_score_and_rank_on_a_generated_round(sample_round, tmp_path, capsys):
-    from matchmaker.cli import main
-
     d, rnd = sample_round
     out = tmp_path / "scores.csv"
     assert main(["score", str(d), "--out", str(out)]) == 0
@@ -297,7 +295,5 @@ def test_rank_a_visitor_without_eligible_host_names_the_refusing_rules(sample_ro
 
 
 def test_max_pairs_setting_must_be_positive():
-    from matchmaker.common.errors import SettingsError
-
     with pytest.raises(SettingsError, match="scoring.options.max_pairs"):
         load_settings(overrides={"scoring": {"options": {"max_pairs": 0}}})

@@ -23,6 +23,7 @@ from matchmaker.constraints import (
     round_rules,
 )
 from matchmaker.inputs.instance import Round
+from matchmaker.inputs.loading import load_round
 from matchmaker.inputs.settings import load_settings
 from matchmaker.rules.pair_arrays import WorkdayTable, to_dates, to_days
 
@@ -442,8 +443,6 @@ def test_workday_table_agrees_with_numpy_busday():
 
 
 def test_rules_on_a_round_from_the_loader(small_round):
-    from matchmaker.inputs.loading import load_round
-
     rnd = load_round(small_round)
     block = eligible_block(rnd, np.arange(rnd.n_visitors))
     rules = round_rules(rnd)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import threading
+import time
 import tomllib
 
 import pandas as pd
@@ -275,10 +278,6 @@ def test_click_waits_for_a_pair_selection_still_being_handled(review):
     """ipykernel 7 handles a click in the main thread while a widget update may still be
     handled in a subshell thread: the decision must go to the pair selected before the
     click, with the comment typed before it."""
-    import asyncio
-    import threading
-    import time
-
     panel, ledger, round_id = review
     panel.partnership_box.value = "CLAMTEX"
     assert panel.selected == ("V1", "H1")
