@@ -81,7 +81,7 @@ def prepare(name: str, work: Path) -> dict:
     from matchmaker.generator.generate import generate_round
     from matchmaker.inputs.loading import load_round
     from matchmaker.pairs.catalogue import build_catalogue
-    from matchmaker.solve.problem import build_problem
+    from matchmaker.solve.problem import build_instance
 
     c = CASES[name]
     d = work / name
@@ -91,7 +91,7 @@ def prepare(name: str, work: Path) -> dict:
     rnd = load_round(d)
     cat = build_catalogue(rnd)
     t2 = time.monotonic()
-    p = build_problem(rnd, cat)
+    p = build_instance(rnd, cat)
     t3 = time.monotonic()
     with open(work / f"{name}.pkl", "wb") as fh:
         pickle.dump(p, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -114,7 +114,7 @@ def run_ours(name: str, work: Path, time_limit: float) -> dict:
 
     from matchmaker.solve.core import build_core
     from matchmaker.solve.flow import max_weight_assignment
-    from matchmaker.solver import solve
+    from matchmaker.solver import SolveConfig, solve
 
     p = _load(name, work)
     core = build_core(p)
@@ -123,7 +123,7 @@ def run_ours(name: str, work: Path, time_limit: float) -> dict:
     flow_s = time.monotonic() - t
     del core
     t = time.monotonic()
-    r = solve(p, time_limit=time_limit, seed=0)
+    r = solve(p, SolveConfig(time_limit=time_limit, seed=0))
     secs = time.monotonic() - t
     return dict(status=r.status, objective=r.objective, bound=r.bound, gap=r.gap, seconds=secs, flow_s=flow_s,
                 phases=r.phases, exchanges=int(len(r.pairs)), peak_mb=_peak_mb(),

@@ -13,18 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from matchmaker.solve.problem import SolverProblem, group_reduce, objective_weights
+from matchmaker.solve.problem import SolverInstance, group_reduce, objective_weights
 from matchmaker.solve.schedule import conflicting_hosts, max_coverage, schedule_pairs
 
 
 @dataclass
 class Core:
-    """The problem after fixing the locks (see module docstring).
+    """The reduced instance: a :class:`~matchmaker.solve.problem.SolverInstance` after fixing its locks.
+
+    What the models decide: the candidate pairs, the places and budgets the locks leave,
+    and the objective weights (module docstring).
 
     Attributes
     ----------
-    problem : SolverProblem
+    problem : SolverInstance -- the whole round, locks included.
     w : ndarray of int64 -- objective weight of every pair.
     penalty : int -- objective cost of one missing fair exchange (0 without fairness).
     locked : ndarray of int -- indices of locked pairs.
@@ -38,7 +42,7 @@ class Core:
         physical pairs, less the locked stays (the "energy" relaxation of the capacity).
     """
 
-    problem: SolverProblem
+    problem: SolverInstance
     w: np.ndarray
     penalty: int
     locked: np.ndarray
@@ -55,13 +59,13 @@ class Core:
         """Locked exchanges per partnership."""
         return np.bincount(self.problem.part[self.locked], minlength=self.problem.n_partnerships)
 
-    def value(self, chosen) -> int:
+    def value(self, chosen: ArrayLike) -> int:
         """Objective value of a solution given by all its pair indices (locks included)."""
         chosen = np.asarray(chosen, dtype=np.int64)
         n = np.bincount(self.problem.part[chosen], minlength=self.problem.n_partnerships)
         return int(self.w[chosen].sum()) - self.penalty * int(np.maximum(self.target - n, 0).sum())
 
-    def violations(self, chosen, starts) -> list[str]:
+    def violations(self, chosen: ArrayLike, starts: ArrayLike) -> list[str]:
         """Rules a solution breaks (empty when feasible); an internal cross-check.
 
         Parameters
@@ -95,7 +99,7 @@ class Core:
         return out
 
 
-def lock_conflicts(problem: SolverProblem, exact_time_limit: float = 10.0) -> list[dict]:
+def lock_conflicts(problem: SolverInstance, exact_time_limit: float = 10.0) -> list[dict]:
     """Rules that the locked pairs alone break.
 
     Returns
@@ -141,7 +145,7 @@ def lock_conflicts(problem: SolverProblem, exact_time_limit: float = 10.0) -> li
     return out
 
 
-def build_core(problem: SolverProblem) -> Core:
+def build_core(problem: SolverInstance) -> Core:
     """Fix the locks and list the candidate pairs (call after :func:`lock_conflicts` is empty)."""
     p = problem
     w, penalty = objective_weights(p)

@@ -11,10 +11,12 @@ problem. OR-Tools' ``SimpleMinCostFlow`` solves it exactly in integers.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from ortools.graph.python import min_cost_flow
 
 
-def max_weight_assignment(v, h, weight, host_room, n_visitors: int | None = None) -> np.ndarray:
+def max_weight_assignment(v: ArrayLike, h: ArrayLike, weight: ArrayLike, host_room: ArrayLike,
+                          n_visitors: int | None = None) -> np.ndarray:
     """Pairs of a maximum-weight assignment (each visitor once, each host ``host_room`` times).
 
     Parameters

@@ -19,6 +19,7 @@ candidate per visitor per pass.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from matchmaker.solve.core import Core
 from matchmaker.solve.schedule import conflicting_hosts, schedule_stays
@@ -145,7 +146,7 @@ def _refill(st: _State, key: np.ndarray, only_parts=None) -> None:
             return
 
 
-def complete(core: Core, pairs, key=None) -> np.ndarray:
+def complete(core: Core, pairs: ArrayLike, key: ArrayLike | None = None) -> np.ndarray:
     """A feasible solution from any set of pairs: repair, then re-fill.
 
     Parameters

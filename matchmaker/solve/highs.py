@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 try:  # SciPy's vendored HiGHS (private module, SciPy >= 1.15)
     from scipy.optimize._highspy import _core as _hc
@@ -50,7 +51,8 @@ class Highs:
         self.n_cols = 0
         self.n_rows = 0
 
-    def load(self, c, A, row_upper, col_upper, integer: bool = False, row_lower=None, col_lower=None) -> None:
+    def load(self, c: ArrayLike, A: sp.spmatrix | np.ndarray, row_upper: ArrayLike, col_upper: ArrayLike,
+             integer: bool = False, row_lower: ArrayLike | None = None, col_lower: ArrayLike | None = None) -> None:
         """Pass a whole model (``A`` sparse, rows x cols)."""
         A = sp.csc_matrix(A)
         m, n = A.shape
@@ -70,7 +72,7 @@ class Highs:
         self._check(self.h.passModel(lp), "passModel")
         self.n_cols, self.n_rows = n, m
 
-    def add_cols(self, c, col_upper, A_cols) -> None:
+    def add_cols(self, c: ArrayLike, col_upper: ArrayLike, A_cols: sp.spmatrix | np.ndarray) -> None:
         """Append columns (``A_cols``: existing rows x new columns)."""
         A = sp.csc_matrix(A_cols)
         k = A.shape[1]
@@ -81,7 +83,7 @@ class Highs:
                     "addCols")
         self.n_cols += k
 
-    def add_rows(self, row_upper, A_rows) -> None:
+    def add_rows(self, row_upper: ArrayLike, A_rows: sp.spmatrix | np.ndarray) -> None:
         """Append rows ``A_rows x <= row_upper`` (``A_rows``: new rows x existing columns)."""
         A = sp.csr_matrix(A_rows)
         k = A.shape[0]
@@ -92,7 +94,7 @@ class Highs:
                     "addRows")
         self.n_rows += k
 
-    def set_start(self, x) -> None:
+    def set_start(self, x: ArrayLike) -> None:
         """A MIP start (complete column values)."""
         sol = _hc.HighsSolution()
         sol.col_value = list(np.asarray(x, dtype=float))
@@ -121,9 +123,11 @@ class Highs:
         return self.h.modelStatusToString(st)
 
     def x(self) -> np.ndarray:
+        """Column values of the last solution."""
         return np.asarray(self.h.getSolution().col_value, dtype=float)
 
     def has_solution(self) -> bool:
+        """The last run found a feasible solution."""
         return bool(self.h.getInfo().primal_solution_status == _hc.kSolutionStatusFeasible)
 
     def row_duals(self) -> np.ndarray:
@@ -131,6 +135,7 @@ class Highs:
         return np.asarray(self.h.getSolution().row_dual, dtype=float)
 
     def objective(self) -> float:
+        """Objective value of the last solution (minimised)."""
         return float(self.h.getInfo().objective_function_value)
 
     def nonzeros(self) -> int:
@@ -146,6 +151,7 @@ class Highs:
         return max(0, int(self.h.getInfo().mip_node_count))
 
     def mip_dual_bound(self) -> float:
+        """Dual (lower) bound of the last MIP run."""
         return float(self.h.getInfo().mip_dual_bound)
 
     @staticmethod

@@ -11,13 +11,14 @@ How :func:`mckp` solves it exactly and fast:
    group's items with the same weight only the most valuable; of the rest only the
    *Pareto* ones, each worth more than every lighter item of its group (so a group's
    items are sorted by weight and by value at once).
-2. **LP reduction** (the classic core argument). For any price ``lam >= 0`` per unit of
-   weight, ``UB(lam) = lam * capacity + sum over groups of max(0, max(value - lam * weight))``
-   bounds every solution. With ``lam`` the integer price that minimises it (a search
-   on its slope) and ``LB`` the value of a greedy solution, a solution worth at least
-   ``LB`` loses at most ``G = UB - LB`` against the bound, so an item whose *loss*
-   ``max(value - lam * weight) - (value - lam * weight)`` exceeds ``G`` is in no optimal
-   solution. Groups left with one choice are fixed; the rest are *free*.
+2. **LP reduction** (the classic core argument, :mod:`matchmaker.solve.knapsack_bound`).
+   For any price ``lam >= 0`` per unit of weight, ``UB(lam) = lam * capacity + sum over
+   groups of max(0, max(value - lam * weight))`` bounds every solution. With ``lam`` the
+   integer price that minimises it (a search on its slope) and ``LB`` the value of a
+   greedy solution, a solution worth at least ``LB`` loses at most ``G = UB - LB``
+   against the bound, so an item whose *loss* ``max(value - lam * weight) - (value - lam
+   * weight)`` exceeds ``G`` is in no optimal solution. Groups left with one choice are
+   fixed; the rest are *free*.
 3. **Dense DP** over the free groups: ``best[c]`` = best value with weight at most ``c``,
    updated group by group with one vectorised NumPy step per item
    (``new[w:] = max(new[w:], old[:-w] + value)``). Only states that can still matter are
@@ -34,6 +35,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from matchmaker.solve.knapsack_bound import greedy_choice, lp_price, lp_upper_bound
 
 #: Largest total value (sum of each group's best value) accepted, so that no sum overflows.
 MAX_TOTAL_VALUE = 2 ** 60
@@ -60,7 +64,8 @@ def _check(values, weights, capacity):
     return a, w, int(capacity)
 
 
-def pareto_items(values, weights, starts, capacity: int) -> tuple[np.ndarray, np.ndarray]:
+def pareto_items(values: np.ndarray, weights: np.ndarray, starts: np.ndarray, capacity: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """The items a solution ever needs (step 1 of the module docstring), in O(items).
 
     Parameters
@@ -122,120 +127,6 @@ def _segment_cummax(x: np.ndarray, first: np.ndarray) -> np.ndarray:
     return out
 
 
-def _reduced(a: np.ndarray, w: np.ndarray, lam: int) -> np.ndarray:
-    """``a - lam * w`` without overflow: exact when it is >= 0, otherwise some value in
-    ``[a - lam * w, 0)`` (never below the true one, so losses are never overstated)."""
-    if lam == 0:
-        return a.copy()
-    return a - lam * np.minimum(w, a // lam + 1)
-
-
-def _upper(a, w, starts, capacity, lam):
-    """``UB(lam)`` as a Python int and each group's best reduced value (>= 0)."""
-    r = _reduced(a, w, lam)
-    best = np.maximum(np.maximum.reduceat(r, starts[:-1]), 0)
-    return lam * capacity + int(best.sum()), best, r
-
-
-def _best_items(a, w, starts, grp, lam) -> np.ndarray:
-    """Position of each group's best item at price ``lam`` (the lightest on ties; -1 when
-    nothing is worth more than 0)."""
-    r = _reduced(a, w, lam)
-    best = np.maximum.reduceat(r, starts[:-1])
-    pos = np.flatnonzero((r == best[grp]) & (r > 0))
-    choice = np.full(len(starts) - 1, -1, dtype=np.int64)
-    # items are sorted by weight inside a group: the first hit is the lightest
-    first = np.ones(len(pos), dtype=bool)
-    first[1:] = grp[pos][1:] != grp[pos][:-1]
-    choice[grp[pos[first]]] = pos[first]
-    return choice
-
-
-def _slope_weight(a, w, starts, grp, lam) -> int:
-    """Total weight of each group's best item at price ``lam`` (lightest on ties)."""
-    r = _reduced(a, w, lam)
-    best = np.maximum.reduceat(r, starts[:-1])
-    lightest = np.minimum.reduceat(np.where((r == best[grp]) & (r > 0), w, -1).astype(np.uint64), starts[:-1])
-    return int(lightest[lightest < np.uint64(2 ** 63)].sum())
-
-
-def _slope_weights(a, w, starts, grp, lams: np.ndarray) -> np.ndarray:
-    """:func:`_slope_weight` at several prices at once (one column per price)."""
-    lams = np.asarray(lams, dtype=np.int64)
-    safe = np.maximum(lams, 1)
-    r = a[:, None] - lams[None, :] * np.minimum(w[:, None], a[:, None] // safe[None, :] + 1)
-    best = np.maximum.reduceat(r, starts[:-1], axis=0)
-    hit = (r == best[grp]) & (r > 0)
-    lightest = np.minimum.reduceat(np.where(hit, w[:, None], np.iinfo(np.int64).max), starts[:-1], axis=0)
-    return np.where(lightest == np.iinfo(np.int64).max, 0, lightest).sum(axis=0)
-
-
-def lp_price(a, w, starts, capacity: int, hint: int | None = None, rtol: float = 0.0, ways: int = 8) -> int:
-    """Integer price ``lam >= 0`` (nearly) minimising ``UB(lam)`` (module docstring, step 2).
-
-    ``a, w`` are the Pareto items of :func:`pareto_items` and ``starts`` their group
-    offsets. The slope of ``UB`` is ``capacity`` less the weight of the groups' best
-    items, which falls as the price rises: a ``ways``-ary search (from a bracket around
-    ``hint`` when it holds) narrows ``lo < hi`` (best items do not fit at ``lo``, fit at
-    ``hi``) to ``hi - lo <= max(1, rtol * hi)``; the better of the two is returned. Any
-    price gives a valid bound; precision makes the reduction stronger.
-    """
-    grp = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
-    if _slope_weight(a, w, starts, grp, 0) <= capacity:
-        return 0
-    lo, hi = 0, int(a.max()) + 1  # at hi every item with weight >= 1 is worth < 0
-    if hint is not None and 0 < hint < hi:
-        for d in (0.002, 0.03, 0.5):
-            pl, ph = max(int(hint * (1 - d)), lo), min(int(hint * (1 + d)) + 1, hi)
-            fit = _slope_weights(a, w, starts, grp, np.array([pl, ph])) <= capacity
-            if not fit[0] and fit[1]:
-                lo, hi = pl, ph
-                break
-            if fit[0]:
-                hi = pl
-            else:
-                lo = ph
-            if hi - lo <= 1:
-                break
-    while hi - lo > max(1, rtol * hi):
-        probe = np.unique(np.linspace(lo, hi, ways + 1)[1:-1].astype(np.int64))
-        probe = probe[(probe > lo) & (probe < hi)]
-        if len(probe) == 0:
-            break
-        fit = _slope_weights(a, w, starts, grp, probe) <= capacity
-        i = int(np.argmax(fit)) if fit.any() else len(probe)
-        lo, hi = (int(probe[i - 1]) if i > 0 else lo), (int(probe[i]) if i < len(probe) else hi)
-    return hi if _upper(a, w, starts, capacity, hi)[0] <= _upper(a, w, starts, capacity, lo)[0] else lo
-
-
-def _greedy(a, w, starts, capacity, lam) -> np.ndarray:
-    """A feasible choice (item position per group, -1 for none): the best items at a price
-    where they fit, then upgrades while any fits (largest value gain first)."""
-    n = len(starts) - 1
-    grp = np.repeat(np.arange(n), np.diff(starts))
-    choice = np.full(n, -1, dtype=np.int64)
-    for price in (lam, lam + 1):
-        choice = _best_items(a, w, starts, grp, price)
-        if w[choice[choice >= 0]].sum() <= capacity:
-            break
-    else:  # cannot happen: at lam + 1 > the LP price the lightest best items fit
-        choice[:] = -1
-    used = int(w[choice[choice >= 0]].sum())
-    cur_a = np.where(choice >= 0, a[np.maximum(choice, 0)], 0)
-    cur_w = np.where(choice >= 0, w[np.maximum(choice, 0)], 0)
-    for _ in range(min(n, 64)):  # upgrades, most value per extra weight first
-        gain = a - cur_a[grp]
-        extra = w - cur_w[grp]
-        ok = np.flatnonzero((gain > 0) & (extra <= capacity - used))
-        if len(ok) == 0:
-            break
-        j = int(ok[np.argmax(gain[ok] / np.maximum(extra[ok], 0.5))])
-        g = int(grp[j])
-        used += int(extra[j])
-        choice[g], cur_a[g], cur_w[g] = j, a[j], w[j]
-    return choice
-
-
 def _dense(w, a, starts, capacity: int) -> tuple[int, np.ndarray]:
     """Exact DP over groups (module docstring, step 3): value and chosen item positions."""
     n = len(starts) - 1
@@ -288,7 +179,8 @@ def _dense(w, a, starts, capacity: int) -> tuple[int, np.ndarray]:
     return value, np.array(chosen[::-1], dtype=np.int64)
 
 
-def mckp(values, weights, groups, capacity, *, reduce: bool = True) -> tuple[int, np.ndarray]:
+def mckp(values: ArrayLike, weights: ArrayLike, groups: ArrayLike, capacity: int, *, reduce: bool = True
+         ) -> tuple[int, np.ndarray]:
     """Exact optimum of a multiple-choice knapsack.
 
     Maximise the sum of ``values`` of the chosen items, at most one item per group, with
@@ -357,7 +249,7 @@ class Knapsack(NamedTuple):
     upper: int
 
 
-def mckp_grouped(values, weights, starts, capacity, *, reduce: bool = True,
+def mckp_grouped(values: ArrayLike, weights: ArrayLike, starts: ArrayLike, capacity: int, *, reduce: bool = True,
                  price_hint: int | None = None) -> Knapsack:
     """:func:`mckp` for items already sorted by group and, within a group, by weight.
 
@@ -408,11 +300,11 @@ def mckp_grouped(values, weights, starts, capacity, *, reduce: bool = True,
     if int(w[starts[1:] - 1].sum()) <= C:  # every group's best item fits together
         return Knapsack(int(top.sum()), np.sort(idx[starts[1:] - 1]), 0, int(top.sum()))
     lam = lp_price(a, w, starts, C, hint=price_hint)
-    ub, best, r = _upper(a, w, starts, C, lam)
+    ub, best, r = lp_upper_bound(a, w, starts, C, lam)
     if not reduce:
         value, pos = _dense(w, a, starts, C)
         return Knapsack(value, np.sort(idx[pos]), lam, ub)
-    choice = _greedy(a, w, starts, C, lam)
+    choice = greedy_choice(a, w, starts, C, lam)
     lb = int(a[choice[choice >= 0]].sum())
     gap = ub - lb
     ng = len(starts) - 1

@@ -38,7 +38,7 @@ from matchmaker.solve.effort import units
 from matchmaker.solve.lagrangian_master import DantzigWolfeMaster
 from matchmaker.solve.lagrangian_primal import improve, primal_solution
 from matchmaker.solve.lagrangian_relaxation import KnapsackRelaxation, Multipliers
-from matchmaker.solve.problem import SolverProblem
+from matchmaker.solve.problem import SolverInstance
 from matchmaker.solve.schedule import schedule_pairs
 
 
@@ -83,7 +83,7 @@ class LagrangianResult:
     support: np.ndarray | None = None
 
 
-def _start(problem: SolverProblem, mu0: Multipliers | ArrayLike | None, core: Core | None
+def _start(problem: SolverInstance, mu0: Multipliers | ArrayLike | None, core: Core | None
            ) -> tuple[Core, Multipliers]:
     """The core (built after checking the locks, unless given) and the starting prices."""
     if core is None:
@@ -175,7 +175,7 @@ def _smoothed(rel: KnapsackRelaxation, y: np.ndarray, best_m: np.ndarray, alpha:
     return np.rint(alpha * best_m + (1 - alpha) * master_m).astype(np.int64)
 
 
-def lagrangian(problem: SolverProblem, mu0: Multipliers | ArrayLike | None = None, time_limit: float | None = 10.0,
+def lagrangian(problem: SolverInstance, mu0: Multipliers | ArrayLike | None = None, time_limit: float | None = 10.0,
                *, core: Core | None = None, max_iterations: int = 500, smoothing: float = 0.5,
                tolerance: float = 1e-5, max_states: int | None = None, primal: bool = True,
                guide: ArrayLike | None = None, start: ArrayLike | None = None,
@@ -185,7 +185,7 @@ def lagrangian(problem: SolverProblem, mu0: Multipliers | ArrayLike | None = Non
 
     Parameters
     ----------
-    problem : SolverProblem
+    problem : SolverInstance
     mu0 : Multipliers or array of host prices, optional
         Starting prices; ``Multipliers.from_lp(lp)`` also brings the LP's window cuts.
     time_limit : float or None
@@ -290,14 +290,14 @@ def lagrangian(problem: SolverProblem, mu0: Multipliers | ArrayLike | None = Non
                             history=history, work=work, clock_stopped=clock_stopped, support=master.support())
 
 
-def lagrangian_bound(problem: SolverProblem, mu0: Multipliers | ArrayLike | None = None,
+def lagrangian_bound(problem: SolverInstance, mu0: Multipliers | ArrayLike | None = None,
                      time_limit: float | None = 10.0, **options: object
                      ) -> tuple[int, Multipliers, np.ndarray | None]:
     """Upper bound on every feasible solution of a round, from exact partnership knapsacks.
 
     Parameters
     ----------
-    problem : SolverProblem
+    problem : SolverInstance
     mu0 : Multipliers or array of host prices, optional
         Starting prices (objective units); ``Multipliers.from_lp(lp)`` starts from the LP's
         duals, ``None`` from zero.
@@ -325,10 +325,10 @@ def lagrangian_bound(problem: SolverProblem, mu0: Multipliers | ArrayLike | None
 
     Examples
     --------
-    >>> from matchmaker.solve.problem import make_problem
+    >>> from matchmaker.solve.problem import make_instance
     >>> pairs = dict(v=[0, 0, 1], h=[0, 1, 0], score=[900, 500, 800], cost=[60000, 40000, 60000],
     ...              physical=[True] * 3, duration=[5] * 3, es=[0] * 3, ls=[10] * 3)
-    >>> p = make_problem(pairs, capacity=[1, 1], max_visitors=[1, 1], budget=[100000])
+    >>> p = make_instance(pairs, capacity=[1, 1], max_visitors=[1, 1], budget=[100000])
     >>> bound, mu, chosen = lagrangian_bound(p)
     >>> bound, chosen.tolist()   # visitor 0 at host 1 and visitor 1 at host 0: 500 + 800
     (1300, [1, 2])

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from matchmaker.solve.core import Core, energy_rows
 from matchmaker.solve.knapsack import mckp_grouped
 from matchmaker.solve.lp import LPResult
-from matchmaker.solve.problem import SolverProblem
+from matchmaker.solve.problem import SolverInstance
 from matchmaker.solve.schedule import conflicting_hosts, min_overlap
 
 
@@ -60,7 +60,7 @@ class Multipliers:
     window: np.ndarray | None = None
 
     @classmethod
-    def zeros(cls, problem: SolverProblem) -> Multipliers:
+    def zeros(cls, problem: SolverInstance) -> Multipliers:
         """No price on any row."""
         return cls(np.zeros(problem.n_hosts), np.zeros(problem.n_hosts), 0.0, np.zeros(problem.n_partnerships))
 

@@ -39,7 +39,7 @@ from matchmaker.solve.effort import MIP_NONZERO_CAP, units
 from matchmaker.solve.heuristics import complete
 from matchmaker.solve.highs import Highs
 from matchmaker.solve.lp_rows import LPRows
-from matchmaker.solve.problem import SolverProblem
+from matchmaker.solve.problem import SolverInstance
 from matchmaker.solve.schedule import energy_windows, schedule_pairs, schedule_stays
 
 #: Simplex iterations per branch-and-bound node assumed for the first round's node limit
@@ -100,7 +100,7 @@ def window_cuts(core: Core, host: int, pairs: np.ndarray) -> list[Cut]:
     return cuts
 
 
-def _minimal_unschedulable(p: SolverProblem, stays: list[int]) -> list[int]:
+def _minimal_unschedulable(p: SolverInstance, stays: list[int]) -> list[int]:
     """Deletion filter: a minimal subset of ``stays`` that still cannot be scheduled."""
     kept = list(stays)
     for j in sorted(stays, key=lambda j: (-p.duration[j], j)):

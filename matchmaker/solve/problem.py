@@ -1,9 +1,14 @@
-"""The solver's input: plain NumPy arrays built once from a round and its catalogue.
+"""The solver's input: a round as plain NumPy arrays, built once from the round and its catalogue.
 
-Every algorithm of the solver (:mod:`~matchmaker.solve.flow`, :mod:`~matchmaker.solve.lp`,
-:mod:`~matchmaker.solve.schedule`, :mod:`~matchmaker.solve.cpsat_model`) reads a
-:class:`SolverProblem` and nothing else, so it can be tested on small synthetic
-problems (:func:`make_problem`) as well as on real rounds (:func:`build_problem`).
+A :class:`SolverInstance` is the round *as the solver sees it*: pairs, hosts and
+partnerships as integer arrays (not to be confused with :class:`matchmaker.inputs.instance.Round`,
+the round as read from its files, nor with :class:`matchmaker.common.errors.Problem`, a
+problem found in the input files). Every algorithm of the solver
+(:mod:`~matchmaker.solve.flow`, :mod:`~matchmaker.solve.lp`, :mod:`~matchmaker.solve.schedule`,
+:mod:`~matchmaker.solve.cpsat_model`, ...) reads a :class:`SolverInstance` (or the
+:class:`~matchmaker.solve.core.Core` built from it) and nothing else, so it can be tested
+on small synthetic instances (:func:`make_instance`) as well as on real rounds
+(:func:`build_instance`).
 
 Units are integers so that the models and the proofs are exact:
 
@@ -20,16 +25,23 @@ The objective weights of the options (decisions §13) are computed by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from matchmaker.common.workdays import busdaycal
 
+if TYPE_CHECKING:  # types only: the solver's arrays need nothing from the round's modules at run time
+    from matchmaker.inputs.instance import Round
+    from matchmaker.pairs.catalogue import Catalogue
+
 
 @dataclass
-class SolverProblem:
+class SolverInstance:
     """One round as arrays: pairs, hosts, partnerships and the solver settings.
 
     Pair arrays (length ``n_pairs``, one entry per catalogue row)
@@ -95,7 +107,7 @@ class SolverProblem:
         for name, dtype in as_.items():
             a = np.asarray(getattr(self, name))
             if a.ndim != 1 or len(a) != n:
-                raise ValueError(f"SolverProblem.{name}: expected a 1-D array of {n} pairs, got shape {a.shape}")
+                raise ValueError(f"SolverInstance.{name}: expected a 1-D array of {n} pairs, got shape {a.shape}")
             setattr(self, name, a.astype(dtype, copy=False))
         self.capacity = np.asarray(self.capacity, dtype=np.int32)
         self.max_visitors = np.asarray(self.max_visitors, dtype=np.int32)
@@ -113,12 +125,12 @@ class SolverProblem:
 
         def fail(what, idx):
             i = int(np.flatnonzero(idx)[0])
-            raise ValueError(f"SolverProblem: {what} (first at position {i} of {int(idx.sum())})")
+            raise ValueError(f"SolverInstance: {what} (first at position {i} of {int(idx.sum())})")
 
         if len(self.max_visitors) != nh:
-            raise ValueError("SolverProblem: capacity and max_visitors must have one entry per host")
+            raise ValueError("SolverInstance: capacity and max_visitors must have one entry per host")
         if len(self.visitor_part) != nv or len(self.budget) != npart:
-            raise ValueError("SolverProblem: visitor_part needs one entry per visitor, budget one per partnership")
+            raise ValueError("SolverInstance: visitor_part needs one entry per visitor, budget one per partnership")
         checks = [
             ("pair visitor outside 0..n_visitors-1", (self.v < 0) | (self.v >= nv)),
             ("pair host outside 0..n_hosts-1", (self.h < 0) | (self.h >= nh)),
@@ -139,11 +151,11 @@ class SolverProblem:
             if not (key[1:] > key[:-1]).all():  # catalogue order is (v, h): sort only otherwise
                 key = np.sort(key)
             if (key[1:] == key[:-1]).any():
-                raise ValueError("SolverProblem: a (visitor, host) pair appears twice; one row per pair")
+                raise ValueError("SolverInstance: a (visitor, host) pair appears twice; one row per pair")
         if self.objective not in ("score", "exchanges_then_score"):
-            raise ValueError(f"SolverProblem.objective = {self.objective!r}: use 'score' or 'exchanges_then_score'")
+            raise ValueError(f"SolverInstance.objective = {self.objective!r}: use 'score' or 'exchanges_then_score'")
         if not 0.0 <= self.fairness_share <= 1.0:
-            raise ValueError(f"SolverProblem.fairness_share = {self.fairness_share}: must be in [0, 1]")
+            raise ValueError(f"SolverInstance.fairness_share = {self.fairness_share}: must be in [0, 1]")
 
     # -- sizes and derived arrays ----------------------------------------------------------
     @property
@@ -164,7 +176,7 @@ class SolverProblem:
             self._calendar = busdaycal(self.holidays)
         return self._calendar
 
-    def date_of(self, index) -> np.ndarray:
+    def date_of(self, index: ArrayLike) -> np.ndarray:
         """Date of working-day ``index`` (array)."""
         return np.busday_offset(self.base_date, np.asarray(index, dtype=np.int64), roll="forward",
                                 busdaycal=self.calendar)
@@ -184,7 +196,7 @@ class SolverProblem:
         return np.ceil(self.fairness_share * elig - 1e-9).astype(np.int64)
 
 
-def group_reduce(ufunc, keys, values, n: int, initial) -> np.ndarray:
+def group_reduce(ufunc: np.ufunc, keys: ArrayLike, values: ArrayLike, n: int, initial: float) -> np.ndarray:
     """``ufunc`` (``np.maximum``/``np.minimum``) of ``values`` per key ``0..n-1``.
 
     Like ``ufunc.at`` on an array filled with ``initial``, but by sorting (or not, when
@@ -204,7 +216,7 @@ def group_reduce(ufunc, keys, values, n: int, initial) -> np.ndarray:
     return out
 
 
-def objective_weights(p: SolverProblem) -> tuple[np.ndarray, int]:
+def objective_weights(p: SolverInstance) -> tuple[np.ndarray, int]:
     """Integer weight of each pair and the penalty of one missing fair exchange.
 
     The model maximises ``sum(w[j] * x[j]) - penalty * shortfall`` (decisions §13):
@@ -233,13 +245,15 @@ def objective_weights(p: SolverProblem) -> tuple[np.ndarray, int]:
     return w, penalty
 
 
-def make_problem(pairs, capacity, max_visitors, budget, visitor_part=None, n_visitors=None,
-                 partnerships=None, **options) -> SolverProblem:
-    """A :class:`SolverProblem` from a small table of pairs (tests, examples).
+def make_instance(pairs: pd.DataFrame | Mapping[str, ArrayLike] | list[dict], capacity: ArrayLike,
+                  max_visitors: ArrayLike, budget: ArrayLike, visitor_part: ArrayLike | None = None,
+                  n_visitors: int | None = None, partnerships: list[str] | None = None,
+                  **options: object) -> SolverInstance:
+    """A :class:`SolverInstance` from a small table of pairs (tests, examples).
 
     Parameters
     ----------
-    pairs : DataFrame or dict of arrays
+    pairs : DataFrame, dict of arrays or list of dicts (one per pair)
         Columns ``v, h, score`` (hundredths), ``cost`` (cents), ``physical``,
         ``duration``, ``es``, ``ls`` (working-day indices) and optionally ``locked``.
         The paying partnership is the visitor's (``visitor_part``).
@@ -257,7 +271,7 @@ def make_problem(pairs, capacity, max_visitors, budget, visitor_part=None, n_vis
     vp = np.zeros(n_v, dtype=np.int32) if visitor_part is None else np.asarray(visitor_part)
     names = partnerships or [f"P{i}" for i in range(len(budget))]
     locked = df["locked"].to_numpy(bool) if "locked" in df else np.zeros(len(df), bool)
-    return SolverProblem(
+    return SolverInstance(
         v=df["v"].to_numpy(), h=df["h"].to_numpy(), score=df["score"].to_numpy(),
         cost=df["cost"].to_numpy(), part=vp[df["v"].to_numpy(int)] if len(df) else np.zeros(0, int),
         physical=df["physical"].to_numpy(bool), duration=df["duration"].to_numpy(),
@@ -266,14 +280,14 @@ def make_problem(pairs, capacity, max_visitors, budget, visitor_part=None, n_vis
         partnerships=list(names), budget=budget, **options)
 
 
-def build_problem(rnd, catalogue) -> SolverProblem:
+def build_instance(rnd: Round, catalogue: Catalogue | pd.DataFrame) -> SolverInstance:
     """The solver's arrays for a round and its catalogue (docs/design.md contract).
 
     Parameters
     ----------
     rnd : Round
-    catalogue : Catalogue
-        ``catalogue.pairs`` as in docs/design.md.
+    catalogue : Catalogue or DataFrame
+        The catalogue, or its ``pairs`` table, as in docs/design.md.
 
     Raises
     ------
@@ -320,7 +334,7 @@ def build_problem(rnd, catalogue) -> SolverProblem:
     maxv = hosts["max_visitors"].fillna(1).to_numpy(np.int64)
     budget = np.floor(rnd.partnerships["budget_eur"].to_numpy(float) * 100 + 1e-6).astype(np.int64)
     prog = float(s["solver"]["programme_budget_eur"])
-    return SolverProblem(
+    return SolverInstance(
         v=pairs["v"].to_numpy(), h=pairs["h"].to_numpy(),
         score=np.rint(pairs["score"].to_numpy(float) * 100), cost=np.rint(pairs["lump_sum_eur"].to_numpy(float) * 100),
         part=part, physical=physical, duration=pairs["working_days"].to_numpy(), es=es, ls=ls,
@@ -330,3 +344,4 @@ def build_problem(rnd, catalogue) -> SolverProblem:
         objective=s["solver"]["objective"], fairness_share=float(s["solver"]["fairness_share"]),
         base_date=base, holidays=tuple(s["rules"]["holidays"]), earliest_date=es_date,
         row=np.arange(n, dtype=np.int64))
+

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from ortools.sat.python import cp_model
 
-from matchmaker.solve.problem import SolverProblem
+from matchmaker.solve.problem import SolverInstance
 
 #: Exact per-host models larger than this are not attempted (the host is reported unschedulable).
 EXACT_MAX_STAYS = 80
@@ -181,7 +181,7 @@ def schedule_stays(duration: ArrayLike, es: ArrayLike, ls: ArrayLike, capacity: 
     return _exact(d, es, ls, capacity, exact_time_limit)
 
 
-def conflicting_hosts(problem: SolverProblem, idx: ArrayLike) -> np.ndarray:
+def conflicting_hosts(problem: SolverInstance, idx: ArrayLike) -> np.ndarray:
     """Hosts where the physical stays of pairs ``idx`` might not all fit.
 
     A host is safe when it has no more physical pairs than its capacity, or when the
@@ -194,7 +194,7 @@ def conflicting_hosts(problem: SolverProblem, idx: ArrayLike) -> np.ndarray:
     return np.flatnonzero(deep > p.capacity)
 
 
-def schedule_pairs(problem: SolverProblem, idx: ArrayLike, exact_time_limit: float = 5.0
+def schedule_pairs(problem: SolverInstance, idx: ArrayLike, exact_time_limit: float = 5.0
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Start days for the chosen pairs ``idx`` (all hosts at once).
 

@@ -10,6 +10,7 @@ import pytest
 
 import matchmaker.solve.knapsack as knapsack
 from matchmaker.solve.knapsack import mckp, mckp_grouped, pareto_items
+from matchmaker.solve.knapsack_bound import greedy_choice, lp_price, lp_upper_bound
 
 
 def brute(values, weights, groups, capacity, forced=None):
@@ -121,3 +122,26 @@ def test_values_that_could_overflow_are_refused():
 
 def test_docstring_example_holds():
     assert doctest.testmod(knapsack).failed == 0
+
+
+def test_lp_price_minimises_the_lp_bound_and_the_greedy_choice_fits():
+    """knapsack_bound: the integer price of ``lp_price`` gives the least ``UB`` of all
+    integer prices (``UB`` is convex in the price), and the greedy choice at it fits."""
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        a, w, g, cap = random_instance(rng, n_max=10, groups_max=4)
+        order = np.lexsort((w, g))
+        a, w, g = a[order], w[order], g[order]
+        starts = np.r_[np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else [], len(g)].astype(np.int64)
+        idx, ps = pareto_items(a.astype(np.int64), w.astype(np.int64), starts, cap)
+        if len(idx) == 0:
+            continue
+        pa, pw = a[idx].astype(np.int64), w[idx].astype(np.int64)
+        lam = lp_price(pa, pw, ps, cap)
+        ub = lp_upper_bound(pa, pw, ps, cap, lam)[0]
+        assert ub == min(lp_upper_bound(pa, pw, ps, cap, x)[0] for x in range(int(pa.max()) + 2))
+        assert ub >= brute(a, w, g, cap)
+        choice = greedy_choice(pa, pw, ps, cap, lam)
+        picked = choice[choice >= 0]
+        assert pw[picked].sum() <= cap
+        assert (np.repeat(np.arange(len(ps) - 1), np.diff(ps))[picked] == np.flatnonzero(choice >= 0)).all()

@@ -1,6 +1,6 @@
 """The Lagrangian bound with exact partnership knapsacks (matchmaker.solve.lagrangian).
 
-Tiny problems are checked against brute force (tests/solver_bruteforce.py): the bound is
+Tiny problems are checked against brute force (tests/solve/solver_bruteforce.py): the bound is
 never below the optimum, equals it when the hosts never bind, each pair's ``rc`` bounds
 the solutions that use it, and every primal solution keeps every rule. On the committed
 sample round the bound is checked against the LP bound.
@@ -13,54 +13,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 from solver_bruteforce import brute_force
+from strategies import fixed, pair, solver_instances
 
 import matchmaker.solve.lagrangian as lagrangian_module
 from matchmaker.solve.core import build_core
 from matchmaker.solve.lagrangian import Multipliers, lagrangian, lagrangian_bound
 from matchmaker.solve.lp import solve_relaxation
-from matchmaker.solve.problem import make_problem
+from matchmaker.solve.problem import make_instance
 from matchmaker.solve.schedule import schedule_pairs
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
-
-
-def pair(v, h, score, cost=0, duration=5, es=0, ls=10, physical=True, locked=False):
-    return dict(v=v, h=h, score=score, cost=cost, physical=physical, duration=duration, es=es, ls=ls, locked=locked)
-
-
-@st.composite
-def problems(draw, hosts_bind=True, options=True):
-    nv = draw(st.integers(1, 5))
-    nh = draw(st.integers(1, 3))
-    npart = draw(st.integers(1, 2))
-    rows = []
-    for v in range(nv):
-        for h in range(nh):
-            if draw(st.booleans()) or (v == 0 and h == 0):
-                es = draw(st.integers(0, 3))
-                rows.append(pair(v, h, draw(st.integers(1, 9)) * 100 + draw(st.integers(0, 2)),
-                                 cost=draw(st.sampled_from([0, 500, 1000, 1500])), physical=draw(st.booleans()),
-                                 duration=draw(st.integers(1, 3)), es=es, ls=es + draw(st.integers(0, 2)),
-                                 locked=options and draw(st.integers(0, 19)) == 0))
-    opts = {}
-    if draw(st.booleans()):
-        opts["objective"] = "exchanges_then_score"
-    if options and draw(st.booleans()):
-        opts["fairness_share"] = draw(st.sampled_from([0.3, 0.5, 1.0]))
-    if options and draw(st.integers(0, 3)) == 0:
-        opts["programme_budget"] = draw(st.integers(0, 4000))
-    if hosts_bind:
-        capacity = draw(st.lists(st.integers(1, 2), min_size=nh, max_size=nh))
-        max_visitors = draw(st.lists(st.integers(1, 3), min_size=nh, max_size=nh))
-    else:
-        capacity = max_visitors = [nv] * nh
-    budget = draw(st.lists(st.integers(5, 40).map(lambda b: 100 * b), min_size=npart, max_size=npart))
-    return make_problem(rows, capacity=capacity, max_visitors=max_visitors, budget=budget,
-                        visitor_part=draw(st.lists(st.integers(0, npart - 1), min_size=nv, max_size=nv)),
-                        n_visitors=nv, **opts)
 
 
 def optimum(p):
@@ -74,8 +38,8 @@ def assert_feasible(p, pairs):
     assert not core.violations(pairs, schedule_pairs(p, pairs)[0])
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(problems())
+@fixed(100)
+@given(solver_instances())
 def test_bound_is_never_below_the_brute_force_optimum(p):
     best = optimum(p)
     if best is None:
@@ -89,8 +53,8 @@ def test_bound_is_never_below_the_brute_force_optimum(p):
     assert r.objective == build_core(p).value(r.pairs) <= best
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(problems(hosts_bind=False, options=False))
+@fixed(80)
+@given(solver_instances(hosts_bind=False, options=False))
 def test_bound_equals_the_optimum_when_hosts_never_bind(p):
     """Places and same-day capacity for everyone: the round is one exact knapsack per partnership."""
     r = lagrangian(p, time_limit=None)
@@ -98,14 +62,14 @@ def test_bound_equals_the_optimum_when_hosts_never_bind(p):
     assert r.iterations <= 1  # nothing to price (no candidate pair: none at all)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(problems(options=False))
+@fixed(40)
+@given(solver_instances(options=False))
 def test_rc_bounds_every_solution_that_uses_the_pair(p):
     core = build_core(p)
     r = lagrangian(p, time_limit=None, primal=False)
     for i, j in enumerate(core.cand.tolist()):
         locked = p.locked | (np.arange(p.n_pairs) == j)
-        forced = make_problem(dict(v=p.v, h=p.h, score=p.score, cost=p.cost, physical=p.physical,
+        forced = make_instance(dict(v=p.v, h=p.h, score=p.score, cost=p.cost, physical=p.physical,
                                    duration=p.duration, es=p.es, ls=p.ls, locked=locked),
                               capacity=p.capacity, max_visitors=p.max_visitors, budget=p.budget,
                               visitor_part=p.visitor_part, n_visitors=p.n_visitors, objective=p.objective)
@@ -117,7 +81,7 @@ def test_rc_bounds_every_solution_that_uses_the_pair(p):
 def test_budget_integrality_makes_the_bound_exact_where_the_lp_is_not():
     """Stays of EUR 600 and 550, a budget of EUR 1,000: the LP funds 1 8/11 stays, the
     knapsack only one (the better)."""
-    p = make_problem([pair(0, 0, 9000, cost=60000), pair(1, 1, 8000, cost=55000)], capacity=[1, 1],
+    p = make_instance([pair(0, 0, 9000, cost=60000), pair(1, 1, 8000, cost=55000)], capacity=[1, 1],
                      max_visitors=[1, 1], budget=[100000])
     core = build_core(p)
     lp = solve_relaxation(core)
@@ -129,7 +93,7 @@ def test_budget_integrality_makes_the_bound_exact_where_the_lp_is_not():
 def test_a_contested_host_needs_a_price():
     """Both visitors prefer host 0 (one place) and the budget funds both: without a price on
     host 0 the knapsack sends both there (1,700); priced, the bound is the optimum 1,500."""
-    p = make_problem([pair(0, 0, 900, cost=50000), pair(0, 1, 700, cost=50000), pair(1, 0, 800, cost=50000)],
+    p = make_instance([pair(0, 0, 900, cost=50000), pair(0, 1, 700, cost=50000), pair(1, 0, 800, cost=50000)],
                      capacity=[1, 1], max_visitors=[1, 1], budget=[100000])
     r = lagrangian(p, time_limit=None)
     assert r.history[0][1] == 1700
@@ -138,7 +102,7 @@ def test_a_contested_host_needs_a_price():
 
 
 def test_locked_pairs_are_kept_and_counted():
-    p = make_problem([pair(0, 0, 100, cost=50000, locked=True), pair(1, 0, 900, cost=10000),
+    p = make_instance([pair(0, 0, 100, cost=50000, locked=True), pair(1, 0, 900, cost=10000),
                       pair(1, 1, 700, cost=60000), pair(2, 1, 600, cost=40000)],
                      capacity=[1, 1], max_visitors=[1, 1], budget=[100000])
     r = lagrangian(p)
@@ -147,14 +111,14 @@ def test_locked_pairs_are_kept_and_counted():
 
 
 def test_conflicting_locks_are_refused_with_the_reason():
-    p = make_problem([pair(0, 0, 100, locked=True), pair(0, 1, 100, locked=True)], capacity=[1, 1],
+    p = make_instance([pair(0, 0, 100, locked=True), pair(0, 1, 100, locked=True)], capacity=[1, 1],
                      max_visitors=[1, 1], budget=[0])
     with pytest.raises(ValueError, match="visitor 0 is locked to 2 hosts"):
         lagrangian_bound(p)
 
 
 def test_a_feasible_start_is_kept_and_a_broken_one_refused():
-    p = make_problem([pair(0, 0, 900, cost=60000), pair(0, 1, 500, cost=40000), pair(1, 0, 800, cost=60000)],
+    p = make_instance([pair(0, 0, 900, cost=60000), pair(0, 1, 500, cost=40000), pair(1, 0, 800, cost=60000)],
                      capacity=[1, 1], max_visitors=[1, 1], budget=[100000])
     r = lagrangian(p, start=np.array([0]), primal=False)
     assert r.pairs.tolist() == [0] and r.objective == 900
@@ -164,7 +128,7 @@ def test_a_feasible_start_is_kept_and_a_broken_one_refused():
 
 def test_coarse_budget_units_still_bound_the_optimum():
     rows = [pair(v, h, 1000 + 97 * v + 13 * h, cost=500 * (50 + 7 * h + 3 * v)) for v in range(5) for h in range(3)]
-    p = make_problem(rows, capacity=[5] * 3, max_visitors=[2, 2, 1], budget=[150000])
+    p = make_instance(rows, capacity=[5] * 3, max_visitors=[2, 2, 1], budget=[150000])
     exact = lagrangian(p, time_limit=None)
     coarse = lagrangian(p, time_limit=None, max_states=10)
     assert coarse.bound >= exact.bound >= optimum(p)
@@ -180,7 +144,7 @@ def test_coarse_budget_units_still_bound_the_optimum():
     (dict(guide=np.ones(5)), "one finite number per candidate pair"),
 ])
 def test_bad_arguments_are_refused(kwargs, message):
-    p = make_problem([pair(0, 0, 900, cost=60000), pair(1, 1, 800, cost=60000)], capacity=[1, 1],
+    p = make_instance([pair(0, 0, 900, cost=60000), pair(1, 1, 800, cost=60000)], capacity=[1, 1],
                      max_visitors=[1, 1], budget=[100000])
     with pytest.raises(ValueError, match=message):
         lagrangian(p, **kwargs)
@@ -190,10 +154,10 @@ def test_bad_arguments_are_refused(kwargs, message):
 def sample():
     from matchmaker.inputs.loading import load_round
     from matchmaker.pairs.catalogue import build_catalogue
-    from matchmaker.solve.problem import build_problem
+    from matchmaker.solve.problem import build_instance
 
     rnd = load_round(SAMPLE)
-    p = build_problem(rnd, build_catalogue(rnd))
+    p = build_instance(rnd, build_catalogue(rnd))
     core = build_core(p)
     return p, core, solve_relaxation(core)
 
@@ -208,7 +172,7 @@ def test_sample_round_bound_is_below_the_lp_bound(sample):
 
 
 def test_same_input_same_answer():
-    p = make_problem([pair(v, h, 500 + 37 * v + 11 * h, cost=500 * (60 + 10 * h)) for v in range(4) for h in range(2)],
+    p = make_instance([pair(v, h, 500 + 37 * v + 11 * h, cost=500 * (60 + 10 * h)) for v in range(4) for h in range(2)],
                      capacity=[1, 2], max_visitors=[1, 2], budget=[130000])
     a, b = lagrangian(p, time_limit=None), lagrangian(p, time_limit=None)
     assert (a.bound, a.objective, a.pairs.tolist()) == (b.bound, b.objective, b.pairs.tolist())
