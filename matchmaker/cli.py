@@ -108,19 +108,33 @@ def _cmd_rank(args) -> int:
     return 0
 
 
+TIME_HELP = "seconds (default: settings)"
 WORK_HELP = ("deterministic solver budget in work units, about a second each on the reference machine "
              "(default: settings; 0: three quarters of the time limit); within it, the same input, settings "
              "and seed give the same proposals")
+SEED_HELP = "solver seed (default: settings)"
+
+
+def _solve_limits(parser: argparse.ArgumentParser) -> None:
+    """The solver's limits, as ``solve`` and ``round`` take them (checked by the solve configuration)."""
+    parser.add_argument("--time-limit", type=float, default=None, help=TIME_HELP)
+    parser.add_argument("--work-limit", type=float, default=None, help=WORK_HELP)
+    parser.add_argument("--seed", type=int, default=None, help=SEED_HELP)
 
 
 def _cmd_solve(args) -> int:
+    from matchmaker.common.errors import SettingsError
     from matchmaker.run import run_round
 
     rnd = _load(args)
     if rnd is None:
         return 1
-    return run_round(rnd, Path(args.out), time_limit=args.time_limit, seed=args.seed, verbose=not args.quiet,
-                     work_limit=args.work_limit)
+    try:
+        return run_round(rnd, Path(args.out), time_limit=args.time_limit, seed=args.seed, verbose=not args.quiet,
+                         work_limit=args.work_limit)
+    except SettingsError as exc:  # a limit out of range, named (matchmaker.solve.config.SolveConfig)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def _cmd_round(args) -> int:
@@ -131,8 +145,7 @@ def _cmd_round(args) -> int:
     try:
         result = run_next_round(Path(args.round_dir), Path(args.out), ledger_url=args.ledger, name=args.name,
                                 time_limit=args.time_limit, seed=args.seed, settings_file=args.settings,
-                                work_limit=args.work_limit,
-                                verbose=not args.quiet)
+                                work_limit=args.work_limit, verbose=not args.quiet)
     except RoundDataError as exc:
         return _print_problems(exc, f"{args.round_dir}: the round cannot be run (see the problems above)")
     except (SettingsError, LedgerError) as exc:
@@ -205,17 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--top", type=int, default=10)
     v = round_cmd("solve", "solve the round and write proposals.csv, unmatched.csv, summary.json", _cmd_solve)
     v.add_argument("--out", required=True)
-    v.add_argument("--time-limit", type=float, default=None, help="seconds (default: settings)")
-    v.add_argument("--work-limit", type=float, default=None, help=WORK_HELP)
-    v.add_argument("--seed", type=int, default=None, help="solver seed (default: settings)")
+    _solve_limits(v)
     v.add_argument("--quiet", action="store_true")
     n = round_cmd("round", "solve the next round around the ledger's decisions and record it in the ledger", _cmd_round)
     n.add_argument("--out", required=True)
     n.add_argument("--ledger", default=None, help="ledger URL (default: sqlite:///ROUND_DIR/ledger.sqlite)")
     n.add_argument("--name", default=None, help="name of the recorded round (default: 'round N')")
-    n.add_argument("--time-limit", type=float, default=None, help="seconds (default: settings)")
-    n.add_argument("--work-limit", type=float, default=None, help=WORK_HELP)
-    n.add_argument("--seed", type=int, default=None, help="solver seed (default: settings)")
+    _solve_limits(n)
     n.add_argument("--quiet", action="store_true")
     x = sub.add_parser("export", help="write injection-safe match lists (CSV per partnership and for the round)")
     x.add_argument("round_dir", help="round directory (its ledger.sqlite is used unless --ledger is given)")

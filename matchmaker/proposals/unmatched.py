@@ -26,15 +26,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from matchmaker.constraints import refusal_counts, registration_refusals
+from matchmaker.inputs.instance import Round
+from matchmaker.pairs.catalogue import Catalogue
+from matchmaker.solve.problem import SolverInstance
 from matchmaker.solve.schedule import schedule_stays
 
 COLUMNS = ("visitor_id", "visitor_name", "visitor_country", "partnership", "reason_code", "rule", "reason",
            "eligible_hosts")
 
 
-def _fits(p, chosen_by_host: dict, j: int) -> bool:
+#: One visitor's reason: ``(reason_code, rule, reason, eligible_hosts)``.
+Reason = tuple[str, str, str, int]
+
+
+def _fits(p: SolverInstance, chosen_by_host: dict, j: int) -> bool:
     if not p.physical[j]:
         return True
     others = chosen_by_host.get(int(p.h[j]), [])
@@ -45,28 +53,38 @@ def _fits(p, chosen_by_host: dict, j: int) -> bool:
     return starts is not None
 
 
-def unmatched_visitors(rnd, catalogue, problem, pairs) -> pd.DataFrame:
+def unmatched_visitors(rnd: Round, catalogue: Catalogue, problem: SolverInstance, pairs: ArrayLike) -> pd.DataFrame:
     """One row per visitor without a proposal, with its reason (see module docstring).
 
     Parameters
     ----------
     rnd : Round
     catalogue : Catalogue
-    problem : SolverProblem
+    problem : SolverInstance
     pairs : array of chosen pair indices of ``problem``
-    """
 
+    Returns
+    -------
+    DataFrame
+        :data:`COLUMNS`, sorted by partnership and visitor_id.
+    """
     p = problem
     pairs = np.asarray(pairs, dtype=np.int64)
-    V = rnd.visitors
     matched = np.zeros(rnd.n_visitors, dtype=bool)
     matched[p.v[pairs]] = True
-    todo = np.flatnonzero(~matched)
-    rows = {}
+    rows: dict[int, Reason] = {}
+    _registration_reasons(rnd, matched, rows)
+    _no_host_reasons(rnd, catalogue, matched, rows)
+    _pruned_reasons(rnd, catalogue, matched, rows)
+    _solution_reasons(rnd, p, pairs, np.flatnonzero(~matched), rows)
+    return _table(rnd, rows)
 
+
+def _registration_reasons(rnd: Round, matched: np.ndarray, rows: dict[int, Reason]) -> None:
+    """``ineligible_registration``: the visitor's registration itself is refused."""
     refused = registration_refusals(rnd)
     refused = refused[refused["role"] == "visitor"] if len(refused) else refused
-    by_org = {}
+    by_org: dict = {}
     for rec in refused.to_dict("records"):
         by_org.setdefault(rec["org_id"], []).append(rec)
     pos_of = rnd.visitor_index()
@@ -76,23 +94,35 @@ def unmatched_visitors(rnd, catalogue, problem, pairs) -> pd.DataFrame:
             rows[v] = ("ineligible_registration", recs[0]["rule"],
                        "; ".join(f"{r['rule']}: {r['reason']}" for r in recs), 0)
 
+
+def _no_host_reasons(rnd: Round, catalogue: Catalogue, matched: np.ndarray, rows: dict[int, Reason]) -> None:
+    """``no_eligible_host``: no host passes every rule; counts the hosts each rule refuses."""
     no_host = np.array([v for v in np.asarray(catalogue.visitors_without_eligible, dtype=np.int64).tolist()
                         if v not in rows and not matched[v]], dtype=np.int64)
-    if len(no_host):
-        counts = refusal_counts(rnd, no_host)
-        rule_cols = [c for c in counts.columns if c not in ("v", "org_id", "eligible_hosts")]
-        for rec in counts.to_dict("records"):
-            parts = sorted(((rec[c], c) for c in rule_cols if rec[c] > 0), reverse=True)
-            text = ", ".join(f"{c} refuses {n} host(s)" for n, c in parts)
-            rows[int(rec["v"])] = ("no_eligible_host", parts[0][1] if parts else "",
-                                   f"no host passes every rule of the scheme ({rnd.n_hosts} hosts: {text})", 0)
+    if not len(no_host):
+        return
+    counts = refusal_counts(rnd, no_host)
+    rule_cols = [c for c in counts.columns if c not in ("v", "org_id", "eligible_hosts")]
+    for rec in counts.to_dict("records"):
+        parts = sorted(((rec[c], c) for c in rule_cols if rec[c] > 0), reverse=True)
+        text = ", ".join(f"{c} refuses {n} host(s)" for n, c in parts)
+        rows[int(rec["v"])] = ("no_eligible_host", parts[0][1] if parts else "",
+                               f"no host passes every rule of the scheme ({rnd.n_hosts} hosts: {text})", 0)
+
+
+def _pruned_reasons(rnd: Round, catalogue: Catalogue, matched: np.ndarray, rows: dict[int, Reason]) -> None:
+    """``pruned``: every eligible pair scores below ``min_score``."""
     min_score = float(rnd.settings["scoring"]["options"]["min_score"])
     for v in np.asarray(getattr(catalogue, "visitors_without_kept", []), dtype=np.int64).tolist():
         if v not in rows and not matched[v]:
             rows[v] = ("pruned", "min_score", f"every eligible pair scores below scoring.options.min_score "
                        f"= {min_score:g}, so none is proposed", 0)
 
-    # visitors with pairs in the catalogue: look at what is left after the solution
+
+def _solution_reasons(rnd: Round, p: SolverInstance, pairs: np.ndarray, todo: np.ndarray,
+                      rows: dict[int, Reason]) -> None:
+    """Visitors with pairs in the catalogue: ``pruned`` (none left), ``hosts_full``,
+    ``budget_spent`` or ``not_selected``, judged on what the solution leaves."""
     spend = np.bincount(p.part[pairs], weights=p.cost[pairs], minlength=p.n_partnerships)
     left = p.budget - spend
     prog_left = np.inf if p.programme_budget is None else p.programme_budget - p.cost[pairs].sum()
@@ -114,21 +144,28 @@ def unmatched_visitors(rnd, catalogue, problem, pairs) -> pd.DataFrame:
         room = js[count[p.h[js]] < p.max_visitors[p.h[js]]]
         room = room[np.lexsort((room, p.cost[room]))]
         fitting = next((j for j in room.tolist() if _fits(p, chosen_by_host, j)), None)
-        n = len(js)
-        if fitting is None:
-            rows[v] = ("hosts_full", "hosts_full", f"all {n} eligible host(s) are full: their places (max_visitors, "
-                       "or the same-day capacity on every possible date) went to visitors with better pairs", n)
-            continue
-        cost = int(p.cost[fitting])
-        if cost > left[q] or cost > prog_left:
-            which = (f"partnership {p.partnerships[q]} has EUR {left[q] / 100:,.2f} left"
-                     if cost > left[q] else f"the programme budget has EUR {prog_left / 100:,.2f} left")
-            rows[v] = ("budget_spent", "budget_spent", f"budget spent: {which}, less than the lump sum of "
-                       f"EUR {cost / 100:,.2f} of the cheapest eligible host that still has room", n)
-        else:
-            rows[v] = ("not_selected", "not_selected", "an eligible host had room and the budget allowed it, but the "
-                       "pair was not proposed: it adds nothing to the objective (score 0) or the solver stopped "
-                       "at its work or time limit before proving optimality", n)
+        rows[v] = _left_out_reason(p, fitting, len(js), left[q], prog_left, q)
+
+
+def _left_out_reason(p: SolverInstance, fitting: int | None, n: int, left: float, prog_left: float, q: int) -> Reason:
+    """Why a visitor with ``n`` eligible hosts was left out, given the cheapest host with room that
+    still fits (``fitting``) and the money left to its partnership ``q`` and the programme."""
+    if fitting is None:
+        return ("hosts_full", "hosts_full", f"all {n} eligible host(s) are full: their places (max_visitors, "
+                "or the same-day capacity on every possible date) went to visitors with better pairs", n)
+    cost = int(p.cost[fitting])
+    if cost > left or cost > prog_left:
+        which = (f"partnership {p.partnerships[q]} has EUR {left / 100:,.2f} left"
+                 if cost > left else f"the programme budget has EUR {prog_left / 100:,.2f} left")
+        return ("budget_spent", "budget_spent", f"budget spent: {which}, less than the lump sum of "
+                f"EUR {cost / 100:,.2f} of the cheapest eligible host that still has room", n)
+    return ("not_selected", "not_selected", "an eligible host had room and the budget allowed it, but the "
+            "pair was not proposed: it adds nothing to the objective (score 0) or the solver stopped "
+            "at its work or time limit before proving optimality", n)
+
+
+def _table(rnd: Round, rows: dict[int, Reason]) -> pd.DataFrame:
+    V = rnd.visitors
     out = []
     for v in sorted(rows):
         code, rule, text, n = rows[v]

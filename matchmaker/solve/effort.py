@@ -11,13 +11,20 @@ reference machine (2 cores, x86_64, the benchmark machine of ``reports/``).
 The wall-clock time limit stays a hard stop. When it interrupts a phase before its work
 is spent, the result depends on the machine's speed: :attr:`Effort.clock_stops` records
 which phase, and the solve is reported as not reproducible. With the default work limit
-(three quarters of the time limit) that happens only on a slower or busy machine.
+(:data:`matchmaker.solve.config.DEFAULT_WORK_SHARE` of the time limit) that happens only on
+a slower or busy machine.
+
+Both limits come checked from :class:`matchmaker.solve.config.SolveConfig`
+(:meth:`Effort.for_config`); an :class:`Effort` is the run-time side of them: work spent
+and left, the deadline, and the phases the clock stopped.
 """
 
 from __future__ import annotations
 
 import math
 import time
+
+from matchmaker.solve.config import SolveConfig
 
 #: Seconds of the reference machine per counted unit, fitted 2026-12-04 on the rounds of
 #: ``benchmarks/bench_solver.py`` and the sample. They are estimates: HiGHS's time per
@@ -42,9 +49,6 @@ RATES = dict(
 #: big restricted MIPs; measured 0.9 ms an iteration at 350,000 nonzeros).
 MIP_NONZERO_CAP = 50_000
 
-#: Share of the time limit given as work when no work limit is set.
-DEFAULT_WORK_SHARE = 0.75
-
 
 class Effort:
     """Work left to spend, and the wall-clock deadline behind it.
@@ -52,16 +56,15 @@ class Effort:
     Parameters
     ----------
     work_limit : float or None
-        Work units for the whole solve (``None``: unlimited).
+        Work units for the whole solve (``None``: unlimited), as checked by
+        :class:`~matchmaker.solve.config.SolveConfig`.
     time_limit : float or None
         Wall-clock seconds (``None``: no deadline).
     t0 : float, optional
         ``time.monotonic()`` at the start (default: now).
     """
 
-    def __init__(self, work_limit: float | None, time_limit: float | None, t0: float | None = None):
-        if work_limit is not None and not work_limit > 0:
-            raise ValueError(f"work_limit must be > 0 work units, got {work_limit}")
+    def __init__(self, work_limit: float | None, time_limit: float | None, t0: float | None = None) -> None:
         self.t0 = time.monotonic() if t0 is None else t0
         self.work_limit = None if work_limit is None else float(work_limit)
         self.deadline = None if time_limit is None else self.t0 + float(time_limit)
@@ -69,11 +72,9 @@ class Effort:
         self.clock_stops: list[str] = []
 
     @classmethod
-    def from_limits(cls, time_limit: float | None, work_limit: float | None = None, t0: float | None = None):
-        """``work_limit`` defaults to :data:`DEFAULT_WORK_SHARE` of ``time_limit``."""
-        if work_limit is None and time_limit is not None:
-            work_limit = DEFAULT_WORK_SHARE * float(time_limit)
-        return cls(work_limit, time_limit, t0)
+    def for_config(cls, config: SolveConfig, t0: float | None = None) -> Effort:
+        """The budget of a solve under ``config`` (its work limit already resolved), started at ``t0``."""
+        return cls(config.work_limit, config.time_limit, t0)
 
     # -- work --------------------------------------------------------------------------------
     def left(self) -> float:

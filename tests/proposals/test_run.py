@@ -167,12 +167,19 @@ def test_work_limit_comes_from_the_settings_and_the_cli_overrides_it(small_round
     assert code == 0 and summary["work_limit"] == 3.0 and summary["versions"]["highs"]
     code, _, _, summary = solve_dir(small_round, tmp_path / "b", time_limit=30, work_limit=2.5)
     assert code == 0 and summary["work_limit"] == 2.5
-    with pytest.raises(ValueError, match="work_limit must be >= 0"):
+    with pytest.raises(ValueError, match=r"work_limit \(--work-limit\) must be a finite number > 0 work units"):
         solve_dir(small_round, tmp_path / "c", work_limit=-1)
     seen = {}
     monkeypatch.setattr(run_module, "run_round", lambda rnd, out, **kw: seen.update(kw) or 0)
     assert main(["solve", str(small_round), "--out", str(tmp_path / "d"), "--work-limit", "2", "--quiet"]) == 0
     assert seen["work_limit"] == 2.0
+
+
+def test_cli_solve_names_a_bad_limit_instead_of_failing(small_round, tmp_path, capsys):
+    from matchmaker.cli import main
+
+    assert main(["solve", str(small_round), "--out", str(tmp_path / "out"), "--time-limit", "0", "--quiet"]) == 1
+    assert "time_limit (--time-limit) must be a finite number > 0 seconds, got 0.0" in capsys.readouterr().err
 
 
 def test_a_solve_stopped_by_the_clock_says_it_may_not_be_reproducible(small_round, tmp_path, monkeypatch, capsys):

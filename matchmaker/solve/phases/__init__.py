@@ -1,0 +1,28 @@
+"""The solver's phases, in the order :func:`matchmaker.solver.solve` runs them.
+
+Each phase is a small class with a ``name`` and a ``run(state)`` method (the :class:`Phase`
+interface of :mod:`matchmaker.solve.phases.state`); it reads and updates the shared
+:class:`~matchmaker.solve.phases.state.SolveState` and may end the solve. Adding a phase
+means writing one class and adding it to :data:`PHASES`.
+
+``locks``, ``flow``, ``lp``, ``repair``
+    :mod:`matchmaker.solve.phases.opening`: first solutions and bounds.
+``lagrangian``, ``support-mip``
+    :mod:`matchmaker.solve.phases.lagrangian`: a tighter bound where budgets bind, and a
+    better incumbent from its master's pairs.
+``mip``, ``cpsat``
+    :mod:`matchmaker.solve.phases.restricted`: restricted models by reduced-cost fixing,
+    which can prove the optimum.
+"""
+
+from __future__ import annotations
+
+from matchmaker.solve.phases.lagrangian import Lagrangian, SupportMip
+from matchmaker.solve.phases.opening import Flow, Locks, Relaxation, Repair
+from matchmaker.solve.phases.restricted import CpSat, MipRounds
+from matchmaker.solve.phases.state import Phase, Progress, SolveState
+
+#: The phases in order.
+PHASES: tuple[Phase, ...] = (Locks(), Flow(), Relaxation(), Repair(), Lagrangian(), SupportMip(), MipRounds(), CpSat())
+
+__all__ = ["PHASES", "Phase", "Progress", "SolveState"]
