@@ -17,5 +17,6 @@ def test_docstring_examples_hold():
         attempted += result.attempted
         if result.failed:
             failed.append(name)
-    assert not failed, f"docstring examples fail in: {', '.join(failed)} (doctest.testmod(<module>, verbose=True) shows them)"
+    assert not failed, (f"docstring examples fail in: {', '.join(failed)} "
+                        "(doctest.testmod(<module>, verbose=True) shows them)")
     assert attempted >= 7  # the examples of geo, lump_sum and errors at least
