@@ -16,10 +16,9 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-#: Names of the criteria, in the order of their ``score_<criterion>`` columns.
-CRITERIA = ("sectors", "activities", "objectives", "languages", "description", "availability", "preferences")
+from matchmaker.inputs.instance import Round
 
-#: Set-valued registration columns and their criterion.
+#: Set-valued registration columns held as bitmasks (each is also the name of its criterion).
 SET_COLUMNS = ("sectors", "activities", "objectives", "languages")
 
 #: Hosts' TF-IDF matrix is held dense (4 bytes a cell) when terms x hosts is at most this.
@@ -73,14 +72,33 @@ class _Side:
     range_id: np.ndarray   # (n,) int32 row of (min_days, max_days) in ScoringContext.stay_fit
 
 
+@dataclass(frozen=True)
+class PairBlock:
+    """A block of visitor-host pairs to score.
+
+    Attributes
+    ----------
+    v, h : ndarray of intp
+        Positions of each pair's visitor and host in the round.
+    table : DataFrame
+        The pairs' catalogue columns (dates as datetime64), which a criterion reads
+        by name (:attr:`matchmaker.criteria.registry.Criterion.columns`).
+    """
+
+    v: np.ndarray
+    h: np.ndarray
+    table: pd.DataFrame
+
+
 @dataclass
 class ScoringContext:
     """Everything about a round that scoring needs, computed once.
 
-    Build it with :meth:`build`; then :func:`score_pairs` scores any block of pairs.
+    Build it with :meth:`build`; then :func:`matchmaker.scoring.score_pairs` scores any
+    block of pairs.
     """
 
-    weights: np.ndarray          # (len(CRITERIA),) in CRITERIA order
+    weights: dict[str, float]    # scoring.weights as given; read in the registry's order
     cross_sector: bool
     virtual_weight: float
     classes: dict                # set column -> list of codes
@@ -92,15 +110,9 @@ class ScoringContext:
     stay_fit: np.ndarray         # (ranges, ranges) Jaccard of the distinct [min_days, max_days]
 
     @classmethod
-    def build(cls, rnd) -> ScoringContext:
+    def build(cls, rnd: Round) -> ScoringContext:
         """Bitmasks, TF-IDF matrices and arrays of a round (``rnd``: a :class:`~matchmaker.inputs.instance.Round`)."""
         s = rnd.settings["scoring"]
-        missing = [c for c in CRITERIA if c not in s["weights"]]
-        if missing:
-            raise ValueError(f"settings: scoring.weights lacks {', '.join(missing)} (criteria: {', '.join(CRITERIA)})")
-        weights = np.array([float(s["weights"][c]) for c in CRITERIA])
-        if (weights < 0).any() or weights.sum() <= 0:
-            raise ValueError(f"settings: scoring.weights {dict(s['weights'])}: must be >= 0 with at least one > 0")
         V, H = rnd.visitors, rnd.hosts
         classes = {c: sorted({x for df in (V, H) for t in _tuples(df[c]) for x in t}) for c in SET_COLUMNS}
         pref = [_tuples(df["preferred_countries"]) if "preferred_countries" in df else [()] * len(df) for df in (V, H)]
@@ -149,7 +161,7 @@ class ScoringContext:
             )
 
         return cls(
-            weights=weights,
+            weights=dict(s["weights"]),
             cross_sector=bool(s["options"]["cross_sector"]),
             virtual_weight=float(s["options"]["virtual_weight"]),
             classes=classes,

@@ -1,13 +1,14 @@
-"""Scoring criteria pinned on hand-made pairs; weights, options and explanations."""
+"""Scoring criteria pinned on hand-made pairs; weights, options and the score breakdown."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from helpers import TYPED_DEFAULTS, typed_registrations
 
+from matchmaker.criteria import text
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.settings import load_settings
-from matchmaker.scoring import CRITERIA, ScoringContext, bitmasks, common_codes, criteria, explain_pair, score_pairs
+from matchmaker.scoring import CRITERIA, ScoringContext, bitmasks, common_codes, criterion_values, score_pairs
 
 BASE = dict(TYPED_DEFAULTS, mode="either")
 
@@ -34,7 +35,7 @@ def pairs_of(v, h, mode="physical", earliest="2027-03-01", latest="2027-03-01", 
 
 
 def crit_of(rnd, pairs):
-    c = criteria(ScoringContext.build(rnd), pairs)
+    c = criterion_values(ScoringContext.build(rnd), pairs)
     return pd.DataFrame(c, columns=CRITERIA)
 
 
@@ -204,17 +205,17 @@ def test_pairs_in_any_order_score_the_same_as_sorted():
 
 
 def test_chunked_scoring_matches_unchunked(monkeypatch):
-    import matchmaker.scoring as scoring
-
     rng = np.random.default_rng(1)
     secs = ["textile", "water", "energy", "ict"]
-    vis = [{"sectors": tuple(rng.choice(secs, 2, replace=False)), "description": f"a{i % 3} b{i % 5}"} for i in range(30)]
-    hos = [{"sectors": tuple(rng.choice(secs, 2, replace=False)), "description": f"a{i % 4} b{i % 2}"} for i in range(7)]
+    vis = [{"sectors": tuple(rng.choice(secs, 2, replace=False)), "description": f"a{i % 3} b{i % 5}"}
+           for i in range(30)]
+    hos = [{"sectors": tuple(rng.choice(secs, 2, replace=False)), "description": f"a{i % 4} b{i % 2}"}
+           for i in range(7)]
     rnd = make_round(vis, hos)
     v, h = np.meshgrid(np.arange(30), np.arange(7), indexing="ij")
     p = pairs_of(v.ravel(), h.ravel())
     whole = score_pairs(rnd, p)
-    monkeypatch.setattr(scoring, "CHUNK_CELLS", 10)  # one visitor per chunk
+    monkeypatch.setattr(text, "CHUNK_CELLS", 10)  # one visitor per chunk
     np.testing.assert_array_equal(score_pairs(rnd, p).to_numpy(), whole.to_numpy())
 
 
@@ -239,49 +240,3 @@ def test_missing_pair_column_is_reported():
     rnd = make_round([{}], [{}])
     with pytest.raises(ValueError, match="distance_km"):
         score_pairs(rnd, pairs_of([0], [0]).drop(columns="distance_km"))
-
-
-def test_explain_pair_table_adds_up_and_names_shared_codes():
-    rnd = make_round([{"sectors": ("textile", "automotive"), "preferred_countries": ("FR",)}],
-                     [{"sectors": ("textile",)}])
-    pair = pairs_of([0], [0]).iloc[0]
-    t = explain_pair(rnd, 0, 0, pair=pair)
-    assert list(t["criterion"]) == list(CRITERIA) + ["total"]
-    assert t["points"].iloc[:-1].sum() == pytest.approx(t["points"].iloc[-1])
-    assert t["points"].iloc[-1] == pytest.approx(score_pairs(rnd, pairs_of([0], [0]))["score"].iloc[0])
-    assert "common: textile" in t["detail"].iloc[0] and "visitor only: automotive" in t["detail"].iloc[0]
-    assert "visitor prefers FR" in t["detail"].iloc[6]
-
-
-@pytest.fixture(scope="module")
-def sample_round(tmp_path_factory):
-    from matchmaker.generator.generate import generate_round
-    from matchmaker.inputs.loading import load_round
-
-    d = tmp_path_factory.mktemp("round")
-    generate_round(d, n_visitors=30, n_hosts=20, seed=3)
-    return load_round(d)
-
-
-def test_explain_pair_with_the_real_rules_matches_score_pairs(sample_round):
-    from matchmaker.constraints import eligible_block
-
-    rnd = sample_round
-    pairs = eligible_block(rnd, np.arange(rnd.n_visitors))
-    scores = score_pairs(rnd, pairs)
-    i = int(np.argmax(scores["score"].to_numpy()))
-    v, h = int(pairs["v"].iloc[i]), int(pairs["h"].iloc[i])
-    table = explain_pair(rnd, v, h)
-    assert table["points"].iloc[-1] == pytest.approx(scores["score"].iloc[i])
-    np.testing.assert_allclose(table["points"].iloc[:-1], scores.iloc[i, 1:].to_numpy())
-
-
-def test_explain_pair_refuses_an_ineligible_pair(sample_round):
-    from matchmaker.constraints import eligible_block
-
-    rnd = sample_round
-    pairs = eligible_block(rnd, np.array([0]))
-    refused = sorted(set(range(rnd.n_hosts)) - set(pairs["h"]))
-    assert refused, "the sample visitor should have at least one refused host"
-    with pytest.raises(ValueError, match="not an eligible pair"):
-        explain_pair(rnd, 0, refused[0])
