@@ -31,6 +31,7 @@ from matchmaker.common.workdays import stay_end
 from matchmaker.constraints import locked_refusals
 from matchmaker.inputs.settings import settings_json
 from matchmaker.pairs.catalogue import build_catalogue, named_pairs
+from matchmaker.proposals.spec import SCORE_COLUMNS, output_frame
 from matchmaker.proposals.unmatched import unmatched_visitors
 from matchmaker.proposals.validator import check_proposals
 from matchmaker.solve.effort import DEFAULT_WORK_SHARE
@@ -40,8 +41,7 @@ from matchmaker.solver import SolverResult, solve
 
 
 def proposals_table(rnd, catalogue, problem: SolverProblem, result: SolverResult) -> pd.DataFrame:
-    """The proposals as written to ``proposals.csv`` (docs/design.md column order)."""
-
+    """The proposals as written to ``proposals.csv``: the columns of :mod:`matchmaker.proposals.spec`."""
     p = problem
     pairs = result.pairs
     df = catalogue.pairs.iloc[p.row[pairs]].reset_index(drop=True)
@@ -52,20 +52,18 @@ def proposals_table(rnd, catalogue, problem: SolverProblem, result: SolverResult
     wd = df["working_days"].to_numpy(np.int64)
     end = np.where(phys, stay_end(start, wd, p.calendar), start + (7 * wd - 1).astype("timedelta64[D]"))
     named = named_pairs(rnd, df)
-    out = pd.DataFrame({
-        "visitor_id": named["visitor_id"], "visitor_name": named["visitor_name"],
-        "visitor_country": named["visitor_country"], "host_id": named["host_id"],
-        "host_name": named["host_name"], "host_country": named["host_country"],
+    values = {
+        **{c: named[c] for c in ("visitor_id", "visitor_name", "visitor_country", "host_id", "host_name",
+                                 "host_country")},
         "mode": df["mode"].astype(str).to_numpy(),
         "start_date": pd.to_datetime(start).strftime("%Y-%m-%d"),
         "end_date": pd.to_datetime(end).strftime("%Y-%m-%d"),
-        "working_days": wd, "distance_km": df["distance_km"].round(1).to_numpy(),
-        "lump_sum_eur": df["lump_sum_eur"].round(2).to_numpy(), "partnership": df["partnership"].astype(str).to_numpy(),
-        "score": df["score"].round(4).to_numpy(),
-    })
-    for c in [c for c in df.columns if c.startswith("score_")]:
-        out[c] = df[c].round(4).to_numpy()
-    out["locked"] = df["locked"].to_numpy(bool)
+        "working_days": wd, "distance_km": df["distance_km"].to_numpy(), "lump_sum_eur": df["lump_sum_eur"].to_numpy(),
+        "partnership": df["partnership"].astype(str).to_numpy(), "score": df["score"].to_numpy(),
+        **{c: df[c].to_numpy() for c in SCORE_COLUMNS},
+        "locked": df["locked"].to_numpy(bool),
+    }
+    out = output_frame(values)  # the spec's columns and order, numbers rounded as it says
     return out.sort_values(["partnership", "visitor_id"], kind="stable", ignore_index=True)
 
 

@@ -132,29 +132,8 @@ DECISIONS = (
     Column("comment", "str", False, "Free text.", "Prior agreement signed 2027-01-10"),
 )
 
-#: A proposals file (``proposals.csv``, read by ``matchmaker check``; docs/design.md). Besides
-#: these, a number column ``score_<criterion>`` per scoring criterion may be given; other
-#: columns are allowed and not read. Not a round file, so not in :data:`FILES`.
-PROPOSALS = (
-    Column("visitor_id", "str", True, "`org_id` of the visitor.", "ORG-0001"),
-    Column("visitor_name", "str", False, "Checked against the registration when given.", "Clúster Textil Valencià"),
-    Column("visitor_country", "str", False, "Checked against the registration when given.", "ES"),
-    Column("host_id", "str", True, "`org_id` of the host.", "ORG-0420"),
-    Column("host_name", "str", False, "Checked against the registration when given.", "Cluster Têxtil Porto"),
-    Column("host_country", "str", False, "Checked against the registration when given.", "PT"),
-    Column("mode", "code", True, "Mode of the exchange: `physical` or `virtual`.", "physical",
-           vocabulary="exchange_mode"),
-    Column("start_date", "date", True, "First day of the exchange (ISO date).", "2027-03-01"),
-    Column("end_date", "date", True, "Last day of the exchange (ISO date).", "2027-03-12"),
-    Column("working_days", "int", True, "Length of the stay in working days.", "10", minimum=0),
-    Column("distance_km", "float", False, "Great-circle distance between the two, km.", "724.2", minimum=0),
-    Column("lump_sum_eur", "float", True, "Lump sum of the visitor, EUR.", "780", minimum=0),
-    Column("partnership", "str", True, "The visitor's (paying) partnership.", "CLAMTEX"),
-    Column("score", "float", False, "Score of the pair, 0-100.", "72.5", minimum=0),
-    Column("locked", "bool", False, "Whether decisions.csv locks the pair.", "false"),
-)
-
 #: Prefix of the per-criterion score columns (``score_<criterion>``) of the pairs and the proposals.
+#: The proposals' own columns are :data:`matchmaker.proposals.spec.PROPOSALS`.
 SCORE_PREFIX = "score_"
 
 #: Codes of a proposal's ``mode`` (a pair has one mode, never ``either``).

@@ -35,7 +35,7 @@ from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
 from matchmaker.ledger.budgets import LEDGER, committed_eur, remaining_budgets, remaining_programme_budget
 from matchmaker.ledger.store import Ledger
-from matchmaker.proposals.solution import json_safe, read_table
+from matchmaker.proposals.solution import json_safe, read_output_table
 from matchmaker.run import run_round
 
 SKIPPED_RULE = "one exchange per visitor"
@@ -258,7 +258,7 @@ def report_skipped(out_dir: str | Path, rnd: Round, plan: CarryOver) -> None:
     """
     out = Path(out_dir)
     path = out / "unmatched.csv"
-    table = read_table(path) if path.is_file() else pd.DataFrame(columns=["visitor_id", "reason"])
+    table = read_output_table(path) if path.is_file() else pd.DataFrame(columns=["visitor_id", "reason"])
     for col in ("visitor_id", "reason"):
         if col not in table.columns:
             table[col] = pd.Series(dtype=str)

@@ -8,17 +8,19 @@ inside its transaction. See docs/ledger.md.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.engine import Connection
 
 from matchmaker.constraints import pair_refusals
-from matchmaker.ledger import tables as S
+from matchmaker.inputs.instance import Round
+from matchmaker.ledger import tables
 from matchmaker.ledger.engine import LedgerError
 
 
-def current_states(conn, where=None) -> pd.DataFrame:
+def current_states(conn: Connection, where: ColumnElement[bool] | None = None) -> pd.DataFrame:
     """Latest state-setting decision per pair (``reopen`` dropped), as a DataFrame."""
-    d = S.decisions.c
-    latest = select(func.max(d.id).label("id")).where(d.decision.in_(S.STATE_DECISIONS))
+    d = tables.decisions.c
+    latest = select(func.max(d.id).label("id")).where(d.decision.in_(tables.STATE_DECISIONS))
     if where is not None:
         latest = latest.where(where)
     latest = latest.group_by(d.visitor_id, d.host_id).subquery()
@@ -31,9 +33,8 @@ def current_states(conn, where=None) -> pd.DataFrame:
     return df
 
 
-def refusals(rnd, visitor_id: str, host_id: str) -> list[tuple[str, str]]:
+def refusals(rnd: Round, visitor_id: str, host_id: str) -> list[tuple[str, str]]:
     """Rules of the scheme that refuse the pair in ``rnd`` (empty when it is eligible)."""
-
     v = rnd.visitor_index().get(visitor_id)
     h = rnd.host_index().get(host_id)
     if v is None or h is None:
@@ -42,16 +43,17 @@ def refusals(rnd, visitor_id: str, host_id: str) -> list[tuple[str, str]]:
     return pair_refusals(rnd, v, h)
 
 
-def check_decision(conn, rid: int, visitor_id: str, host_id: str, decision: str, rnd=None) -> str | None:
+def check_decision(conn: Connection, rid: int, visitor_id: str, host_id: str, decision: str,
+                   rnd: Round | None = None) -> str | None:
     """Check a decision against the ledger's rules (see ``Ledger.decide``); return the pair's partnership.
 
     Raises :class:`LedgerError` naming the pair, the rule and what to do.
     """
-    p, d = S.proposals.c, S.decisions.c
+    p, d = tables.proposals.c, tables.decisions.c
     pair = f"pair (visitor {visitor_id}, host {host_id})"
     proposal = conn.execute(select(p.partnership).where(
         p.round_id == rid, p.visitor_id == visitor_id, p.host_id == host_id)).first()
-    states = current_states(conn, S.decisions.c.visitor_id == visitor_id)
+    states = current_states(conn, tables.decisions.c.visitor_id == visitor_id)
     this = states[states["host_id"] == host_id]
     others = states[(states["host_id"] != host_id) & states["decision"].isin(["accept", "lock"])]
     decided_before = conn.execute(select(d.id).where(d.visitor_id == visitor_id, d.host_id == host_id).limit(1)).first()
@@ -79,10 +81,11 @@ def check_decision(conn, rid: int, visitor_id: str, host_id: str, decision: str,
     return partnership
 
 
-def check_lockable(conn, rid: int, visitor_id: str, host_id: str, rnd, pair: str) -> str | None:
+def check_lockable(conn: Connection, rid: int, visitor_id: str, host_id: str, rnd: Round | None,
+                   pair: str) -> str | None:
     """A pair that was not proposed may be locked if both are registered in the round, in
     different countries, and (when ``rnd`` is given) no rule of the scheme refuses it."""
-    g = S.registrations.c
+    g = tables.registrations.c
     rows = conn.execute(select(g.role, g.org_id, g.country, g.partnership).where(
         g.round_id == rid,
         ((g.role == "visitor") & (g.org_id == visitor_id)) | ((g.role == "host") & (g.org_id == host_id)),

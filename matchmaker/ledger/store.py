@@ -34,49 +34,53 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from matchmaker.inputs.instance import Round
 from matchmaker.inputs.settings import settings_json
-from matchmaker.ledger import tables as S
+from matchmaker.ledger import tables
 from matchmaker.ledger.engine import LedgerError, make_engine
 from matchmaker.ledger.rules import check_decision, current_states
 from matchmaker.proposals.solution import (
-    SCORE_PREFIX,
     Solution,
-    check_proposals,
+    check_solution,
     json_safe,
     proposal_rows,
+    proposals_from_rows,
     read_solution,
     registration_rows,
     unmatched_rows,
 )
+from matchmaker.proposals.spec import AFTER_SCORES, BEFORE_SCORES, STORED
 
 #: File name of the default SQLite ledger inside a round directory.
 LEDGER_FILE = "ledger.sqlite"
 #: Rows per INSERT statement when recording a round.
 BATCH_SIZE = 500
 
-#: Columns of :meth:`Ledger.proposals`, before the ``score_<criterion>`` columns.
-PROPOSAL_COLUMNS = [
-    "visitor_id", "visitor_name", "visitor_country", "host_id", "host_name", "host_country",
-    "mode", "start_date", "end_date", "working_days", "distance_km", "lump_sum_eur",
-    "partnership", "score",
-]
-#: Columns added by :meth:`Ledger.proposals` after the scores.
-DECISION_COLUMNS = ["locked", "decision", "reviewer", "decided_at", "decision_round_id", "latest_comment"]
+#: Columns of :meth:`Ledger.proposals` before the ``score_<criterion>`` columns: the stored
+#: columns of the proposals' specification (:mod:`matchmaker.proposals.spec`) that precede them.
+PROPOSAL_COLUMNS = [c for c in STORED if c in BEFORE_SCORES]
+#: Stored columns of the specification that follow the scores (``locked``).
+AFTER_SCORE_COLUMNS = [c for c in STORED if c in AFTER_SCORES]
+#: The current decision on each pair, added by :meth:`Ledger.proposals`.
+REVIEW_COLUMNS = ["decision", "reviewer", "decided_at", "decision_round_id", "latest_comment"]
+#: Columns of :meth:`Ledger.proposals` after the scores.
+DECISION_COLUMNS = [*AFTER_SCORE_COLUMNS, *REVIEW_COLUMNS]
 
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _insert_rows(conn: Connection, table, rows: list[dict]) -> None:
+def _insert_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
     """Insert ``rows`` into ``table`` in batches of :data:`BATCH_SIZE` (one executemany each)."""
     for start in range(0, len(rows), BATCH_SIZE):
         conn.execute(insert(table), rows[start:start + BATCH_SIZE])
@@ -92,13 +96,13 @@ class Ledger:
         ``postgresql+psycopg://user:password@host:port/database``.
     """
 
-    def __init__(self, url: str | Path):
+    def __init__(self, url: str | Path) -> None:
         self.engine = make_engine(url)
         self.url = self.engine.url
         try:
-            S.metadata.create_all(self.engine)
+            tables.metadata.create_all(self.engine)
         except DBAPIError:  # another process created the tables at the same moment
-            S.metadata.create_all(self.engine)
+            tables.metadata.create_all(self.engine)
 
     def __repr__(self) -> str:
         return f"Ledger({self.url.render_as_string(hide_password=True)!r})"
@@ -118,12 +122,12 @@ class Ledger:
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- transactions -------------------------------------------------------------
     @contextmanager
-    def _write(self):
+    def _write(self) -> Iterator[Connection]:
         """One write transaction (SQLite: ``BEGIN IMMEDIATE``); commits or rolls back."""
         with self.engine.connect().execution_options(matchmaker_write=True) as conn:
             with conn.begin():
@@ -135,7 +139,8 @@ class Ledger:
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
     # -- rounds ---------------------------------------------------------------------
-    def record_round(self, rnd, solution, name: str | None = None, *, status: str = "proposed") -> int:
+    def record_round(self, rnd: Round, solution: str | Path | Mapping | Solution, name: str | None = None, *,
+                     status: str = "proposed") -> int:
         """Record a solved round: its row, registrations, proposals and unmatched visitors.
 
         Everything is written in ONE transaction; if anything fails (a bad row, a
@@ -163,10 +168,10 @@ class Ledger:
         RoundDataError
             When the proposals break the file contract (every problem listed).
         """
-        if status not in S.ROUND_STATUSES:
-            raise LedgerError(f"round status {status!r} must be one of {', '.join(S.ROUND_STATUSES)}")
+        if status not in tables.ROUND_STATUSES:
+            raise LedgerError(f"round status {status!r} must be one of {', '.join(tables.ROUND_STATUSES)}")
         sol = read_solution(solution)
-        props = check_proposals(sol, rnd.visitors["org_id"], rnd.hosts["org_id"])
+        props = check_solution(sol, rnd.visitors["org_id"], rnd.hosts["org_id"])
         if "visitor_id" not in sol.unmatched.columns or "reason" not in sol.unmatched.columns:
             raise LedgerError(f"{sol.source}: unmatched table needs columns visitor_id and reason "
                               f"(has: {', '.join(map(str, sol.unmatched.columns))})")
@@ -177,21 +182,21 @@ class Ledger:
         source = str(rnd.source) if getattr(rnd, "source", None) else None
         with self._write() as conn:
             if name is None:
-                n = conn.execute(select(func.count()).select_from(S.rounds)).scalar_one()
+                n = conn.execute(select(func.count()).select_from(tables.rounds)).scalar_one()
                 name = f"round {n + 1}"
-            round_id = conn.execute(insert(S.rounds).values(
+            round_id = conn.execute(insert(tables.rounds).values(
                 name=str(name), created_at=_utcnow(), status=status,
                 input_hash=str(getattr(rnd, "input_hash", "") or ""), settings=settings,
                 summary=json_safe(sol.summary), source=source, n_proposals=len(proposal_rows_),
             )).inserted_primary_key[0]
-            for rows, table in ((registrations, S.registrations), (proposal_rows_, S.proposals),
-                                (unmatched_rows_, S.unmatched)):
-                _insert_rows(conn, table, [dict(r, round_id=round_id) for r in rows])
+            for rows, target in ((registrations, tables.registrations), (proposal_rows_, tables.proposals),
+                                 (unmatched_rows_, tables.unmatched)):
+                _insert_rows(conn, target, [dict(r, round_id=round_id) for r in rows])
         return int(round_id)
 
     def rounds(self) -> pd.DataFrame:
         """All rounds, oldest first: ``id, name, created_at, status, input_hash, source, n_proposals``."""
-        r = S.rounds.c
+        r = tables.rounds.c
         df = self._read(select(r.id, r.name, r.created_at, r.status, r.input_hash, r.source,
                                r.n_proposals).order_by(r.id))
         df["created_at"] = pd.to_datetime(df["created_at"], utc=True)
@@ -200,7 +205,7 @@ class Ledger:
     def round(self, round_id: int) -> dict:
         """One round's row as a dict, with its ``settings`` and ``summary``."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(S.rounds).where(S.rounds.c.id == int(round_id))).mappings().first()
+            row = conn.execute(select(tables.rounds).where(tables.rounds.c.id == int(round_id))).mappings().first()
         if row is None:
             raise LedgerError(self._unknown_round(round_id))
         return dict(row)
@@ -208,24 +213,24 @@ class Ledger:
     def latest_round_id(self) -> int:
         """Id of the most recently recorded round."""
         with self.engine.connect() as conn:
-            rid = conn.execute(select(func.max(S.rounds.c.id))).scalar_one()
+            rid = conn.execute(select(func.max(tables.rounds.c.id))).scalar_one()
         if rid is None:
             raise LedgerError(f"{self!r} holds no round yet (record one with record_round or `matchmaker round`)")
         return int(rid)
 
     def _unknown_round(self, round_id) -> str:
-        known = self._read(select(S.rounds.c.id))["id"].tolist()
+        known = self._read(select(tables.rounds.c.id))["id"].tolist()
         return f"round {round_id!r} is not in the ledger (known rounds: {known or 'none'})"
 
     def registrations(self, round_id: int) -> pd.DataFrame:
         """Visitors and hosts of a round: ``role, org_id, name, country, partnership``."""
-        g = S.registrations.c
+        g = tables.registrations.c
         return self._read(select(g.role, g.org_id, g.name, g.country, g.partnership)
                           .where(g.round_id == int(round_id)).order_by(g.role, g.org_id))
 
     def unmatched(self, round_id: int) -> pd.DataFrame:
         """Visitors of a round without a proposal: ``visitor_id, reason`` and their details."""
-        u = S.unmatched.c
+        u = tables.unmatched.c
         df = self._read(select(u.visitor_id, u.reason, u.details).where(u.round_id == int(round_id)).order_by(u.id))
         details = pd.DataFrame(df.pop("details").tolist(), index=df.index) if len(df) else pd.DataFrame(index=df.index)
         return pd.concat([df, details.drop(columns=[c for c in details.columns if c in df.columns])], axis=1)
@@ -251,18 +256,12 @@ class Ledger:
             partnership, then descending score.
         """
         self.round(round_id)  # fails clearly on an unknown round
-        p = S.proposals.c
-        q = select(*[p[c] for c in PROPOSAL_COLUMNS], p.score_breakdown, p.locked).where(p.round_id == int(round_id))
+        p = tables.proposals.c
+        q = select(*[p[c] for c in PROPOSAL_COLUMNS], p.score_breakdown, *[p[c] for c in AFTER_SCORE_COLUMNS])
+        q = q.where(p.round_id == int(round_id))
         if partnership is not None:
             q = q.where(p.partnership == str(partnership))
-        df = self._read(q.order_by(p.partnership, p.score.desc(), p.visitor_id))
-        breakdown = pd.DataFrame(df.pop("score_breakdown").tolist(), index=df.index) if len(df) else pd.DataFrame(index=df.index)
-        breakdown = breakdown.add_prefix(SCORE_PREFIX).astype(float)
-        locked = df.pop("locked").astype(bool)
-        df = pd.concat([df, breakdown], axis=1)
-        df["locked"] = locked
-        for col in ("start_date", "end_date"):
-            df[col] = pd.to_datetime(df[col])
+        df = proposals_from_rows(self._read(q.order_by(p.partnership, p.score.desc(), p.visitor_id)))
         current = self.current_decisions()
         comments = self._latest_comments()
         df = df.merge(current[["visitor_id", "host_id", "decision", "reviewer", "decided_at", "round_id"]]
@@ -273,7 +272,7 @@ class Ledger:
 
     # -- decisions ---------------------------------------------------------------------
     def decide(self, round_id: int, visitor_id: str, host_id: str, decision: str, reviewer: str,
-               comment: str = "", *, rnd=None) -> int:
+               comment: str = "", *, rnd: Round | None = None) -> int:
         """Record a reviewer's decision on a pair (append-only); return its id.
 
         Parameters
@@ -304,8 +303,8 @@ class Ledger:
           accepted or locked (``reject`` or ``reopen`` that pair first).
         """
         decision = str(decision).strip().lower()
-        if decision not in S.DECISIONS:
-            raise LedgerError(f"decision {decision!r} must be one of {', '.join(S.DECISIONS)}")
+        if decision not in tables.DECISIONS:
+            raise LedgerError(f"decision {decision!r} must be one of {', '.join(tables.DECISIONS)}")
         reviewer = str(reviewer or "").strip()
         if not reviewer:
             raise LedgerError("reviewer must be given (who takes this decision: name or e-mail)")
@@ -317,11 +316,12 @@ class Ledger:
             raise LedgerError(f"visitor_id {visitor_id!r} and host_id {host_id!r} must not be empty")
         rid = int(round_id)
         with self._write() as conn:
-            locked_round = conn.execute(select(S.rounds.c.id).where(S.rounds.c.id == rid).with_for_update()).first()
+            r = tables.rounds.c
+            locked_round = conn.execute(select(r.id).where(r.id == rid).with_for_update()).first()
             if locked_round is None:
                 raise LedgerError(self._unknown_round(round_id))
             partnership = check_decision(conn, rid, visitor_id, host_id, decision, rnd)
-            new_id = conn.execute(insert(S.decisions).values(
+            new_id = conn.execute(insert(tables.decisions).values(
                 round_id=rid, visitor_id=visitor_id, host_id=host_id, partnership=partnership,
                 decision=decision, comment=comment, reviewer=reviewer, decided_at=_utcnow(),
             )).inserted_primary_key[0]
@@ -333,9 +333,9 @@ class Ledger:
         Columns ``id, round_id, visitor_id, host_id, partnership, decision, comment,
         reviewer, decided_at``.
         """
-        q = select(S.decisions).order_by(S.decisions.c.id)
+        q = select(tables.decisions).order_by(tables.decisions.c.id)
         if round_id is not None:
-            q = q.where(S.decisions.c.round_id == int(round_id))
+            q = q.where(tables.decisions.c.round_id == int(round_id))
         df = self._read(q)
         df["decided_at"] = pd.to_datetime(df["decided_at"], utc=True)
         return df
@@ -351,7 +351,7 @@ class Ledger:
             return current_states(conn)
 
     def _latest_comments(self) -> pd.DataFrame:
-        d = S.decisions.c
+        d = tables.decisions.c
         latest = (select(func.max(d.id).label("id")).where(d.comment != "")
                   .group_by(d.visitor_id, d.host_id).subquery())
         return self._read(select(d.visitor_id, d.host_id, d.comment.label("latest_comment"))
@@ -365,7 +365,7 @@ class Ledger:
         """
         cur = self.current_decisions()
         acc = cur[cur["decision"] == "accept"][["visitor_id", "host_id", "round_id", "reviewer", "decided_at"]]
-        p = S.proposals.c
+        p = tables.proposals.c
         props = self._read(select(p.round_id, p.visitor_id, p.host_id, p.mode, p.start_date, p.end_date,
                                   p.lump_sum_eur, p.partnership)
                            .where(p.round_id.in_(sorted({int(x) for x in acc["round_id"]}) or [-1])))

@@ -16,8 +16,11 @@ Tables
     The visitors and hosts the round was solved for (``role``, ``org_id``, ``name``,
     ``country``, ``partnership``), so that decisions can be checked against them.
 ``proposals``
-    The proposed pairs (the columns of ``proposals.csv``); the per-criterion score
-    contributions are kept in ``score_breakdown`` (JSON ``{criterion: points}``).
+    The proposed pairs: the stored columns of the proposals' specification
+    (:data:`matchmaker.proposals.spec.STORED`, in its order, nullable where not
+    required; ``tests/proposals/test_spec.py`` checks that they agree); the
+    per-criterion score contributions are kept in ``score_breakdown`` (JSON
+    ``{criterion: points}``).
 ``unmatched``
     Visitors left without a proposal and why (``reason``; other columns of
     ``unmatched.csv`` in ``details`` JSON).

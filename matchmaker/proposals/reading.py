@@ -1,8 +1,9 @@
 """Reading a proposals file for the validator (``matchmaker check``).
 
 A proposals file is read like a round's files (:mod:`matchmaker.inputs.raw_tables`,
-:mod:`matchmaker.inputs.columns`, columns :data:`matchmaker.common.schema.PROPOSALS`): UTF-8 CSV, and
-every bad cell named by file, row, column, value and rule. A proposals table already in
+:mod:`matchmaker.inputs.columns`), with the columns the proposals' specification marks as
+validated (:data:`matchmaker.proposals.spec.VALIDATED`) and any ``score_<criterion>``
+column: UTF-8 CSV, and every bad cell named by file, row, column, value and rule. A proposals table already in
 memory (from the solver, with typed columns) goes through the same checks once its
 cells are written as text.
 """
@@ -15,13 +16,11 @@ import numpy as np
 import pandas as pd
 
 from matchmaker.common.errors import Problem, RoundDataError
-from matchmaker.common.schema import EXCHANGE_MODES, PROPOSALS, Column
+from matchmaker.common.schema import SCORE_PREFIX, Column
 from matchmaker.inputs.columns import check_required, parse_table
 from matchmaker.inputs.loading import sorted_problems
 from matchmaker.inputs.raw_tables import RawTable, cell_text, read_table
-
-#: Prefix of the optional per-criterion score columns.
-SCORE_PREFIX = "score_"
+from matchmaker.proposals.spec import VALIDATED, VOCABULARIES, score_column
 
 
 def read_proposals(path: str | Path) -> pd.DataFrame:
@@ -30,7 +29,7 @@ def read_proposals(path: str | Path) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        The columns of :data:`matchmaker.common.schema.PROPOSALS` the file has and its
+        The columns of :data:`matchmaker.proposals.spec.VALIDATED` the file has and its
         ``score_<criterion>`` columns, typed (dates ``datetime64``, ``working_days``
         ``Int64``, amounts float, ``locked`` bool), plus ``row``: the spreadsheet row
         number.
@@ -74,24 +73,24 @@ def _text(value) -> str:
 
 
 def _spec(columns) -> tuple[Column, ...]:
-    scores = tuple(Column(str(c), "float", False, "Score points of one criterion.", "12.5", minimum=0)
-                   for c in columns if str(c).startswith(SCORE_PREFIX))
-    return PROPOSALS + scores
+    """The validated columns, then the table's ``score_<criterion>`` columns."""
+    return VALIDATED + tuple(score_column(str(c)) for c in columns if str(c).startswith(SCORE_PREFIX))
 
 
 def _typed(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
     """Typed columns of a proposals table; other columns are allowed and left out."""
     spec = _spec(table.data.columns)
-    parsed, more = parse_table(table, spec, {"exchange_mode": EXCHANGE_MODES})
+    parsed, more = parse_table(table, spec, VOCABULARIES)
     problems = [p for p in problems + more if p.severity == "error"]  # warnings: columns not read
     problems += check_required(parsed, spec)
-    if "locked" in parsed.present:  # given: a flag on every row
-        problems += [Problem(table.file, int(table.rows[i]), "locked", "", "required value is missing (true or false)")
-                     for i in np.flatnonzero(parsed.missing["locked"])]
+    flags = [c.name for c in spec if c.type == "bool" and c.name in parsed.present]
+    for flag in flags:  # given: a flag on every row
+        problems += [Problem(table.file, int(table.rows[i]), flag, "", "required value is missing (true or false)")
+                     for i in np.flatnonzero(parsed.missing[flag])]
     if problems:
         raise RoundDataError(sorted_problems(problems, spec))
     out = parsed.values[[c.name for c in spec if c.required is True or c.name in parsed.present]].copy()
-    if "locked" in out:
-        out["locked"] = out["locked"].astype(bool)
+    for flag in flags:
+        out[flag] = out[flag].astype(bool)
     out.insert(0, "row", np.asarray(table.rows, dtype=np.int64))
     return out.reset_index(drop=True)

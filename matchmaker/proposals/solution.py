@@ -3,15 +3,16 @@
 A solved round is what :func:`matchmaker.run.run_round` writes into its output
 directory (``proposals.csv``, ``unmatched.csv``, ``summary.json``), or the same tables
 held in memory. :func:`read_solution` accepts either and returns a :class:`Solution`;
-:func:`check_proposals` reports every problem at once (file, row, column, value, rule)
-so that nothing half-checked reaches the database.
+:func:`check_solution` reports every problem of its proposals at once (file, row,
+column, value, rule), so that nothing half-checked reaches the database, and returns
+them typed as the proposals' specification (:mod:`matchmaker.proposals.spec`) says.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,24 +20,15 @@ import numpy as np
 import pandas as pd
 
 from matchmaker.common.errors import Problem, RoundDataError
+from matchmaker.common.schema import SCORE_PREFIX
+from matchmaker.inputs.instance import Round
+from matchmaker.proposals.spec import AFTER_SCORES, BY_NAME, REQUIRED, STORED, TEXT, VOCABULARIES, ProposalColumn
 
-#: Columns ``proposals.csv`` must have (docs/design.md).
-REQUIRED_PROPOSAL_COLUMNS = (
-    "visitor_id", "host_id", "mode", "start_date", "end_date", "working_days",
-    "lump_sum_eur", "partnership",
-)
-#: Columns it may have, stored when present.
-OPTIONAL_PROPOSAL_COLUMNS = (
-    "visitor_name", "visitor_country", "host_name", "host_country", "distance_km",
-    "score", "locked",
-)
-#: Text columns read as strings (never as numbers or missing values).
-TEXT_COLUMNS = (
-    "visitor_id", "host_id", "visitor_name", "visitor_country", "host_name",
-    "host_country", "partnership", "mode", "reason",
-)
-MODES = ("physical", "virtual")
-SCORE_PREFIX = "score_"
+#: Columns read as text in a round's output tables: the proposals' text columns and
+#: ``unmatched.csv``'s ``reason``.
+TEXT_COLUMNS = (*TEXT, "reason")
+#: Cells read as true in a proposals table's flag columns (``locked``).
+TRUE_TEXTS = ("true", "1", "yes")
 
 
 @dataclass
@@ -61,7 +53,7 @@ class Solution:
     source: str = "proposals"
 
 
-def json_safe(value):
+def json_safe(value: object) -> object:
     """``value`` with NaN/inf replaced by ``None``, NumPy scalars and dates made plain.
 
     Strict JSON (and PostgreSQL's ``json`` type) has no NaN, so the ledger never
@@ -80,14 +72,14 @@ def json_safe(value):
     return value
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV written by ``run_round``: text columns as text, empty cells as missing."""
+def read_output_table(path: Path) -> pd.DataFrame:
+    """Read a CSV that ``run_round`` wrote (proposals or unmatched): text columns as text, empty cells as missing."""
     head = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
     dtype = {c: str for c in head.columns if c in TEXT_COLUMNS}
     return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
 
 
-def read_solution(solution) -> Solution:
+def read_solution(solution: str | Path | Mapping | Solution) -> Solution:
     """A :class:`Solution` from an output directory, a mapping of tables, or itself.
 
     Parameters
@@ -121,9 +113,9 @@ def read_solution(solution) -> Solution:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no proposals.csv in this output directory "
                                     "(run the round first: matchmaker solve/round DIR --out OUT)")
-        sol = Solution(proposals=read_table(path), source=str(path))
+        sol = Solution(proposals=read_output_table(path), source=str(path))
         if (out / "unmatched.csv").is_file():
-            sol.unmatched = read_table(out / "unmatched.csv")
+            sol.unmatched = read_output_table(out / "unmatched.csv")
         if (out / "summary.json").is_file():
             with open(out / "summary.json", encoding="utf-8") as fh:
                 sol.summary = json_safe(json.load(fh))
@@ -132,7 +124,80 @@ def read_solution(solution) -> Solution:
                     f"not {type(solution).__name__}")
 
 
-def check_proposals(sol: Solution, visitor_ids, host_ids) -> pd.DataFrame:
+class _Problems:
+    """The problems found in a proposals table, each with its file row."""
+
+    def __init__(self, file: str, df: pd.DataFrame):
+        self.file, self.df = file, df
+        self.rows = np.arange(len(df)) + 2
+        self.found: list[Problem] = []
+
+    def report(self, mask: np.ndarray, column: str, rule: str) -> None:
+        """One problem per row where ``mask`` holds, with the cell of ``column``."""
+        for r, v in zip(self.rows[mask], self.df.loc[mask, column].astype(object)):
+            self.found.append(Problem(self.file, int(r), column, "" if pd.isna(v) else str(v), rule))
+
+
+def _text(col: ProposalColumn, cells: pd.Series, problems: _Problems) -> pd.Series:
+    """A required text or code column stripped (empty cells and unknown codes reported)."""
+    s = cells.astype(object)
+    problems.report(s.isna().to_numpy() | (s.astype(str).str.strip() == "").to_numpy(), col.name,
+                    "must not be empty")
+    out = s.where(s.notna(), "").astype(str).str.strip()
+    if col.vocabulary is not None:
+        codes = VOCABULARIES[col.vocabulary]
+        problems.report(~out.isin(codes).to_numpy() & (out != "").to_numpy(), col.name,
+                        f"must be one of {', '.join(codes)}")
+    return out
+
+
+def _date(col: ProposalColumn, cells: pd.Series, problems: _Problems) -> pd.Series:
+    """A date column as Python dates (cells that are no date reported)."""
+    parsed = pd.to_datetime(cells, errors="coerce", format="mixed")
+    bad = parsed.isna() if col.required is True else parsed.isna() & cells.notna()
+    problems.report(bad.to_numpy(), col.name, "must be an ISO date (YYYY-MM-DD)")
+    return parsed.dt.date
+
+
+def _number(col: ProposalColumn, cells: pd.Series, problems: _Problems) -> pd.Series:
+    """A number column (cells that are no number, or below the minimum, reported)."""
+    vals = pd.to_numeric(cells, errors="coerce")
+    bad = (vals.isna() & cells.notna()) | (vals.isna() if col.required is True else False)
+    problems.report(bad.to_numpy(), col.name, "must be a number")
+    if col.minimum is not None:
+        problems.report((vals < col.minimum).to_numpy(), col.name, f"must be >= {col.minimum:g}")
+    if col.type == "int" and col.required is True:
+        return vals.fillna(0).astype(int)
+    return vals
+
+
+def _column(col: ProposalColumn, df: pd.DataFrame, problems: _Problems) -> object:
+    """One stored column of the proposals, checked and typed by its spec (absent optional: its empty value)."""
+    if col.name not in df.columns:
+        return {"int": np.nan, "float": np.nan, "bool": False}.get(col.type)
+    cells = df[col.name]
+    if col.type in ("str", "code"):
+        return _text(col, cells, problems) if col.required is True else cells.astype(object).where(cells.notna(), None)
+    if col.type == "date":
+        return _date(col, cells, problems)
+    if col.type in ("int", "float"):
+        return _number(col, cells, problems)
+    if col.type == "bool":
+        return cells.map(lambda x: str(x).strip().lower() in TRUE_TEXTS).astype(bool)
+    raise ValueError(f"proposals column {col.name!r}: type {col.type!r} has no reading")
+
+
+def _score_breakdown(df: pd.DataFrame) -> list[dict]:
+    """Each row's ``score_<criterion>`` columns as ``{criterion: points}``."""
+    criteria = [c for c in df.columns if c.startswith(SCORE_PREFIX)]
+    if not criteria:
+        return [{}] * len(df)
+    scores = df[criteria].apply(pd.to_numeric, errors="coerce")
+    scores.columns = [c[len(SCORE_PREFIX):] for c in criteria]
+    return [json_safe(r) for r in scores.to_dict("records")]
+
+
+def check_solution(sol: Solution, visitor_ids: Iterable[str], host_ids: Iterable[str]) -> pd.DataFrame:
     """Check and normalise the proposals of ``sol``; return them ready to store.
 
     Every missing column, unknown visitor or host, unknown mode, bad date or number,
@@ -141,66 +206,31 @@ def check_proposals(sol: Solution, visitor_ids, host_ids) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``visitor_id, host_id, ..., score_breakdown`` (dict per row) with
-        Python dates, ints, floats and bools.
+        The stored columns of the specification (:data:`matchmaker.proposals.spec.STORED`)
+        with Python dates, ints, floats and bools, and ``score_breakdown`` (a dict per row).
     """
     df = sol.proposals
     fname = Path(sol.source).name if sol.source.endswith(".csv") else sol.source
-    problems: list[Problem] = []
-    missing = [c for c in REQUIRED_PROPOSAL_COLUMNS if c not in df.columns]
+    missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise RoundDataError([Problem(fname, None, c, "", "required column is missing") for c in missing])
-    rows = np.arange(len(df)) + 2
-
-    def report(mask, column, rule):
-        for r, v in zip(rows[mask], df.loc[mask, column].astype(object)):
-            problems.append(Problem(fname, int(r), column, "" if pd.isna(v) else str(v), rule))
-
+    problems = _Problems(fname, df)
     out = pd.DataFrame(index=df.index)
-    for col in ("visitor_id", "host_id", "partnership", "mode"):
-        s = df[col].astype(object)
-        report(s.isna().to_numpy() | (s.astype(str).str.strip() == "").to_numpy(), col, "must not be empty")
-        out[col] = s.where(s.notna(), "").astype(str).str.strip()
-    report(~out["visitor_id"].isin(set(visitor_ids)).to_numpy() & (out["visitor_id"] != "").to_numpy(),
-           "visitor_id", "is not a visitor of this round")
-    report(~out["host_id"].isin(set(host_ids)).to_numpy() & (out["host_id"] != "").to_numpy(),
-           "host_id", "is not a host of this round")
-    report(~out["mode"].isin(MODES).to_numpy() & (out["mode"] != "").to_numpy(),
-           "mode", f"must be one of {', '.join(MODES)}")
-    for col in ("start_date", "end_date"):
-        parsed = pd.to_datetime(df[col], errors="coerce", format="mixed")
-        report(parsed.isna().to_numpy(), col, "must be an ISO date (YYYY-MM-DD)")
-        out[col] = parsed.dt.date
-    numeric = {"working_days": True, "lump_sum_eur": True, "distance_km": False, "score": False}
-    for col, required in numeric.items():
-        if col not in df.columns:
-            out[col] = np.nan
-            continue
-        vals = pd.to_numeric(df[col], errors="coerce")
-        bad = (vals.isna() & df[col].notna()) | (vals.isna() if required else False)
-        report(bad.to_numpy(), col, "must be a number")
-        report((vals < 0).to_numpy(), col, "must be >= 0")
-        out[col] = vals
-    out["working_days"] = out["working_days"].fillna(0).astype(int)
-    for col in ("visitor_name", "visitor_country", "host_name", "host_country"):
-        out[col] = df[col].astype(object).where(df[col].notna(), None) if col in df.columns else None
-    if "locked" in df.columns:
-        locked = df["locked"].map(lambda x: str(x).strip().lower() in ("true", "1", "yes"))
-        out["locked"] = locked.astype(bool)
-    else:
-        out["locked"] = False
+    for name in STORED:
+        out[name] = _column(BY_NAME[name], df, problems)
+    for role, ids in (("visitor", visitor_ids), ("host", host_ids)):
+        col = out[f"{role}_id"]
+        problems.report(~col.isin(set(ids)).to_numpy() & (col != "").to_numpy(), f"{role}_id",
+                        f"is not a {role} of this round")
     dup = out.duplicated(["visitor_id", "host_id"], keep="first").to_numpy()
-    report(dup, "host_id", "this visitor-host pair is proposed twice")
-    if problems:
-        raise RoundDataError(sorted(problems, key=lambda q: (q.row or 0, list(df.columns).index(q.column))))
-    criteria = [c for c in df.columns if c.startswith(SCORE_PREFIX)]
-    scores = df[criteria].apply(pd.to_numeric, errors="coerce") if criteria else pd.DataFrame(index=df.index)
-    scores.columns = [c[len(SCORE_PREFIX):] for c in criteria]
-    out["score_breakdown"] = [json_safe(r) for r in scores.to_dict("records")] if criteria else [{}] * len(df)
+    problems.report(dup, "host_id", "this visitor-host pair is proposed twice")
+    if problems.found:
+        raise RoundDataError(sorted(problems.found, key=lambda q: (q.row or 0, list(df.columns).index(q.column))))
+    out["score_breakdown"] = _score_breakdown(df)
     return out
 
 
-def registration_rows(rnd) -> list[dict]:
+def registration_rows(rnd: Round) -> list[dict]:
     """Rows of the ``registrations`` table for a round's visitors and hosts."""
     rows = []
     for role, table in (("visitor", rnd.visitors), ("host", rnd.hosts)):
@@ -211,17 +241,46 @@ def registration_rows(rnd) -> list[dict]:
     return rows
 
 
+def _plain(kind: str, value: object) -> object:
+    """A stored cell as a plain Python value of its column type."""
+    if kind == "bool":
+        return bool(value)
+    if value is None:
+        return None
+    return {"int": int, "float": float}.get(kind, lambda x: x)(value)
+
+
 def proposal_rows(props: pd.DataFrame) -> list[dict]:
-    """Rows of the ``proposals`` table from :func:`check_proposals` output (plain Python values)."""
+    """Rows of the ledger's ``proposals`` table from :func:`check_solution` output (plain Python values)."""
     cols = [c for c in props.columns if c != "score_breakdown"]
     records = props[cols].astype(object).where(props[cols].notna(), None).to_dict("records")
     for rec, breakdown in zip(records, props["score_breakdown"]):
         rec["score_breakdown"] = breakdown
-        rec["working_days"] = int(rec["working_days"])
-        rec["locked"] = bool(rec["locked"])
-        for k in ("lump_sum_eur", "distance_km", "score"):
-            rec[k] = None if rec[k] is None else float(rec[k])
+        for name in cols:
+            rec[name] = _plain(BY_NAME[name].type, rec[name])
     return records
+
+
+def proposals_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The ledger's proposals rows back as a table: the inverse of :func:`proposal_rows`.
+
+    ``rows`` has stored columns and ``score_breakdown``; the result has the stored
+    columns before the scores, ``score_<criterion>`` (from ``score_breakdown``), then
+    those after them, with dates as ``datetime64`` and flags as ``bool``.
+    """
+    df = rows.drop(columns="score_breakdown")
+    points = rows["score_breakdown"]
+    breakdown = pd.DataFrame(points.tolist(), index=df.index) if len(df) else pd.DataFrame(index=df.index)
+    breakdown = breakdown.add_prefix(SCORE_PREFIX).astype(float)
+    after = [c for c in df.columns if c in AFTER_SCORES]
+    df = pd.concat([df.drop(columns=after), breakdown, df[after]], axis=1)
+    for c in df.columns:
+        kind = BY_NAME[c].type if c in BY_NAME else None
+        if kind == "bool":
+            df[c] = df[c].astype(bool)
+        elif kind == "date":
+            df[c] = pd.to_datetime(df[c])
+    return df
 
 
 def unmatched_rows(unmatched: pd.DataFrame) -> list[dict]:
@@ -229,6 +288,7 @@ def unmatched_rows(unmatched: pd.DataFrame) -> list[dict]:
     rest = [c for c in unmatched.columns if c not in ("visitor_id", "reason")]
     rows = []
     for rec in unmatched.astype(object).where(unmatched.notna(), None).to_dict("records"):
-        rows.append({"visitor_id": str(rec["visitor_id"]), "reason": "" if rec["reason"] is None else str(rec["reason"]),
+        reason = "" if rec["reason"] is None else str(rec["reason"])
+        rows.append({"visitor_id": str(rec["visitor_id"]), "reason": reason,
                      "details": json_safe({c: rec[c] for c in rest})})
     return rows

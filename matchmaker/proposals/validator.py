@@ -1,11 +1,23 @@
 """Independent check of a proposals file: the specification of a valid round.
 
-Nothing here uses solver or catalogue code. Every quantity is recomputed with plain
-scalar code straight from docs/decisions.md (proposals are at most thousands of rows):
-the rules of each pair (through :func:`matchmaker.constraints.pair_refusals`), the mode
-(§4, §6), the length of the stay (§5), the dates (§2, §3, §11), the host's capacity per
-calendar day and ``max_visitors`` (§3, §7), the lump sum (§8), the partnerships' and the
-programme's budgets, and the decisions (lock, forbid).
+What it shares with the rest of the package, and what it does not:
+
+* It shares the scheme's rule pieces (:data:`matchmaker.rules.pieces.RULES`, applied to
+  one pair at a time through :func:`matchmaker.constraints.round_rules`) for whether a
+  pair may be proposed at all (countries, organisation types, partnerships, modes, stay
+  lengths, availability, forbidden pairs), the working-day calendar
+  (:mod:`matchmaker.common.workdays`), the great-circle distance, and the proposals'
+  column specification (:mod:`matchmaker.proposals.spec`, through the reader).
+* It calls no solver, catalogue or scoring code (no score pruning by ``top_k`` or
+  ``max_pairs``, no start-date windows) and not :mod:`matchmaker.rules.lump_sum`.
+  Everything else is recomputed with plain scalar code straight from docs/decisions.md
+  (proposals are at most thousands of rows): the mode (§4, §6), the length of the stay
+  (§5), the dates (§2, §3, §11), the host's capacity per calendar day and
+  ``max_visitors`` (§3, §7), the lump sum (§8), the partnerships' and the programme's
+  budgets, ``min_score`` and the score columns' sum, and the decisions (lock, forbid).
+
+A bug in a rule piece is therefore not caught here; a bug in the solver, the catalogue,
+the schedule or the lump sums is.
 """
 
 from __future__ import annotations
@@ -20,16 +32,11 @@ import pandas as pd
 
 from matchmaker.common.errors import RoundDataError, rows_text
 from matchmaker.common.geo import great_circle_km
-from matchmaker.common.schema import PROPOSALS
+from matchmaker.common.schema import SCORE_PREFIX
 from matchmaker.common.workdays import busdaycal, count_working_days
 from matchmaker.constraints import round_rules
 from matchmaker.inputs.instance import Round
-from matchmaker.proposals.reading import SCORE_PREFIX, read_proposals, typed_proposals  # noqa: F401 (public here too)
-
-#: Columns every proposals file needs (:data:`matchmaker.common.schema.PROPOSALS`).
-REQUIRED = tuple(c.name for c in PROPOSALS if c.required is True)
-#: Optional columns checked when present (besides ``score_<criterion>``).
-OPTIONAL = tuple(c.name for c in PROPOSALS if c.required is False)
+from matchmaker.proposals.reading import read_proposals, typed_proposals
 
 CENT = 0.01
 DISTANCE_TOLERANCE_KM = 0.5

@@ -12,13 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matchmaker.proposals.solution import SCORE_PREFIX
-
-#: Columns a proposals table needs for the round tables.
-NEEDED = ("visitor_id", "host_id", "partnership", "lump_sum_eur", "score")
+from matchmaker.common.schema import SCORE_PREFIX
 
 
-def _require(df: pd.DataFrame, columns, what: str) -> None:
+def _require(df: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(f"{what} lacks column(s) {', '.join(missing)} "

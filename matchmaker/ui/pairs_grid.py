@@ -9,17 +9,24 @@ from __future__ import annotations
 import asyncio
 import html
 import time
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
-#: Columns shown in the grid, in order (those present in the ledger's proposals).
-GRID_COLUMNS = ("visitor_id", "visitor_name", "visitor_country", "host_id", "host_name", "host_country",
-                "mode", "start_date", "end_date", "working_days", "distance_km", "lump_sum_eur", "score",
-                "decision", "reviewer", "latest_comment", "locked")
-#: Columns the search box looks in.
-SEARCH_COLUMNS = ("visitor_id", "visitor_name", "visitor_country", "host_id", "host_name", "host_country",
-                  "mode", "decision", "reviewer", "latest_comment")
+from matchmaker.proposals.spec import BY_NAME, GRID_AFTER_DECISIONS, GRID_BEFORE_DECISIONS
+
+#: The reviewers' columns of the grid (from the ledger's current decisions), all text.
+DECISION_TEXT_COLUMNS = ("decision", "reviewer", "latest_comment")
+#: Columns shown in the grid, in order (those present in the ledger's proposals): the
+#: proposals' columns the specification marks ``grid``, with the decision columns before
+#: those that follow the scores (``locked``).
+GRID_COLUMNS = (*GRID_BEFORE_DECISIONS, *DECISION_TEXT_COLUMNS, *GRID_AFTER_DECISIONS)
+#: Columns the search box looks in: the grid's text columns.
+SEARCH_COLUMNS = tuple(c for c in GRID_COLUMNS if c in DECISION_TEXT_COLUMNS or BY_NAME[c].type in ("str", "code"))
+#: The grid's date columns (shown as ISO text) and number columns (shown with 2 decimals).
+DATE_COLUMNS = tuple(c for c in GRID_COLUMNS if c in BY_NAME and BY_NAME[c].type == "date")
+NUMBER_COLUMNS = tuple(c for c in GRID_COLUMNS if c in BY_NAME and BY_NAME[c].type == "float")
 #: Decision filter choices: label -> current decision kept (None: undecided).
 STATUS_FILTERS = {"all": None, "open": "", "accepted": "accept", "rejected": "reject", "locked": "lock"}
 #: A button's action runs once no widget update has been handled for this many seconds
@@ -29,7 +36,8 @@ CLICK_DEFER_S = 0.3
 CLICK_MAX_WAIT_S = 5.0
 
 
-def after_pending_updates(action, state, quiet: float = CLICK_DEFER_S,
+def after_pending_updates(action: Callable[[], None], state: Callable[[], tuple[int, float]],
+                          quiet: float = CLICK_DEFER_S,
                           max_wait: float = CLICK_MAX_WAIT_S, poll: float = 0.05) -> None:
     """Run ``action()`` once the widget updates sent before a click have been handled.
 
@@ -77,7 +85,7 @@ def search_pairs(table: pd.DataFrame, text: str, status: str = "all") -> pd.Data
     return table[keep]
 
 
-def pair_label(row) -> str:
+def pair_label(row: Mapping) -> str:
     """Text of a pair in the list: visitor -> host, score, current decision."""
     decision = row.get("decision")
     state = decision if isinstance(decision, str) and decision else "open"
@@ -90,20 +98,20 @@ def grid_frame(table: pd.DataFrame) -> pd.DataFrame:
     """The pairs as shown in the grid: :data:`GRID_COLUMNS`, dates as text, no missing text."""
     cols = [c for c in GRID_COLUMNS if c in table.columns]
     df = table[cols].copy()
-    for c in ("start_date", "end_date"):
+    for c in DATE_COLUMNS:
         if c in df.columns:
             df[c] = pd.to_datetime(df[c]).dt.strftime("%Y-%m-%d")
-    for c in ("decision", "reviewer", "latest_comment"):
+    for c in DECISION_TEXT_COLUMNS:
         if c in df.columns:
             df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
-    for c in ("score", "distance_km", "lump_sum_eur"):
+    for c in NUMBER_COLUMNS:
         if c in df.columns:
             df[c] = df[c].astype(float).round(2)
     df.index = pd.RangeIndex(1, len(df) + 1, name="#")
     return df
 
 
-def pair_details_html(row) -> str:
+def pair_details_html(row: Mapping) -> str:
     """An HTML table of one pair: organisations, mode, dates, distance, lump sum, score, decision."""
     fields = [("visitor", f"{row['visitor_id']} {row.get('visitor_name', '')} ({row.get('visitor_country', '')})"),
               ("host", f"{row['host_id']} {row.get('host_name', '')} ({row.get('host_country', '')})"),
