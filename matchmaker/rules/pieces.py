@@ -74,6 +74,27 @@ def _date(day) -> str:
     return str(to_dates(_s(day)))
 
 
+# --- the sentences, shared by a pair's refusal and a registration's ---------------------
+
+NOT_COSME = "does not take part in COSME (countries.csv, cosme = false)"
+ELIGIBLE_TYPES = f"(eligible: {', '.join(ELIGIBLE_ORG_TYPES)})"
+NOT_A_PARTNERSHIP = "is not a partnership of partnerships.csv"
+ALREADY_VISITED = "already took part in a physical exchange (already_visited)"
+
+
+def _virtual_closed(ctx: RuleContext, before: str) -> str:
+    """Why no virtual exchange is possible: not allowed, or the cut-off comes ``before`` a day."""
+    if not ctx.allow_virtual:
+        return "virtual exchanges are not allowed (rules.allow_virtual = false)"
+    return f"virtual exchanges end on {_date(ctx.virtual_until)} (rules.virtual_until), before {before}"
+
+
+def _no_stay_length(longest: str, shortest: str, hi, lo, maxima: str, minima: str, ctx: RuleContext) -> str:
+    """The longest acceptable stay is below the shortest: both, with the values they come from."""
+    return (f"{longest}, {hi} working days ({maxima}, rules.max_working_days {ctx.max_working_days}), is below "
+            f"{shortest}, {lo} ({minima}, rules.min_working_days {ctx.min_working_days})")
+
+
 # --- the rules --------------------------------------------------------------------------
 
 def _cosme(V, H, ctx):
@@ -81,8 +102,7 @@ def _cosme(V, H, ctx):
 
 
 def _cosme_why(V, H, ctx):
-    return _failing_sides(V, H, "cosme", lambda who, s: f"{who} is in {_s(s['country_code'])}, "
-                          "which does not take part in COSME (countries.csv, cosme = false)")
+    return _failing_sides(V, H, "cosme", lambda who, s: f"{who} is in {_s(s['country_code'])}, which {NOT_COSME}")
 
 
 def _different(V, H, ctx):
@@ -99,8 +119,8 @@ def _types(V, H, ctx):
 
 
 def _types_why(V, H, ctx):
-    return _failing_sides(V, H, "type_ok", lambda who, s: f"{who} has organisation type "
-                          f"'{_s(s['org_type'])}' (eligible: {', '.join(ELIGIBLE_ORG_TYPES)})")
+    return _failing_sides(V, H, "type_ok", lambda who, s: f"{who} has organisation type '{_s(s['org_type'])}' "
+                          f"{ELIGIBLE_TYPES}")
 
 
 def _partnership(V, H, ctx):
@@ -109,7 +129,7 @@ def _partnership(V, H, ctx):
 
 def _partnership_why(V, H, ctx):
     return _failing_sides(V, H, "partnership_ok", lambda who, s: f"{who} has partnership "
-                          f"'{_s(s['partnership'])}', which is not a partnership of partnerships.csv")
+                          f"'{_s(s['partnership'])}', which {NOT_A_PARTNERSHIP}")
 
 
 def _once(V, H, ctx):
@@ -121,7 +141,7 @@ def _once(V, H, ctx):
 
 def _once_why(V, H, ctx):
     v, h = _who(V, H)
-    return (f"{v} already took part in a physical exchange (already_visited) and the pair can only be "
+    return (f"{v} {ALREADY_VISITED} and the pair can only be "
             f"physical (visitor mode '{_s(V['mode'])}', host mode '{_s(H['mode'])}'{_virtual_note(V, H, ctx)})")
 
 
@@ -129,10 +149,7 @@ def _virtual_note(V, H, ctx) -> str:
     m = pair_modes(V, H, ctx)
     if not _s(m.both_virtual):
         return ""
-    if not ctx.allow_virtual:
-        return "; virtual exchanges are not allowed (rules.allow_virtual = false)"
-    return (f"; virtual exchanges end on {_date(ctx.virtual_until)} (rules.virtual_until), before the first "
-            f"day both are available, {_date(common_window(V, H)[0])}")
+    return "; " + _virtual_closed(ctx, f"the first day both are available, {_date(common_window(V, H)[0])}")
 
 
 def _mode(V, H, ctx):
@@ -152,10 +169,9 @@ def _duration(V, H, ctx):
 
 def _duration_why(V, H, ctx):
     lo, hi = stay_bounds(V, H, ctx)
-    return (f"the longest stay both accept, {_s(hi)} working days (visitor max_days {_s(V['max_days'])}, "
-            f"host max_days {_s(H['max_days'])}, rules.max_working_days {ctx.max_working_days}), is below "
-            f"the shortest, {_s(lo)} (visitor min_days {_s(V['min_days'])}, host min_days "
-            f"{_s(H['min_days'])}, rules.min_working_days {ctx.min_working_days})")
+    return _no_stay_length("the longest stay both accept", "the shortest", _s(hi), _s(lo),
+                           f"visitor max_days {_s(V['max_days'])}, host max_days {_s(H['max_days'])}",
+                           f"visitor min_days {_s(V['min_days'])}, host min_days {_s(H['min_days'])}", ctx)
 
 
 def _availability(V, H, ctx):
@@ -210,8 +226,8 @@ RULES: tuple[Rule, ...] = (
 RULE_NAMES = tuple(r.name for r in RULES)
 
 
-def registration_checks(S: Arrays, ctx: RuleContext):
-    """(rule, refused mask, reason(i)) for one role's registrations taken alone."""
+def registration_checks(S: Arrays, ctx: RuleContext) -> tuple[tuple[str, np.ndarray, Callable[[int], str]], ...]:
+    """(rule, refused mask, reason(i)) for one role's registrations taken alone, in :data:`RULES` order."""
     d = _date
     lo = np.maximum(S["min_days"], ctx.min_working_days)
     hi = np.minimum(S["max_days"], ctx.max_working_days)
@@ -221,13 +237,10 @@ def registration_checks(S: Arrays, ctx: RuleContext):
     weeks = virtual_weeks(S["start"], S["end"], ctx)
     no_room = ~(can_physical & (working >= lo)) & ~(can_virtual & (weeks >= lo)) & (can_physical | can_virtual)
 
-    def virtual_closed(i) -> str:
-        if not ctx.allow_virtual:
-            return "virtual exchanges are not allowed (rules.allow_virtual = false)"
-        return (f"virtual exchanges end on {d(ctx.virtual_until)} (rules.virtual_until), before its window "
-                f"starts on {d(S['start'][i])}")
+    def virtual_closed(i: int) -> str:
+        return _virtual_closed(ctx, f"its window starts on {d(S['start'][i])}")
 
-    def room_text(i) -> str:
+    def room_text(i: int) -> str:
         parts = []
         if can_physical[i]:
             parts.append(f"{working[i]} working days")
@@ -238,22 +251,19 @@ def registration_checks(S: Arrays, ctx: RuleContext):
                 f"{ctx.min_working_days})")
 
     return (
-        ("cosme_countries", ~S["cosme"],
-         lambda i: f"country {S['country_code'][i]} does not take part in COSME (countries.csv, cosme = false)"),
+        ("cosme_countries", ~S["cosme"], lambda i: f"country {S['country_code'][i]} {NOT_COSME}"),
         ("organisation_types", ~S["type_ok"],
-         lambda i: f"organisation type '{S['org_type'][i]}' is not eligible "
-                   f"(eligible: {', '.join(ELIGIBLE_ORG_TYPES)})"),
+         lambda i: f"organisation type '{S['org_type'][i]}' is not eligible {ELIGIBLE_TYPES}"),
         ("partnership_known", ~S["partnership_ok"],
-         lambda i: f"partnership '{S['partnership'][i]}' is not a partnership of partnerships.csv"),
+         lambda i: f"partnership '{S['partnership'][i]}' {NOT_A_PARTNERSHIP}"),
         ("visitor_once", S["already_visited"] & ~can_virtual,
-         lambda i: "already took part in a physical exchange (already_visited) and "
+         lambda i: f"{ALREADY_VISITED} and "
                    + (f"accepts only physical exchanges (mode '{S['mode'][i]}')" if not S["virtual"][i]
                       else virtual_closed(i))),
         ("mode_compatible", ~S["physical"] & ~can_virtual,
          lambda i: f"accepts only virtual exchanges (mode '{S['mode'][i]}') and {virtual_closed(i)}"),
         ("duration_range", hi < lo,
-         lambda i: f"its longest stay, {hi[i]} working days (max_days {S['max_days'][i]}, rules.max_working_days "
-                   f"{ctx.max_working_days}), is below its shortest, {lo[i]} (min_days {S['min_days'][i]}, "
-                   f"rules.min_working_days {ctx.min_working_days})"),
+         lambda i: _no_stay_length("its longest stay", "its shortest", hi[i], lo[i], f"max_days {S['max_days'][i]}",
+                                   f"min_days {S['min_days'][i]}", ctx)),
         ("availability", no_room, room_text),
     )
