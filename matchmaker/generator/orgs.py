@@ -29,7 +29,6 @@ COUNTRY_LANGUAGES = {
 
 ORG_TYPES = ("sme", "cluster_organisation", "scaleup_support")
 ORG_TYPE_P = (0.56, 0.27, 0.17)
-SHARE_BOTH_ROLES = 0.10
 SHARE_OTHER_TYPE = 0.01
 SHARE_NON_COSME = 0.01
 SHARE_AUTO = 0.15

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import hashlib
 import json
 import tomllib
 from pathlib import Path
@@ -160,8 +159,3 @@ def load_settings(*files: str | Path | None, overrides: dict | None = None) -> d
 def settings_json(settings: dict) -> str:
     """Canonical JSON text of settings (dates as ISO strings), for records and hashes."""
     return json.dumps(settings, sort_keys=True, default=lambda o: o.isoformat())
-
-
-def settings_hash(settings: dict) -> str:
-    """SHA-256 of :func:`settings_json`."""
-    return hashlib.sha256(settings_json(settings).encode()).hexdigest()

@@ -25,10 +25,10 @@ from pathlib import Path
 import ipywidgets as W
 
 from matchmaker.common.errors import SettingsError
-from matchmaker.inputs import settings as S
+from matchmaker.inputs.settings import DEFAULTS_FILE, OBJECTIVES, load_settings
 
 #: Text settings whose choices :mod:`matchmaker.inputs.settings` defines.
-CHOICES = {"solver.objective": S.OBJECTIVES}
+CHOICES = {"solver.objective": OBJECTIVES}
 #: Sections shown, in order, with their titles (any other section of the file follows).
 SECTION_TITLES = {
     "scoring.weights": "Weights of the criteria",
@@ -44,7 +44,7 @@ _SECTION = re.compile(r"^\s*\[([A-Za-z0-9_.]+)\]\s*$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_]+)\s*=")
 
 
-def settings_help(path: str | Path = S.DEFAULTS_FILE) -> dict[str, str]:
+def settings_help(path: str | Path = DEFAULTS_FILE) -> dict[str, str]:
     """The comment block above each setting of a TOML file, by dotted key.
 
     Comments directly above a ``[section]`` header document the section (key
@@ -158,10 +158,10 @@ class SettingsPanel:
         An accordion, one page per section, with a message line under it.
     """
 
-    def __init__(self, settings: dict | None = None, defaults_file: str | Path = S.DEFAULTS_FILE):
+    def __init__(self, settings: dict | None = None, defaults_file: str | Path = DEFAULTS_FILE):
         with open(defaults_file, "rb") as fh:
             self.defaults = tomllib.load(fh)
-        self.initial = settings if settings is not None else S.load_settings()
+        self.initial = settings if settings is not None else load_settings()
         self.help = settings_help(defaults_file)
         self.controls: dict[str, W.Widget] = {}
         sections: dict[str, list[str]] = {}
@@ -237,14 +237,14 @@ class SettingsPanel:
     def valid_overrides(self) -> dict:
         """:meth:`overrides`, checked; raises :class:`SettingsError` (also shown) when invalid."""
         if self.check() is None:
-            settings = S.load_settings(overrides=self.overrides())  # raises the same error
+            settings = load_settings(overrides=self.overrides())  # raises the same error
             return settings  # pragma: no cover - check() and load_settings agree
         return self.overrides()
 
     def check(self) -> dict | None:
         """The complete checked settings, or ``None`` with the error shown under the controls."""
         try:
-            settings = S.load_settings(overrides=self.overrides())
+            settings = load_settings(overrides=self.overrides())
         except SettingsError as exc:
             self.message.value = f"<span style='color:#b00020'>&#9888; {_html(str(exc))}</span>"
             return None
