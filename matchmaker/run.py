@@ -8,8 +8,11 @@
     Every visitor without a proposal and why (:mod:`matchmaker.proposals.unmatched`).
 ``summary.json``
     Status, objective, bound and gap (in score points), times per phase, counts,
-    budget used and left per partnership, the settings, the input hash and the seed.
+    budget used and left per partnership, the settings, the limits, the input hash and the seed.
 
+The solver's limits (time limit, work limit, seed, target gap) are merged from the
+settings and the arguments and checked once, here, into a
+:class:`~matchmaker.solve.config.SolveConfig` that the solver and its phases only read.
 The proposals are checked by the independent validator before ``run_round`` returns;
 a broken rule is a bug and makes it fail loudly (exit code 1).
 """
@@ -29,18 +32,18 @@ import pandas as pd
 
 from matchmaker.common.workdays import stay_end
 from matchmaker.constraints import locked_refusals
+from matchmaker.inputs.instance import Round
 from matchmaker.inputs.settings import settings_json
-from matchmaker.pairs.catalogue import build_catalogue, named_pairs
+from matchmaker.pairs.catalogue import Catalogue, build_catalogue, named_pairs
 from matchmaker.proposals.spec import SCORE_COLUMNS, output_frame
 from matchmaker.proposals.unmatched import unmatched_visitors
 from matchmaker.proposals.validator import check_proposals
-from matchmaker.solve.effort import DEFAULT_WORK_SHARE
 from matchmaker.solve.highs import highs_version
-from matchmaker.solve.problem import SolverProblem, build_problem
-from matchmaker.solver import SolverResult, solve
+from matchmaker.solve.problem import SolverInstance, build_instance
+from matchmaker.solver import Progress, SolveConfig, SolverResult, solve
 
 
-def proposals_table(rnd, catalogue, problem: SolverProblem, result: SolverResult) -> pd.DataFrame:
+def proposals_table(rnd: Round, catalogue: Catalogue, problem: SolverInstance, result: SolverResult) -> pd.DataFrame:
     """The proposals as written to ``proposals.csv``: the columns of :mod:`matchmaker.proposals.spec`."""
     p = problem
     pairs = result.pairs
@@ -67,15 +70,15 @@ def proposals_table(rnd, catalogue, problem: SolverProblem, result: SolverResult
     return out.sort_values(["partnership", "visitor_id"], kind="stable", ignore_index=True)
 
 
-def _points(x):
+def _points(x: float | None) -> float | None:
     return None if x is None else round(x / 100.0, 2)
 
 
-def _budgets(rnd, problem: SolverProblem, result: SolverResult) -> list[dict]:
+def _budgets(problem: SolverInstance, result: SolverResult) -> list[dict]:
     p, pairs = problem, result.pairs
     spend = np.bincount(p.part[pairs], weights=p.cost[pairs], minlength=p.n_partnerships)
     n = np.bincount(p.part[pairs], minlength=p.n_partnerships)
-    dual = np.zeros(p.n_partnerships) if result.lp is None else result.lp.duals.get("budget", np.zeros(p.n_partnerships))
+    dual = result.budget_duals
     out = []
     for q, name in enumerate(p.partnerships):
         out.append(dict(partnership=name, budget_eur=round(p.budget[q] / 100, 2), used_eur=round(spend[q] / 100, 2),
@@ -85,7 +88,7 @@ def _budgets(rnd, problem: SolverProblem, result: SolverResult) -> list[dict]:
     return out
 
 
-def _printer(verbose: bool, progress):
+def _printer(verbose: bool, progress: Progress | None) -> Progress:
     def report(info: dict) -> None:
         if progress is not None:
             progress(dict(info))
@@ -99,7 +102,8 @@ def _printer(verbose: bool, progress):
     return report
 
 
-def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=None, work_limit=None) -> int:
+def run_round(rnd: Round, out_dir: str | Path, time_limit: float | None = None, seed: int | None = None,
+              verbose: bool = True, progress: Progress | None = None, work_limit: float | None = None) -> int:
     """Solve a round and write ``proposals.csv``, ``unmatched.csv`` and ``summary.json``.
 
     Parameters
@@ -128,17 +132,15 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
     int
         0 on success; 1 when the locks make the round infeasible, no solution was found
         in time, or the proposals break a rule (a bug, reported loudly).
-    """
 
-    s = rnd.settings["solver"]
-    time_limit = float(s["time_limit_s"] if time_limit is None else time_limit)
-    seed = int(s["seed"] if seed is None else seed)
-    if time_limit <= 0:
-        raise ValueError(f"time_limit must be > 0 seconds, got {time_limit}")
-    work_limit = float(s["work_limit"] if work_limit is None else work_limit)
-    if work_limit < 0:
-        raise ValueError(f"work_limit must be >= 0 work units (0: three quarters of the time limit), got {work_limit}")
-    work_limit = work_limit or DEFAULT_WORK_SHARE * time_limit
+    Raises
+    ------
+    SettingsError
+        A time limit, work limit or seed out of range (from the settings or the arguments;
+        :meth:`matchmaker.solve.config.SolveConfig.from_settings` names which).
+    """
+    config = SolveConfig.from_settings(rnd.settings["solver"], time_limit=time_limit, work_limit=work_limit,
+                                       seed=seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     say = print if verbose else (lambda *a, **k: None)
@@ -147,37 +149,18 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
     catalogue = build_catalogue(rnd)
     times["catalogue"] = round(time.monotonic() - t0, 3)
     t1 = time.monotonic()
-    problem = build_problem(rnd, catalogue)
+    problem = build_instance(rnd, catalogue)
     times["problem"] = round(time.monotonic() - t1, 3)
-    summary = dict(round_dir=str(rnd.source) if rnd.source is not None else None, input_hash=rnd.input_hash,
-                   seed=seed, time_limit_s=time_limit, work_limit=work_limit, versions=solver_versions(), settings=json.loads(settings_json(rnd.settings)),
-                   catalogue=dict(visitors=catalogue.n_visitors, hosts=catalogue.n_hosts,
-                                  eligible_pairs=int(catalogue.n_eligible), kept_pairs=int(catalogue.n_kept),
-                                  pruned_min_score=int(catalogue.n_pruned_min_score),
-                                  pruned_top_k=int(catalogue.n_pruned_top_k), top_k=int(catalogue.top_k),
-                                  locked_pairs=int(problem.locked.sum())))
+    summary = _summary_head(rnd, catalogue, problem, config)
     refused_locks = locked_refusals(rnd)
     if len(refused_locks):
         lines = [f"locked pair {r.visitor_id} -> {r.host_id} is refused by rule {r.rule}: {r.reason}"
                  for r in refused_locks.itertuples()]
         return _infeasible(out_dir, summary, times, t0, lines, say)
-
-    t2 = time.monotonic()
-    # keep a little of the time for the reasons, the files and the validator
-    reserve = min(0.05 * time_limit, 10.0)
-    result = solve(problem, time_limit=max(0.01, time_limit - (t2 - t0) - reserve), seed=seed, work_limit=work_limit,
-                   target_gap=float(s["relative_gap"]), progress=_printer(verbose, progress))
-    times["solver"] = round(time.monotonic() - t2, 3)
-    for ph in result.phases:
-        key = f"solver_{ph['phase']}"
-        times[key] = round(times.get(key, 0.0) + ph["seconds"], 3)
+    result = _solve_in_time(problem, config, t0, times, _printer(verbose, progress))
     if result.status in ("infeasible", "no_solution_yet"):
-        org_v, org_h = rnd.visitors["org_id"].to_numpy(), rnd.hosts["org_id"].to_numpy()
-        lines = []
-        for c in result.conflicts:
-            names = ", ".join(f"{org_v[problem.v[j]]} -> {org_h[problem.h[j]]}" for j in c["pairs"])
-            lines.append(f"{c['rule']}: {_named(c['message'], problem, c['pairs'], org_v, org_h)} (locked pairs: {names})")
-        return _infeasible(out_dir, summary, times, t0, lines, say, status=result.status)
+        return _infeasible(out_dir, summary, times, t0, _conflict_lines(rnd, problem, result), say,
+                           status=result.status)
 
     proposals = proposals_table(rnd, catalogue, problem, result)
     t3 = time.monotonic()
@@ -189,8 +172,64 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
     violations = check_proposals(rnd, proposals)
     times["validator"] = round(time.monotonic() - t4, 3)
     times["total"] = round(time.monotonic() - t0, 3)
+    summary.update(_outcome(rnd, problem, result, proposals, unmatched, violations, times))
+    _write_summary(out_dir, summary)
+    if violations:
+        print(f"INTERNAL ERROR: the proposals break {len(violations)} rule(s) of the scheme; nothing is valid. "
+              f"Please report this with the round's files:", file=sys.stderr)
+        for v in violations:
+            print(f"  {v}", file=sys.stderr)
+        return 1
+    if not result.stats.get("reproducible", True):
+        say(f"note: {_reproducible_note(result.stats)}")
+    gap = "-" if result.gap is None else f"{100 * result.gap:.4f}%"
+    say(f"{result.status}: {len(proposals)} exchanges, total score {proposals['score'].sum():,.2f}, "
+        f"bound {_points(result.bound)}, gap {gap}; {len(unmatched)} visitors unmatched; "
+        f"wrote {out_dir}/proposals.csv, unmatched.csv, summary.json ({times['total']:.1f} s)")
+    return 0
+
+
+def _summary_head(rnd: Round, catalogue: Catalogue, problem: SolverInstance, config: SolveConfig) -> dict:
+    """What ``summary.json`` says before the solve: the input, the limits, the versions, the catalogue."""
+    return dict(round_dir=str(rnd.source) if rnd.source is not None else None, input_hash=rnd.input_hash,
+                seed=config.seed, time_limit_s=config.time_limit, work_limit=config.work_limit,
+                versions=solver_versions(), settings=json.loads(settings_json(rnd.settings)),
+                catalogue=dict(visitors=catalogue.n_visitors, hosts=catalogue.n_hosts,
+                               eligible_pairs=int(catalogue.n_eligible), kept_pairs=int(catalogue.n_kept),
+                               pruned_min_score=int(catalogue.n_pruned_min_score),
+                               pruned_top_k=int(catalogue.n_pruned_top_k), top_k=int(catalogue.top_k),
+                               locked_pairs=int(problem.locked.sum())))
+
+
+def _solve_in_time(problem: SolverInstance, config: SolveConfig, t0: float, times: dict,
+                   progress: Progress) -> SolverResult:
+    """Solve with the run's time left after the catalogue, less a reserve for the reasons, the
+    files and the validator (5 %, at most 10 s); the solver's times go to ``times``."""
+    t2 = time.monotonic()
+    reserve = min(0.05 * config.time_limit, 10.0)
+    result = solve(problem, config.within(max(0.01, config.time_limit - (t2 - t0) - reserve)), progress)
+    times["solver"] = round(time.monotonic() - t2, 3)
+    for ph in result.phases:
+        key = f"solver_{ph['phase']}"
+        times[key] = round(times.get(key, 0.0) + ph["seconds"], 3)
+    return result
+
+
+def _conflict_lines(rnd: Round, problem: SolverInstance, result: SolverResult) -> list[str]:
+    """The solver's lock conflicts, with organisations' ids instead of positions."""
+    org_v, org_h = rnd.visitors["org_id"].to_numpy(), rnd.hosts["org_id"].to_numpy()
+    lines = []
+    for c in result.conflicts:
+        names = ", ".join(f"{org_v[problem.v[j]]} -> {org_h[problem.h[j]]}" for j in c["pairs"])
+        lines.append(f"{c['rule']}: {_named(c['message'], problem, c['pairs'], org_v, org_h)} (locked pairs: {names})")
+    return lines
+
+
+def _outcome(rnd: Round, problem: SolverInstance, result: SolverResult, proposals: pd.DataFrame,
+             unmatched: pd.DataFrame, violations: list, times: dict) -> dict:
+    """What ``summary.json`` says after the solve (in this key order)."""
     st = result.stats
-    summary.update(
+    return dict(
         status=result.status, objective=_points(result.objective), bound=_points(result.bound), gap=result.gap,
         reproducible=bool(st.get("reproducible", True)), work_spent=st.get("work_spent"),
         reproducible_note=_reproducible_note(st),
@@ -200,26 +239,12 @@ def run_round(rnd, out_dir, time_limit=None, seed=None, verbose=True, progress=N
         fairness_shortfall=int(st.get("shortfall", 0)), visitors=rnd.n_visitors,
         visitors_unmatched=int(len(unmatched)),
         unmatched_by_reason={k: int(v) for k, v in unmatched["reason_code"].value_counts().sort_index().items()},
-        lump_sums_eur=round(float(proposals["lump_sum_eur"].sum()), 2), budgets=_budgets(rnd, problem, result),
+        lump_sums_eur=round(float(proposals["lump_sum_eur"].sum()), 2), budgets=_budgets(problem, result),
         programme_budget_eur=None if problem.programme_budget is None else problem.programme_budget / 100,
         times_s=times, phases=[dict(ph, best=_points(ph["best"]), bound=_points(ph["bound"])) for ph in result.phases],
         solver_stats={k: (v.item() if isinstance(v, np.generic) else v) for k, v in st.items()},
         violations=[str(v) for v in violations],
     )
-    _write_summary(out_dir, summary)
-    if violations:
-        print(f"INTERNAL ERROR: the proposals break {len(violations)} rule(s) of the scheme; nothing is valid. "
-              f"Please report this with the round's files:", file=sys.stderr)
-        for v in violations:
-            print(f"  {v}", file=sys.stderr)
-        return 1
-    if not st.get("reproducible", True):
-        say(f"note: {_reproducible_note(st)}")
-    gap = "-" if result.gap is None else f"{100 * result.gap:.4f}%"
-    say(f"{result.status}: {len(proposals)} exchanges, total score {proposals['score'].sum():,.2f}, "
-        f"bound {_points(result.bound)}, gap {gap}; {len(unmatched)} visitors unmatched; "
-        f"wrote {out_dir}/proposals.csv, unmatched.csv, summary.json ({times['total']:.1f} s)")
-    return 0
 
 
 def solver_versions() -> dict:
@@ -244,7 +269,7 @@ def _reproducible_note(stats: dict) -> str:
             "for reproducible results")
 
 
-def _objective_note(p: SolverProblem) -> str:
+def _objective_note(p: SolverInstance) -> str:
     note = "total score of the proposals (score points)"
     if p.objective == "exchanges_then_score":
         note = ("most exchanges, then total score: objective = M x exchanges + total score, with M (in points) "
