@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from solver_bruteforce import brute_force
-from strategies import fixed, pair, solver_instances
+from solver_strategies import fixed, pair, solver_instances
 
 import matchmaker.solve.lagrangian as lagrangian_module
 from matchmaker.solve.core import build_core

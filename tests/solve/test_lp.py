@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 from solver_bruteforce import brute_force
-from strategies import fixed, pair, solver_instances
+from solver_strategies import fixed, pair, solver_instances
 
 from matchmaker.solve.core import build_core, lock_conflicts
 from matchmaker.solve.lp import solve_relaxation

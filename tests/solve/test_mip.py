@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from solver_bruteforce import brute_force, feasible
-from strategies import fixed, pair, solver_instances
+from solver_strategies import fixed, pair, solver_instances
 
 import matchmaker.solve.mip as mip
 from matchmaker.solve.core import build_core

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from solver_bruteforce import schedulable
-from strategies import fixed, pair, solver_instances, stays
+from solver_strategies import fixed, pair, solver_instances, stays
 
 from matchmaker.solve.problem import make_instance
 from matchmaker.solve.schedule import (

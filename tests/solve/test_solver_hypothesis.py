@@ -3,7 +3,7 @@
 Two levels:
 
 * random :class:`~matchmaker.solve.problem.SolverInstance` s with every option
-  (:func:`strategies.solver_instances`): the solver proves the brute-force optimum, or
+  (:func:`solver_strategies.solver_instances`): the solver proves the brute-force optimum, or
   reports infeasibility exactly when brute force finds no feasible assignment;
 * random generated rounds (:func:`matchmaker.generator.generate.generate_round`): the proposals
   pass the independent validator and their objective is the brute-force optimum.
@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from solver_bruteforce import brute_force, feasible, key
-from strategies import fixed, solver_instances
+from solver_strategies import fixed, solver_instances
 
 from matchmaker.solver import SolveConfig, solve
 

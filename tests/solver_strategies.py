@@ -1,4 +1,7 @@
-"""Shared Hypothesis strategies and settings for the solver's tests.
+"""Shared Hypothesis strategies and settings for the solver's tests (tests/solve/).
+
+Named ``solver_strategies`` so that it never shadows another suite's ``strategies`` module
+(pytest puts every test folder on ``sys.path``, so top-level test module names must differ).
 
 * :func:`pair` -- one catalogue row of a small instance, with defaults;
 * :func:`solver_instances` -- random small :class:`~matchmaker.solve.problem.SolverInstance`
