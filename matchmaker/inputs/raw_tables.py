@@ -22,6 +22,7 @@ import openpyxl
 import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
+from matchmaker.common.csv_safe import restore_frame
 from matchmaker.common.errors import Problem
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
@@ -224,4 +225,12 @@ def read_table(path: str | Path, allow_empty: bool = False) -> tuple[RawTable | 
         records, more = _records_from_csv(text, file)
         problems += more
     table, more = _table(records, file, raw, allow_empty)
-    return table, problems + more
+    return _restored(table), problems + more
+
+
+def _restored(table: RawTable | None) -> RawTable | None:
+    """``table`` with the cells an injection-safe writer neutralised (``'`` before a formula
+    character) read back as they were written (:func:`matchmaker.common.csv_safe.unneutralise`)."""
+    if table is not None:
+        table.data = restore_frame(table.data)
+    return table
