@@ -2,25 +2,139 @@
 
 Each sub-command is a thin wrapper: it parses arguments, calls one package function and
 prints its result. Heavy imports are done inside the commands so ``--help`` is quick.
-Exit codes: 0 success, 1 the input or proposals break a rule, 2 usage error.
+
+Exit codes: 0 success, 1 the round (its files, settings, ledger or outputs) breaks a rule,
+2 bad usage (an option's value or path), 130 interrupted. One handler (:func:`main`) turns
+the project's own errors into a message on stderr; anything else is a bug and keeps its
+traceback, followed by a line asking to report it.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import shlex
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
+from matchmaker.common.errors import RoundDataError, SettingsError, UsageError
 
-def _print_problems(exc, closing: str) -> int:
-    """Print every problem of a RoundDataError, then ``closing``, to stderr; exit code 1."""
-    for p in exc.problems:
-        print(p, file=sys.stderr)
-    print(closing, file=sys.stderr)
-    return 1
+#: Folders of the kernel: nothing can be written there, even as root.
+SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"))
+#: Ledger URL schemes the ledger supports.
+LEDGER_SCHEMES = ("sqlite", "postgresql", "postgres")
+#: Largest solver seed (HiGHS and CP-SAT take 32-bit seeds).
+MAX_SEED = 2**31 - 1
+REPORT_TO = "the matchmaker maintainers"
 
 
-def _cmd_generate(args) -> int:
+# --- option values (argparse ``type=``: a bad value is a usage error naming the option) ----------
+
+def _number(least: float, strict: bool) -> Callable[[str], float]:
+    def check(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and (value > least if strict else value >= least)):
+            raise argparse.ArgumentTypeError(f"{text!r}: must be a finite number {'>' if strict else '>='} {least:g}")
+        return value
+    return check
+
+
+def _whole(least: int, most: int | None = None) -> Callable[[str], int]:
+    def check(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number") from None
+        if value < least or (most is not None and value > most):
+            upper = f" and <= {most}" if most is not None else ""
+            raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number >= {least}{upper}")
+        return value
+    return check
+
+
+positive_float, nonnegative_float = _number(0, strict=True), _number(0, strict=False)
+positive_int, seed_int = _whole(1), _whole(0, MAX_SEED)
+
+
+# --- paths (checked before any work; a bad one is a usage error naming the option and the path) --
+
+def _system_folder(path: Path) -> Path | None:
+    full = path.resolve()
+    return next((s for s in SYSTEM_FOLDERS if full == s or s in full.parents), None)
+
+
+def check_output(option: str, value: str, folder: bool) -> None:
+    """Refuse an output ``value`` that cannot be written: :class:`UsageError` naming ``option`` and the path.
+
+    ``folder``: an output folder (created if missing), else an output file in an existing folder.
+    """
+    what = "folder" if folder else "file"
+    if not value.strip():
+        raise UsageError(f"{option} is empty: give the {what} to write to")
+    path = Path(value)
+    where = f"{option} {value}"
+    system = _system_folder(path)
+    if system is not None:
+        raise UsageError(f"{where}: {system} is a system folder where nothing can be written; give another {what}")
+    if folder and path.exists() and not path.is_dir():
+        raise UsageError(f"{where}: is a file, not a folder; give a folder (it is created if missing)")
+    if not folder and path.is_dir():
+        raise UsageError(f"{where}: is a folder; give a file name in it, for example {path / 'out.csv'}")
+    if not folder and not path.resolve().parent.is_dir():
+        raise UsageError(f"{where}: folder {path.resolve().parent} does not exist; create it first or give "
+                         "another file")
+    existing = path.resolve() if folder else path.resolve().parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{where}: {existing} is a file, so no folder can be made under it; give another {what}")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{where}: cannot write in {existing} ({exc.strerror or exc}); check its permissions or "
+                         f"give another {what}") from None
+
+
+def check_input_file(option: str, value: str) -> None:
+    """Refuse an input file option that is not an existing file (:class:`UsageError`)."""
+    path = Path(value)
+    if not path.is_file():
+        why = "is a folder, not a file" if path.is_dir() else "no such file"
+        raise UsageError(f"{option} {value}: {why}; give an existing file")
+
+
+def check_ledger_url(value: str) -> None:
+    """Refuse a ``--ledger`` URL of a database the ledger does not support (:class:`UsageError`)."""
+    scheme = value.split("://", 1)[0].split("+", 1)[0].lower() if "://" in value else ""
+    if scheme not in LEDGER_SCHEMES:
+        raise UsageError(f"--ledger {value!r}: not a ledger URL; use sqlite:///path/to/ledger.sqlite or "
+                         "postgresql://user:password@host:port/database")
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Every path option of the command, checked before it starts (see :func:`check_output`)."""
+    for attr, (option, kind) in getattr(args, "paths", {}).items():
+        value = getattr(args, attr)
+        if value is None:
+            continue
+        if kind == "ledger":
+            check_ledger_url(value)
+        elif kind == "input":
+            check_input_file(option, value)
+        else:
+            check_output(option, value, folder=kind == "folder")
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+def _cmd_generate(args: argparse.Namespace) -> int:
     from matchmaker.generator.generate import generate_round
 
     generate_round(
@@ -31,29 +145,19 @@ def _cmd_generate(args) -> int:
     return 0
 
 
-def _load(args):
-    from matchmaker.common.errors import RoundDataError, SettingsError
+def _load(args: argparse.Namespace):
     from matchmaker.inputs.loading import load_round
 
-    try:
-        return load_round(Path(args.round_dir), settings_file=getattr(args, "settings", None))
-    except RoundDataError as exc:
-        for p in exc.problems:
-            print(p, file=sys.stderr)
-        n = sum(p.severity == "error" for p in exc.problems)
-        print(f"{args.round_dir}: {n} error(s); the round is not usable", file=sys.stderr)
-        return None
-    except SettingsError as exc:
-        print(f"settings error: {exc}", file=sys.stderr)
-        return None
+    return load_round(Path(args.round_dir), settings_file=args.settings)
 
 
-def _cmd_validate(args) -> int:
-    from matchmaker.constraints import registration_refusals
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from matchmaker.constraints import lock_problems, registration_refusals
 
     rnd = _load(args)
-    if rnd is None:
-        return 1
+    locks = lock_problems(rnd)
+    if locks:
+        raise RoundDataError(rnd.warnings + locks)
     for p in rnd.warnings:
         print(p)
     refused = registration_refusals(rnd)
@@ -65,13 +169,10 @@ def _cmd_validate(args) -> int:
     return 0
 
 
-def _cmd_check(args) -> int:
+def _cmd_check(args: argparse.Namespace) -> int:
     from matchmaker.proposals.validator import check_proposals_file
 
-    rnd = _load(args)
-    if rnd is None:
-        return 1
-    violations = check_proposals_file(rnd, Path(args.proposals))
+    violations = check_proposals_file(_load(args), Path(args.proposals))
     for v in violations:
         print(v)
     if violations:
@@ -81,89 +182,54 @@ def _cmd_check(args) -> int:
     return 0
 
 
-def _cmd_score(args) -> int:
+def _cmd_score(args: argparse.Namespace) -> int:
     from matchmaker.pairs.catalogue import build_catalogue, write_catalogue
 
     rnd = _load(args)
-    if rnd is None:
-        return 1
     cat = build_catalogue(rnd)
     write_catalogue(rnd, cat, Path(args.out))
     print(cat.describe())
     return 0
 
 
-def _cmd_rank(args) -> int:
+def _cmd_rank(args: argparse.Namespace) -> int:
     from matchmaker.pairs.catalogue import ranked_counterparts
 
     rnd = _load(args)
-    if rnd is None:
-        return 1
     try:
         table = ranked_counterparts(rnd, args.org, role=args.role, top=args.top)
-    except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
-        return 2
+    except KeyError as exc:  # the organisation is not registered (in that role)
+        raise UsageError(f"--org {args.org!r}: {exc.args[0]}") from None
     print(table)
     return 0
 
 
-TIME_HELP = "seconds (default: settings)"
-WORK_HELP = ("deterministic solver budget in work units, about a second each on the reference machine "
-             "(default: settings; 0: three quarters of the time limit); within it, the same input, settings "
-             "and seed give the same proposals")
-SEED_HELP = "solver seed (default: settings)"
-
-
-def _solve_limits(parser: argparse.ArgumentParser) -> None:
-    """The solver's limits, as ``solve`` and ``round`` take them (checked by the solve configuration)."""
-    parser.add_argument("--time-limit", type=float, default=None, help=TIME_HELP)
-    parser.add_argument("--work-limit", type=float, default=None, help=WORK_HELP)
-    parser.add_argument("--seed", type=int, default=None, help=SEED_HELP)
-
-
-def _cmd_solve(args) -> int:
-    from matchmaker.common.errors import SettingsError
+def _cmd_solve(args: argparse.Namespace) -> int:
     from matchmaker.run import run_round
 
-    rnd = _load(args)
-    if rnd is None:
-        return 1
-    try:
-        return run_round(rnd, Path(args.out), time_limit=args.time_limit, seed=args.seed, verbose=not args.quiet,
-                         work_limit=args.work_limit)
-    except SettingsError as exc:  # a limit out of range, named (matchmaker.solve.config.SolveConfig)
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return run_round(_load(args), Path(args.out), time_limit=args.time_limit, seed=args.seed,
+                     verbose=not args.quiet, work_limit=args.work_limit)
 
 
-def _cmd_round(args) -> int:
-    from matchmaker.common.errors import RoundDataError, SettingsError
+def _cmd_round(args: argparse.Namespace) -> int:
     from matchmaker.ledger.carry_over import run_next_round
-    from matchmaker.ledger.store import LedgerError
 
-    try:
-        result = run_next_round(Path(args.round_dir), Path(args.out), ledger_url=args.ledger, name=args.name,
-                                time_limit=args.time_limit, seed=args.seed, settings_file=args.settings,
-                                work_limit=args.work_limit, verbose=not args.quiet)
-    except RoundDataError as exc:
-        return _print_problems(exc, f"{args.round_dir}: the round cannot be run (see the problems above)")
-    except (SettingsError, LedgerError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    result = run_next_round(Path(args.round_dir), Path(args.out), ledger_url=args.ledger, name=args.name,
+                            time_limit=args.time_limit, seed=args.seed, settings_file=args.settings,
+                            work_limit=args.work_limit, verbose=not args.quiet)
     print(result.describe())
     return result.exit_code
 
 
-def _cmd_export(args) -> int:
-    from matchmaker.ledger.store import Ledger, LedgerError
+def _cmd_export(args: argparse.Namespace) -> int:
+    from matchmaker.ledger.store import Ledger
     from matchmaker.report.exports import export_partnership_lists
 
     try:
         ledger = Ledger(args.ledger) if args.ledger else Ledger.for_round_dir(args.round_dir)
         round_id = args.round if args.round is not None else ledger.latest_round_id()
         written = export_partnership_lists(round_id, Path(args.out), sep=args.sep, ledger=ledger, xlsx=args.xlsx)
-    except (LedgerError, ValueError, FileNotFoundError) as exc:
+    except ValueError as exc:  # the ledger's and the exporter's own refusals (LedgerError is one)
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"round {round_id}: wrote {len(written)} match list(s) to {args.out}"
@@ -171,82 +237,153 @@ def _cmd_export(args) -> int:
     return 0
 
 
-def _cmd_report(args) -> int:
-    from matchmaker.common.errors import RoundDataError
+def _cmd_report(args: argparse.Namespace) -> int:
     from matchmaker.report.html import write_report
 
     try:
         path = write_report(Path(args.out_dir), args.html, round_dir=args.round, title=args.title)
-    except RoundDataError as exc:
-        return _print_problems(exc, f"{args.round}: the round's files are not usable (see the problems above)")
-    except (ValueError, FileNotFoundError) as exc:
+    except ValueError as exc:  # the output set does not fit its round (named by the message)
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"wrote the round report to {path}")
     return 0
 
 
+TIME_HELP = "seconds, a finite number > 0 (default: settings)"
+WORK_HELP = ("deterministic solver budget in work units, about a second each on the reference machine "
+             "(default: settings; 0: three quarters of the time limit); within it, the same input, settings "
+             "and seed give the same proposals")
+SEED_HELP = f"solver seed, 0 to {MAX_SEED} (default: settings)"
+LEDGER_HELP = "ledger URL (default: sqlite:///ROUND_DIR/ledger.sqlite)"
+
+
+def _solve_limits(parser: argparse.ArgumentParser) -> None:
+    """The solver's limits, as ``solve`` and ``round`` take them (checked again by the solve configuration)."""
+    parser.add_argument("--time-limit", type=positive_float, default=None, help=TIME_HELP)
+    parser.add_argument("--work-limit", type=nonnegative_float, default=None, help=WORK_HELP)
+    parser.add_argument("--seed", type=seed_int, default=None, help=SEED_HELP)
+    parser.add_argument("--quiet", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``matchmaker`` parser; each sub-command's ``paths`` default names its path options and their kind."""
     p = argparse.ArgumentParser(prog="matchmaker", description="ClusterXchange batch matchmaker")
     sub = p.add_subparsers(dest="command", required=True)
+    out = {"out": ("--out", "folder")}
 
     g = sub.add_parser("generate", help="write a realistic sample round directory")
-    g.add_argument("--visitors", type=int, required=True)
-    g.add_argument("--hosts", type=int, required=True)
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--budget-share", type=float, default=0.5,
+    g.add_argument("--visitors", type=positive_int, required=True)
+    g.add_argument("--hosts", type=positive_int, required=True)
+    g.add_argument("--seed", type=seed_int, default=0)
+    g.add_argument("--budget-share", type=positive_float, default=0.5,
                    help="share of visitors the partnerships' budgets can fund (default 0.5)")
     g.add_argument("--out", required=True)
-    g.set_defaults(func=_cmd_generate)
+    g.set_defaults(func=_cmd_generate, paths=out)
 
-    def round_cmd(name, help_, func):
+    def round_cmd(name: str, help_: str, func: Callable, paths: dict | None = None) -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=help_)
         s.add_argument("round_dir", help="round directory (registrations.csv or .xlsx, partnerships.csv, ...)")
         s.add_argument("--settings", help="settings TOML overriding the round's settings.toml")
-        s.set_defaults(func=func)
+        s.set_defaults(func=func, paths={"settings": ("--settings", "input"), **(paths or {})})
         return s
 
     round_cmd("validate", "check every file and row of a round", _cmd_validate)
     c = round_cmd("check", "check a proposals file against every rule of the scheme", _cmd_check)
     c.add_argument("proposals")
-    s = round_cmd("score", "write the catalogue of eligible pairs with scores", _cmd_score)
-    s.add_argument("--out", required=True)
+    s = round_cmd("score", "write the catalogue of eligible pairs with scores", _cmd_score,
+                  {"out": ("--out", "file")})
+    s.add_argument("--out", required=True, help="catalogue file (.csv) in an existing folder")
     r = round_cmd("rank", "best counterparts of one organisation", _cmd_rank)
     r.add_argument("--org", required=True, help="org_id")
     r.add_argument("--role", choices=("visitor", "host"), default=None,
                    help="role of --org when it is registered in both")
-    r.add_argument("--top", type=int, default=10)
-    v = round_cmd("solve", "solve the round and write proposals.csv, unmatched.csv, summary.json", _cmd_solve)
+    r.add_argument("--top", type=positive_int, default=10)
+    v = round_cmd("solve", "solve the round and write proposals.csv, unmatched.csv, summary.json", _cmd_solve, out)
     v.add_argument("--out", required=True)
     _solve_limits(v)
-    v.add_argument("--quiet", action="store_true")
-    n = round_cmd("round", "solve the next round around the ledger's decisions and record it in the ledger", _cmd_round)
+    n = round_cmd("round", "solve the next round around the ledger's decisions and record it in the ledger",
+                  _cmd_round, {**out, "ledger": ("--ledger", "ledger")})
     n.add_argument("--out", required=True)
-    n.add_argument("--ledger", default=None, help="ledger URL (default: sqlite:///ROUND_DIR/ledger.sqlite)")
+    n.add_argument("--ledger", default=None, help=LEDGER_HELP)
     n.add_argument("--name", default=None, help="name of the recorded round (default: 'round N')")
     _solve_limits(n)
-    n.add_argument("--quiet", action="store_true")
     x = sub.add_parser("export", help="write injection-safe match lists (CSV per partnership and for the round)")
     x.add_argument("round_dir", help="round directory (its ledger.sqlite is used unless --ledger is given)")
-    x.add_argument("--round", type=int, default=None, help="round id in the ledger (default: the latest)")
+    x.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")
     x.add_argument("--out", required=True, help="output folder")
     x.add_argument("--sep", choices=(",", ";"), default=",", help="separator (';' for continental Excel)")
     x.add_argument("--xlsx", action="store_true", help="also write .xlsx files")
-    x.add_argument("--ledger", default=None, help="ledger URL (default: sqlite:///ROUND_DIR/ledger.sqlite)")
-    x.set_defaults(func=_cmd_export)
+    x.add_argument("--ledger", default=None, help=LEDGER_HELP)
+    x.set_defaults(func=_cmd_export, paths={**out, "ledger": ("--ledger", "ledger")})
     rp = sub.add_parser("report", help="write a self-contained HTML round report (plots and tables)")
     rp.add_argument("out_dir", help="the solved round's output folder (proposals.csv, unmatched.csv, summary.json)")
     rp.add_argument("--round", default=None,
                     help="the round's data folder (default: the folder named in summary.json)")
     rp.add_argument("--html", default=None, help="report file (default: OUT_DIR/round_report.html)")
     rp.add_argument("--title", default=None, help="heading of the report")
-    rp.set_defaults(func=_cmd_report)
+    rp.set_defaults(func=_cmd_report, paths={"html": ("--html", "file")})
     return p
 
 
+# --- the one error handler --------------------------------------------------------------------
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _explain(exc: Exception, args: argparse.Namespace, argv: list[str]) -> int | None:
+    """Print one of the project's own errors for the user; its exit code, or ``None`` for a bug."""
+    if isinstance(exc, RoundDataError):
+        for p in exc.problems:
+            _say(str(p))
+        n = sum(p.severity == "error" for p in exc.problems)
+        where = getattr(args, "round_dir", None) or getattr(args, "out_dir", None) or "the round"
+        _say(f"{where}: {n} error(s): not usable as it is; fix the problems above and run the command again")
+        return 1
+    if isinstance(exc, UsageError):
+        _say(f"error: {exc}")
+        return 2
+    if isinstance(exc, SettingsError):  # an option given on the command line is usage, a settings file the round
+        _say(f"error: {exc}")
+        return 2 if any(a.startswith("--") and f"({a})" in str(exc) for a in argv) else 1
+    ledger = sys.modules.get("matchmaker.ledger.engine")
+    if ledger is not None and isinstance(exc, ledger.LedgerError):
+        _say(f"error: ledger: {exc}")
+        return 1
+    if isinstance(exc, OSError):  # the disk, the permissions, a file that went away: not a bug of ours
+        what = f"{exc.filename}: " if exc.filename else ""
+        _say(f"error: {what}{exc.strerror or exc}; check the path, its permissions and the free disk space, "
+             "then run the command again")
+        return 1
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    """Run ``matchmaker ARGV``; return the exit code (see the module docstring)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)  # bad usage: argparse names the option and exits with 2
+    try:
+        check_paths(args)
+        rc = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows up here, not at exit
+        return rc
+    except BrokenPipeError:  # `matchmaker validate R | head`: the reader has gone (Python docs recipe)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        _say("matchmaker: interrupted")
+        return 130
+    except Exception as exc:
+        rc = _explain(exc, args, argv)
+        if rc is None:
+            from matchmaker import __version__
+
+            exc.add_note(f"This is a bug in matchmaker {__version__}, not a problem of your round: please report "
+                         f"it to {REPORT_TO} with this traceback and the command line: "
+                         f"matchmaker {shlex.join(argv)}")
+            raise
+        return rc
 
 
 if __name__ == "__main__":  # pragma: no cover

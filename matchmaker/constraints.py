@@ -4,8 +4,9 @@ The rules themselves, each a small named piece, are in :mod:`matchmaker.rules.pi
 (:data:`RULES`, re-exported here); this module binds them to a round's arrays
 (:func:`round_rules`) and answers for one pair (:func:`pair_refusals`), for millions
 (:func:`eligible_block`), per visitor (:func:`refusal_counts`), for the locked pairs
-(:func:`locked_refusals`) and for registrations taken alone
-(:func:`registration_refusals`). The same rule code serves all of them.
+(:func:`locked_refusals`, and with the solver's checks of the locks taken together:
+:func:`lock_problems`) and for registrations taken alone (:func:`registration_refusals`).
+The same rule code serves all of them.
 
 The pair quantities follow docs/decisions.md: the mode (§4, §6), the length of the stay
 (§5), the room in the availability windows (§2, §3, §11) and the lump sum (§8).
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from matchmaker.common.errors import Problem
 from matchmaker.inputs.instance import Round
 from matchmaker.rules.lump_sum import lump_sum_eur
 from matchmaker.rules.pair_arrays import (
@@ -232,3 +234,74 @@ def registration_refusals(rnd: Round) -> pd.DataFrame:
                 rows.append((role, S["org_id"][i], df["name"].iloc[i], source_row, name, why(i)))
     out = pd.DataFrame(rows, columns=["role", "org_id", "name", "source_row", "rule", "reason"])
     return out.sort_values(["role", "source_row", "rule"], ignore_index=True, kind="stable") if len(out) else out
+
+
+def _cents(euros: npt.ArrayLike, rounding=np.rint) -> np.ndarray:
+    """EUR amounts as int64 cents, rounded as the solver's instance rounds them (lump sums: nearest)."""
+    return rounding(np.asarray(euros, dtype=float) * 100 + (1e-6 if rounding is np.floor else 0)).astype(np.int64)
+
+
+def lock_problems(rnd: Round) -> list[Problem]:
+    """The locks of decisions.csv that the round cannot honour, as decisions.csv problems.
+
+    What ``solve`` refuses before it starts, found without the solver: a rule refusing a
+    locked pair (:func:`locked_refusals`); among the other locks (those the solver sees), a
+    visitor locked to several hosts, a host locked to more visitors than its
+    ``max_visitors``, locked lump sums over a partnership's budget or over the programme
+    budget (``solver.programme_budget_eur``), in cents as the solver counts them. Not
+    checked here: whether a host's locked physical stays fit its ``capacity`` day by day
+    (a scheduling problem that ``solve`` decides).
+    """
+    d = rnd.decisions[rnd.decisions["decision"] == "lock"].reset_index(drop=True)
+    if not len(d):
+        return []
+    vi, hi, rules = rnd.visitor_index(), rnd.host_index(), round_rules(rnd)
+    v = np.array([vi[x] for x in d["visitor_id"]], dtype=np.int64)
+    h = np.array([hi[x] for x in d["host_id"]], dtype=np.int64)
+    row = d["source_row"].to_numpy(dtype=np.int64)
+    problems, ok = [], np.ones(len(d), dtype=bool)
+    for k in range(len(d)):
+        for rule, reason in rules.pair_refusals(int(v[k]), int(h[k])):
+            ok[k] = False
+            problems.append(Problem("decisions.csv", int(row[k]), "host_id", d.at[k, "host_id"],
+                                    f"locked pair {d.at[k, 'visitor_id']} -> {d.at[k, 'host_id']} is refused by rule "
+                                    f"{rule}: {reason}; remove the lock or fix the registrations"))
+    d, v, h, row = d[ok].reset_index(drop=True), v[ok], h[ok], row[ok]
+    for vid, g in d.groupby("visitor_id", sort=False):
+        if len(g) > 1:
+            problems.append(Problem("decisions.csv", int(row[g.index[1]]), "visitor_id", vid,
+                                    f"visitor {vid} is locked to {len(g)} hosts ({', '.join(g['host_id'])}); a "
+                                    "visitor takes part in at most one exchange: keep one lock"))
+    most = rnd.hosts["max_visitors"].fillna(1).to_numpy(np.int64)
+    for hid, g in d.groupby("host_id", sort=False):
+        if len(g) > most[hi[hid]]:
+            problems.append(Problem("decisions.csv", int(row[g.index[-1]]), "host_id", hid,
+                                    f"host {hid} is locked to {len(g)} visitors ({', '.join(g['visitor_id'])}) but "
+                                    f"its max_visitors is {most[hi[hid]]}: remove locks or raise max_visitors"))
+    return problems + _lock_budget_problems(rnd, v, h, row)
+
+
+def _lock_budget_problems(rnd: Round, v: np.ndarray, h: np.ndarray, row: np.ndarray) -> list[Problem]:
+    """Locked lump sums over a partnership's budget or the programme budget (see :func:`lock_problems`)."""
+    if not len(v):
+        return []
+    pairs = round_rules(rnd).eligible_block(np.unique(v))
+    key = pd.MultiIndex.from_arrays([pairs["v"].to_numpy(np.int64), pairs["h"].to_numpy(np.int64)])
+    at = key.get_indexer(pd.MultiIndex.from_arrays([v, h]))
+    cost = _cents(pairs["lump_sum_eur"].to_numpy()[at])
+    part = pairs["partnership"].astype(str).to_numpy()[at]
+    budget = dict(zip(rnd.partnerships.index, _cents(rnd.partnerships["budget_eur"], np.floor)))
+    out = []
+    for pid in dict.fromkeys(part):
+        spend = cost[part == pid].sum()
+        if spend > budget[pid]:
+            out.append(Problem("decisions.csv", int(row[part == pid][-1]), None, "",
+                               f"the locked lump sums of partnership {pid} add up to EUR {spend / 100:.2f}, over its "
+                               f"budget_eur of EUR {budget[pid] / 100:.2f} (partnerships.csv): remove locks or "
+                               "raise the budget"))
+    prog = float(rnd.settings["solver"]["programme_budget_eur"])
+    if prog > 0 and cost.sum() > _cents(prog, np.floor):
+        out.append(Problem("decisions.csv", None, None, "",
+                           f"the locked lump sums add up to EUR {cost.sum() / 100:.2f}, over the programme budget "
+                           f"(solver.programme_budget_eur) of EUR {prog:.2f}: remove locks or raise the budget"))
+    return out

@@ -78,3 +78,16 @@ def rows_text(rows: Iterable[int], limit: int = 10) -> str:
 
 class SettingsError(ValueError):
     """A settings file or option has an unknown key or a value outside its range."""
+
+
+class UsageError(ValueError):
+    """A command-line option or path that cannot be used (exit code 2); the message names the option."""
+
+
+class OutputSetError(ValueError):
+    """A solved round's output folder cannot be written, or read as one complete set.
+
+    The set is ``proposals.csv``, ``unmatched.csv`` and ``summary.json``
+    (:mod:`matchmaker.proposals.output_set`); the message names the folder or file, what
+    is wrong and what to do (exit code 1).
+    """

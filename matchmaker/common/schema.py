@@ -20,6 +20,14 @@ FALSE_VALUES = ("false", "no", "0", "n")
 #: Separator inside list cells.
 LIST_SEPARATOR = ";"
 
+#: Range of every date column (inclusive, ISO): wide enough for any round, inside what the
+#: day arithmetic (pandas nanosecond timestamps, NumPy working days) can hold.
+DATE_RANGE = ("1900-01-01", "2199-12-31")
+
+#: Largest amount of any EUR column or setting: far above any real budget, small enough that
+#: sums in cents stay exact in 64-bit integers.
+MAX_EUR = 1e12
+
 
 @dataclass(frozen=True)
 class Column:
@@ -112,7 +120,7 @@ PARTNERSHIPS = (
            "Countries of its member clusters, `;`-separated.", "ES;PT;FR", vocabulary="country"),
     Column("budget_eur", "float", True,
            "Budget for visitors' lump sums in this round, EUR (remaining after earlier rounds are counted by the "
-           "ledger).", "60000", minimum=0),
+           "ledger).", "60000", minimum=0, maximum=MAX_EUR),
 )
 
 COUNTRIES = (
@@ -120,7 +128,8 @@ COUNTRIES = (
     Column("name", "str", True, "Country name.", "Portugal"),
     Column("cosme", "bool", True, "Takes part in COSME (both parties of an exchange must).", "true"),
     Column("lump_sum_eur", "float", "cosme",
-           "Lump-sum threshold for a host in this country, EUR (required when `cosme`).", "780", minimum=0),
+           "Lump-sum threshold for a host in this country, EUR (required when `cosme`).", "780", minimum=0,
+           maximum=MAX_EUR),
 )
 
 DECISIONS = (

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from matchmaker.common.errors import Problem
-from matchmaker.common.schema import FALSE_VALUES, LIST_SEPARATOR, TRUE_VALUES, Column
+from matchmaker.common.schema import DATE_RANGE, FALSE_VALUES, LIST_SEPARATOR, TRUE_VALUES, Column
 from matchmaker.inputs.raw_tables import RawTable
 
 #: Where the codes of the special vocabularies come from, for problem wording.
@@ -70,14 +70,21 @@ class ParsedTable:
 
 def range_text(col: Column) -> str:
     """The column's inclusive range in words (empty if unbounded)."""
-    lo, hi = col.minimum, col.maximum
+    if col.type == "date":
+        return f"from {DATE_RANGE[0]} to {DATE_RANGE[1]}"
+    lo, hi = (None if x is None else _number_text(x) for x in (col.minimum, col.maximum))
     if lo is not None and hi is not None:
-        return f"from {lo:g} to {hi:g}"
+        return f"from {lo} to {hi}"
     if lo is not None:
-        return f"at least {lo:g}"
+        return f"at least {lo}"
     if hi is not None:
-        return f"at most {hi:g}"
+        return f"at most {hi}"
     return ""
+
+
+def _number_text(x: float) -> str:
+    """A bound as people write it: ``22``, ``0.5``, ``1,000,000,000,000``."""
+    return f"{x:,.0f}" if float(x).is_integer() and abs(x) >= 1e6 else f"{x:g}"
 
 
 def _near(value: str, candidates) -> tuple[str | None, bool]:
@@ -162,11 +169,14 @@ def _parse_column(col: Column, text: pd.Series, vocab: tuple[str, ...] | None):
             return f"value out of range: must be {rng}"
     elif col.type == "date":
         parsed = pd.to_datetime(text.where(~missing, None), format="%Y-%m-%d", errors="coerce")
-        bad = ~missing & parsed.isna().to_numpy()
-        values = parsed.astype("datetime64[ns]")
+        type_bad = ~missing & parsed.isna().to_numpy()
+        lo, hi = (pd.Timestamp(d) for d in DATE_RANGE)
+        outside = ~missing & ~type_bad & ~parsed.between(lo, hi).to_numpy()  # before the ns cast wraps or fails
+        bad = type_bad | outside
+        values = parsed.where(~outside).astype("datetime64[ns]")
 
-        def rule_of(i, value):
-            return _TYPE_RULES["date"]
+        def rule_of(i, value, _tb=type_bad):
+            return _TYPE_RULES["date"] if _tb[i] else f"date out of range: must be {range_text(col)}"
     elif col.type == "bool":
         low = text.str.lower()
         true, false = low.isin(TRUE_VALUES).to_numpy(), low.isin(FALSE_VALUES).to_numpy()

@@ -132,6 +132,10 @@ def _registrations_path(round_dir: Path) -> tuple[Path | None, list[Problem]]:
     for path in (csv_path, xlsx_path):
         if path.is_file():
             return path, []
+    for path in (csv_path, xlsx_path):
+        if path.exists():
+            return None, [Problem(path.name, None, None, "", f"{path} is a folder, not a file: the round needs "
+                                  "registrations.csv or registrations.xlsx as a file")]
     found = sorted(p.name for p in round_dir.iterdir() if p.name.lower().startswith("registration"))
     hint = f" (found: {', '.join(found)}; Excel files must be saved as .xlsx)" if found else ""
     return None, [Problem("registrations.csv", None, None, "",
@@ -140,7 +144,7 @@ def _registrations_path(round_dir: Path) -> tuple[Path | None, list[Problem]]:
 
 def _settings(round_dir: Path, settings_file, overrides) -> tuple[dict | None, list[Problem]]:
     own = round_dir / "settings.toml"
-    files = [own if own.is_file() else None, settings_file]
+    files = [own if own.exists() else None, settings_file]  # a folder named settings.toml is an error
     try:
         return load_settings(*files, overrides=overrides), []
     except SettingsError as exc:

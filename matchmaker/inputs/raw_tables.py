@@ -91,12 +91,16 @@ def _cell_around(raw: bytes, at: int, limit: int = 60) -> str:
 
 def _records_from_csv(text: str, file: str) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
     records: list[tuple[int, list[str]]] = []
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))  # a long free-text cell is a cell, not a broken quote
     try:
         for i, cells in enumerate(csv.reader(io.StringIO(text, newline=""), strict=True), start=1):
             records.append((i, cells))
     except csv.Error as exc:
         row = len(records) + 1
         return records, [Problem(file, row, None, "", f"malformed CSV ({exc}); check the quotes in this row")]
+    finally:
+        csv.field_size_limit(limit)
     return records, []
 
 
@@ -127,11 +131,33 @@ def _records_from_xlsx(path: Path, file: str) -> tuple[list[tuple[int, list[str]
             problems.append(Problem(file, None, None, "", f"only the first sheet {wb.sheetnames[0]!r} is read; "
                                     f"sheet(s) {others} are ignored", "warning"))
         ws = wb.worksheets[0]
-        records = [(i, [cell_text(v) for v in row])
-                   for i, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)]
+        rows = list(ws.iter_rows(min_row=1, values_only=True))
     finally:
         wb.close()
-    return records, problems
+    records = [(i, [cell_text(v) for v in row]) for i, row in enumerate(rows, start=1)]
+    return records, problems + _formulas_without_values(path, file, rows)
+
+
+def _formulas_without_values(path: Path, file: str, values: list[tuple]) -> list[Problem]:
+    """Cells holding a formula whose result was never stored (the file was not saved by Excel)."""
+    with zipfile.ZipFile(path) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        if not any(b"</f>" in z.read(n) for n in sheets):
+            return []
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        formulas = list(wb.worksheets[0].iter_rows(min_row=1, values_only=True))
+    finally:
+        wb.close()
+    header = [cell_text(c).strip() for c in values[0]] if values else []
+    problems = []
+    for i, (stored, written) in enumerate(zip(values, formulas), start=1):
+        for j, (value, formula) in enumerate(zip(stored, written)):
+            if value is None and isinstance(formula, str) and formula.startswith("="):
+                column = header[j] if j < len(header) and header[j] else None
+                problems.append(Problem(file, i, column, formula, "holds a formula without a stored result: open "
+                                        "and save the file in Excel (or paste the values instead of formulas)"))
+    return problems
 
 
 def _table(records: list[tuple[int, list[str]]], file: str, raw: bytes,
@@ -212,7 +238,8 @@ def read_table(path: str | Path, allow_empty: bool = False) -> tuple[RawTable | 
     path = Path(path)
     file = path.name
     if not path.is_file():
-        return None, [Problem(file, None, None, "", "missing file")]
+        what = f"{path} is a folder, not a file" if path.is_dir() else "missing file"
+        return None, [Problem(file, None, None, "", what)]
     raw = path.read_bytes()
     if path.suffix.lower() == ".xlsx":
         records, problems = _records_from_xlsx(path, file)

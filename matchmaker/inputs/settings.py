@@ -11,15 +11,24 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from matchmaker.common.errors import SettingsError
+from matchmaker.common.schema import DATE_RANGE, MAX_EUR
 
 DEFAULTS_FILE = Path(__file__).resolve().parents[1] / "defaults" / "settings.toml"
 
 OBJECTIVES = ("score", "exchanges_then_score")
+
+#: Largest solver seed (HiGHS and CP-SAT take 32-bit seeds).
+MAX_SEED = 2**31 - 1
+#: Largest criterion weight (only their ratios matter; their sum must stay a finite number).
+MAX_WEIGHT = 1e6
+#: Longest time limit, seconds (a year), and the largest work limit, work units.
+MAX_SECONDS = 3.2e7
 
 
 def _defaults() -> dict:
@@ -55,6 +64,8 @@ def _check_type(settings: dict, source: str) -> None:
                 ok = isinstance(value, bool)
             elif isinstance(expected, float):
                 ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+                if ok and not math.isfinite(float(value)):
+                    raise SettingsError(f"{source}: setting '{where}' = {value!r} must be a finite number")
                 if ok:
                     d[key] = float(value)
             elif isinstance(expected, int):
@@ -82,17 +93,18 @@ def _check_ranges(s: dict, source: str) -> None:
         fail("rules.min_working_days", r["min_working_days"], "must be >= 1 and <= rules.max_working_days")
     if r["max_working_days"] > 23:
         fail("rules.max_working_days", r["max_working_days"], "one month has at most 23 working days")
+    first, last = (dt.date.fromisoformat(d) for d in DATE_RANGE)
     for h in r["holidays"]:
-        if not isinstance(h, dt.date):
-            fail("rules.holidays", h, "must be a list of ISO dates (unquoted TOML dates)")
+        if not isinstance(h, dt.date) or isinstance(h, dt.datetime) or not first <= h <= last:
+            fail("rules.holidays", h, f"must be a list of ISO dates (unquoted TOML dates) from {first} to {last}")
     ls = s["lump_sum"]
     if not 0 <= ls["reduction_factor"] <= 1:
         fail("lump_sum.reduction_factor", ls["reduction_factor"], "must be between 0 and 1")
     if ls["full_from_km"] < 0 or ls["full_from_working_days"] < 0:
         fail("lump_sum", ls, "thresholds must be >= 0")
     for name, w in s["scoring"]["weights"].items():
-        if w < 0:
-            fail(f"scoring.weights.{name}", w, "weights must be >= 0")
+        if not 0 <= w <= MAX_WEIGHT:
+            fail(f"scoring.weights.{name}", w, f"weights must be >= 0 and <= {MAX_WEIGHT:g}")
     if sum(s["scoring"]["weights"].values()) <= 0:
         fail("scoring.weights", s["scoring"]["weights"], "at least one weight must be > 0")
     o = s["scoring"]["options"]
@@ -109,12 +121,15 @@ def _check_ranges(s: dict, source: str) -> None:
         fail("solver.objective", sv["objective"], f"must be one of {', '.join(OBJECTIVES)}")
     if not 0 <= sv["fairness_share"] <= 1:
         fail("solver.fairness_share", sv["fairness_share"], "must be between 0 and 1")
-    if sv["programme_budget_eur"] < 0:
-        fail("solver.programme_budget_eur", sv["programme_budget_eur"], "must be >= 0 (0: no limit)")
-    if sv["time_limit_s"] <= 0:
-        fail("solver.time_limit_s", sv["time_limit_s"], "must be > 0")
-    if sv["work_limit"] < 0:
-        fail("solver.work_limit", sv["work_limit"], "must be >= 0 work units (0: three quarters of time_limit_s)")
+    if not 0 <= sv["programme_budget_eur"] <= MAX_EUR:
+        fail("solver.programme_budget_eur", sv["programme_budget_eur"], f"must be from 0 (no limit) to {MAX_EUR:g}")
+    if not 0 < sv["time_limit_s"] <= MAX_SECONDS:
+        fail("solver.time_limit_s", sv["time_limit_s"], f"must be > 0 and <= {MAX_SECONDS:g} seconds")
+    if not 0 <= sv["work_limit"] <= MAX_SECONDS:
+        fail("solver.work_limit", sv["work_limit"],
+             f"must be from 0 (three quarters of time_limit_s) to {MAX_SECONDS:g} work units")
+    if not 0 <= sv["seed"] <= MAX_SEED:
+        fail("solver.seed", sv["seed"], f"must be a whole number from 0 to {MAX_SEED}")
     if not 0 <= sv["relative_gap"] < 1:
         fail("solver.relative_gap", sv["relative_gap"], "must be in [0, 1)")
 
@@ -141,12 +156,16 @@ def load_settings(*files: str | Path | None, overrides: dict | None = None) -> d
             continue
         f = Path(f)
         if not f.is_file():
-            raise SettingsError(f"{f}: settings file not found")
+            raise SettingsError(f"{f}: settings file not found" + (" (it is a folder, not a file)" if f.is_dir()
+                                                                   else ""))
         try:
             with open(f, "rb") as fh:
                 data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"{f}: not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise SettingsError(f"{f}: is not UTF-8 text (byte 0x{exc.object[exc.start]:02X} at position "
+                                f"{exc.start}): save it as UTF-8") from exc
         _merge(settings, data, str(f))
     if overrides:
         _merge(settings, copy.deepcopy(overrides), "overrides")

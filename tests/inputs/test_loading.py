@@ -289,7 +289,7 @@ def test_budget_out_of_range(tmp_path):
     d = write_round(tmp_path, rows_two_roles(), partnerships=[{"partnership_id": "CLAMTEX", "budget_eur": -5}])
     p = only(problems_of(d))
     assert (p.file, p.row, p.column, p.value, p.rule) == ("partnerships.csv", 2, "budget_eur", "-5",
-                                                          "value out of range: must be at least 0")
+                                                          "value out of range: must be from 0 to 1,000,000,000,000")
 
 
 @pytest.mark.parametrize("column, value, rule", [
@@ -565,7 +565,7 @@ def test_cli_validate_prints_one_line_per_problem_and_exits_1(tmp_path, capsys):
         + ", ".join(schema.column_names(schema.REGISTRATIONS)) + ")",
         "error: registrations.csv, row 2, column 'min_days': value 'x': must be a whole number, from 3 to 22",
         "error: registrations.csv, row 3, column 'capacity': value '': required for host rows: value is missing",
-        f"{d}: 2 error(s); the round is not usable",
+        f"{d}: 2 error(s): not usable as it is; fix the problems above and run the command again",
     ]
 
 
