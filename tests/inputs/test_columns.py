@@ -110,3 +110,23 @@ def test_range_and_vocabulary_wording():
         "'auto'); did you mean 'CLAMTEX'?")
     many = tuple(f"c{i}" for i in range(13))
     assert "see data/reference/vocabularies.csv" in vocabulary_rule("sector", many, ["zz"])
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "2262-04-12", "1677-09-22", "1899-12-31", "2200-01-01"])
+def test_dates_outside_the_documented_range_are_refused_not_wrapped(value):
+    p, problems = parsed(id=["A", "B"], days=["5", "5"], **{"from": [value, "2027-03-01"]})
+    assert [(q.row, q.column, q.value, q.rule) for q in problems] == [
+        (2, "from", value, "date out of range: must be from 1900-01-01 to 2199-12-31")]
+    assert p.bad["from"].tolist() == [True, False] and pd.isna(p.values["from"].iloc[0])
+    assert p.values["from"].dtype == "datetime64[ns]" and p.values["from"].iloc[1] == pd.Timestamp("2027-03-01")
+
+
+@pytest.mark.parametrize("value", ["1900-01-01", "2199-12-31"])
+def test_dates_at_the_ends_of_the_range_are_accepted(value):
+    p, problems = parsed(id=["A"], days=["5"], **{"from": [value]})
+    assert problems == [] and p.values["from"].iloc[0] == pd.Timestamp(value)
+
+
+def test_large_bounds_are_written_with_thousands_separators():
+    assert range_text(Column("b", "float", True, "", "1", minimum=0, maximum=1e12)) == "from 0 to 1,000,000,000,000"
+    assert range_text(Column("d", "date", True, "", "2027-01-01")) == "from 1900-01-01 to 2199-12-31"

@@ -16,6 +16,7 @@ from matchmaker.constraints import (
     RULE_NAMES,
     RULES,
     eligible_block,
+    lock_problems,
     locked_refusals,
     pair_refusals,
     refusal_counts,
@@ -25,7 +26,10 @@ from matchmaker.constraints import (
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
 from matchmaker.inputs.settings import load_settings
+from matchmaker.pairs.catalogue import build_catalogue
 from matchmaker.rules.pair_arrays import WorkdayTable, to_dates, to_days
+from matchmaker.solve.core import lock_conflicts
+from matchmaker.solve.problem import build_instance
 
 REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference"
 
@@ -298,6 +302,73 @@ def test_locked_refusals_lists_a_locked_pair_a_rule_refuses():
     rnd = make_round([org("V1", "FR")], [org("H1", "FR")], decisions=[("V1", "H1", "lock")])
     out = locked_refusals(rnd)
     assert out[["visitor_id", "host_id", "rule"]].values.tolist() == [["V1", "H1", "different_countries"]]
+
+
+# --- lock_problems: what solve refuses about the locks, found by validate ---------------------
+
+def _lock_rules(problems) -> list[tuple]:
+    return [(p.file, p.row, p.column, p.value) for p in problems]
+
+
+def solver_refuses_locks(rnd: Round) -> bool:
+    """What ``solve`` decides about the locks: a rule refusing one, or the solver's lock conflicts."""
+    if len(locked_refusals(rnd)):
+        return True
+    problem = build_instance(rnd, build_catalogue(rnd))
+    return bool(lock_conflicts(problem))
+
+
+def test_lock_problems_none_for_honourable_locks():
+    rnd = make_round([org("V1", "ES"), org("V2", "ES")], [org("H1", "PT", max_visitors=2, capacity=2, grouped=True)],
+                     decisions=[("V1", "H1", "lock"), ("V2", "H1", "lock")])
+    assert lock_problems(rnd) == [] and not solver_refuses_locks(rnd)
+
+
+def test_lock_problems_names_a_locked_pair_a_rule_refuses():
+    rnd = make_round([org("V1", "FR")], [org("H1", "FR")], decisions=[("V1", "H1", "lock")])
+    (p,) = lock_problems(rnd)
+    assert _lock_rules([p]) == [("decisions.csv", 2, "host_id", "H1")]
+    assert "V1 -> H1" in p.rule and "different_countries" in p.rule and "both in FR" in p.rule
+    assert solver_refuses_locks(rnd)
+
+
+def test_lock_problems_names_two_locks_on_one_visitor():
+    rnd = make_round([org("V1", "ES")], [org("H1", "PT"), org("H2", "FR")],
+                     decisions=[("V1", "H1", "lock"), ("V1", "H2", "lock")])
+    (p,) = lock_problems(rnd)
+    assert _lock_rules([p]) == [("decisions.csv", 3, "visitor_id", "V1")]
+    assert "H1, H2" in p.rule and "at most one exchange" in p.rule
+    assert solver_refuses_locks(rnd)
+
+
+def test_lock_problems_names_a_host_locked_over_its_max_visitors():
+    rnd = make_round([org("V1", "ES"), org("V2", "ES")], [org("H1", "PT", max_visitors=1)],
+                     decisions=[("V1", "H1", "lock"), ("V2", "H1", "lock")])
+    (p,) = lock_problems(rnd)
+    assert _lock_rules([p]) == [("decisions.csv", 3, "host_id", "H1")]
+    assert "max_visitors is 1" in p.rule and "V1, V2" in p.rule
+    assert solver_refuses_locks(rnd)
+
+
+@pytest.mark.parametrize("budget, refused", [(779.99, True), (780.0, False), (780.004, False)])
+def test_lock_problems_partnership_budget_in_cents_as_the_solver(budget, refused):
+    rnd = make_round([org("V1", "ES")], [org("H1", "PT")], decisions=[("V1", "H1", "lock")])
+    rnd.partnerships.loc["CLAMTEX", "budget_eur"] = budget  # the lock's lump sum is PT's 780
+    problems = lock_problems(rnd)
+    assert bool(problems) == refused == solver_refuses_locks(rnd)
+    if refused:
+        assert "partnership CLAMTEX" in problems[0].rule and "budget_eur" in problems[0].rule
+
+
+@pytest.mark.parametrize("programme, refused", [(1000.0, True), (1560.0, False), (0.0, False)])
+def test_lock_problems_programme_budget(programme, refused):
+    rnd = make_round([org("V1", "ES"), org("V2", "ES")], [org("H1", "PT"), org("H2", "PT")],
+                     decisions=[("V1", "H1", "lock"), ("V2", "H2", "lock")],
+                     solver={"programme_budget_eur": programme})
+    problems = lock_problems(rnd)
+    assert bool(problems) == refused == solver_refuses_locks(rnd)
+    if refused:
+        assert "programme_budget_eur" in problems[0].rule and "1560.00" in problems[0].rule
 
 
 def test_block_quantities_distance_and_lump_sum():
