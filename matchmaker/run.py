@@ -1,6 +1,7 @@
 """One round end to end: catalogue, solve, write and check the outputs (``matchmaker solve``).
 
-:func:`run_round` writes to ``out_dir``:
+:func:`run_round` writes to ``out_dir``, as one set swapped in all at once
+(:mod:`matchmaker.proposals.output_set`; docs/decisions.md §34):
 
 ``proposals.csv``
     One row per exchange (docs/design.md), sorted by partnership and visitor_id.
@@ -8,7 +9,10 @@
     Every visitor without a proposal and why (:mod:`matchmaker.proposals.unmatched`).
 ``summary.json``
     Status, objective, bound and gap (in score points), times per phase, counts,
-    budget used and left per partnership, the settings, the limits, the input hash and the seed.
+    budget used and left per partnership, the settings, the limits, the input hash and the seed;
+    ``output_set``: whether the run succeeded (or why it failed) and each file's SHA-256.
+
+The CSV files go through the product's injection-safe writer (:mod:`matchmaker.common.csv_safe`).
 
 The solver's limits (time limit, work limit, seed, target gap) are merged from the
 settings and the arguments and checked once, here, into a
@@ -19,28 +23,36 @@ a broken rule is a bug and makes it fail loudly (exit code 1).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import re
 import sys
 import time
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from matchmaker.common.csv_safe import csv_bytes
+from matchmaker.common.errors import OutputSetError
 from matchmaker.common.workdays import stay_end
 from matchmaker.constraints import locked_refusals
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.settings import settings_json
 from matchmaker.pairs.catalogue import Catalogue, build_catalogue, named_pairs
+from matchmaker.proposals.output_set import target_folder, write_output_set
 from matchmaker.proposals.spec import SCORE_COLUMNS, output_frame
 from matchmaker.proposals.unmatched import unmatched_visitors
 from matchmaker.proposals.validator import check_proposals
 from matchmaker.solve.highs import highs_version
 from matchmaker.solve.problem import SolverInstance, build_instance
 from matchmaker.solver import Progress, SolveConfig, SolverResult, solve
+
+#: ``amend(unmatched, summary) -> (unmatched, summary)``: a change to a successful run's tables before they are written.
+Amend = Callable[[pd.DataFrame, dict], tuple[pd.DataFrame, dict]]
 
 
 def proposals_table(rnd: Round, catalogue: Catalogue, problem: SolverInstance, result: SolverResult) -> pd.DataFrame:
@@ -103,15 +115,21 @@ def _printer(verbose: bool, progress: Progress | None) -> Progress:
 
 
 def run_round(rnd: Round, out_dir: str | Path, time_limit: float | None = None, seed: int | None = None,
-              verbose: bool = True, progress: Progress | None = None, work_limit: float | None = None) -> int:
-    """Solve a round and write ``proposals.csv``, ``unmatched.csv`` and ``summary.json``.
+              verbose: bool = True, progress: Progress | None = None, work_limit: float | None = None,
+              amend: Amend | None = None) -> int:
+    """Solve a round and write ``proposals.csv``, ``unmatched.csv`` and ``summary.json`` as one set.
+
+    The set is swapped into ``out_dir`` all at once (:mod:`matchmaker.proposals.output_set`):
+    the folder holds the previous complete set until the new one is complete. A run that
+    fails (infeasible locks, no solution in time, proposals breaking a rule, an error or
+    an interruption) leaves a set whose ``summary.json`` says so, never the previous results.
 
     Parameters
     ----------
     rnd : Round
         A loaded round (:func:`matchmaker.inputs.loading.load_round`).
     out_dir : path-like
-        Output directory (created).
+        Output folder (created; refused when it holds files that are not an output set).
     time_limit : float, optional
         Seconds for the whole run (default ``solver.time_limit_s``): the catalogue, then
         the solver with what is left, less a reserve (5 %, at most 10 s) for the reasons,
@@ -126,6 +144,9 @@ def run_round(rnd: Round, out_dir: str | Path, time_limit: float | None = None, 
     progress : callable, optional
         Called with ``dict(phase, best, bound, gap, elapsed)`` (objective units:
         hundredths of a score point) at each phase and improving solution.
+    amend : callable, optional
+        ``amend(unmatched, summary) -> (unmatched, summary)``, applied to a successful
+        run's tables before they are written (``matchmaker round`` adds the visitors it skipped).
 
     Returns
     -------
@@ -138,11 +159,27 @@ def run_round(rnd: Round, out_dir: str | Path, time_limit: float | None = None, 
     SettingsError
         A time limit, work limit or seed out of range (from the settings or the arguments;
         :meth:`matchmaker.solve.config.SolveConfig.from_settings` names which).
+    OutputSetError
+        ``out_dir`` cannot hold an output set, or its files could not be written.
     """
     config = SolveConfig.from_settings(rnd.settings["solver"], time_limit=time_limit, work_limit=work_limit,
                                        seed=seed)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out = target_folder(out_dir)
+    summary = dict(round_dir=str(rnd.source) if rnd.source is not None else None, input_hash=rnd.input_hash)
+    try:
+        return _run(rnd, out, config, summary, verbose, progress, amend)
+    except OutputSetError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - recorded in the output folder, then raised again
+        what = "was interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped with an error ({exc})"
+        with contextlib.suppress(OutputSetError):  # the error itself is what the user must see
+            write_output_set(out, {}, summary, f"the run {what} before its files were written")
+        raise
+
+
+def _run(rnd: Round, out: Path, config: SolveConfig, summary: dict, verbose: bool, progress: Progress | None,
+         amend: Amend | None) -> int:
+    """:func:`run_round` once its folder is checked: solve, then write the set (``summary`` filled in place)."""
     say = print if verbose else (lambda *a, **k: None)
     t0 = time.monotonic()
     times = {}
@@ -151,29 +188,34 @@ def run_round(rnd: Round, out_dir: str | Path, time_limit: float | None = None, 
     t1 = time.monotonic()
     problem = build_instance(rnd, catalogue)
     times["problem"] = round(time.monotonic() - t1, 3)
-    summary = _summary_head(rnd, catalogue, problem, config)
+    summary.update(_summary_head(rnd, catalogue, problem, config))
     refused_locks = locked_refusals(rnd)
     if len(refused_locks):
         lines = [f"locked pair {r.visitor_id} -> {r.host_id} is refused by rule {r.rule}: {r.reason}"
                  for r in refused_locks.itertuples()]
-        return _infeasible(out_dir, summary, times, t0, lines, say)
+        return _infeasible(out, summary, times, t0, lines, say)
     result = _solve_in_time(problem, config, t0, times, _printer(verbose, progress))
     if result.status in ("infeasible", "no_solution_yet"):
-        return _infeasible(out_dir, summary, times, t0, _conflict_lines(rnd, problem, result), say,
+        return _infeasible(out, summary, times, t0, _conflict_lines(rnd, problem, result), say,
                            status=result.status)
 
     proposals = proposals_table(rnd, catalogue, problem, result)
     t3 = time.monotonic()
     unmatched = unmatched_visitors(rnd, catalogue, problem, result.pairs)
     times["unmatched"] = round(time.monotonic() - t3, 3)
-    proposals.to_csv(out_dir / "proposals.csv", index=False)
-    unmatched.to_csv(out_dir / "unmatched.csv", index=False)
     t4 = time.monotonic()
     violations = check_proposals(rnd, proposals)
     times["validator"] = round(time.monotonic() - t4, 3)
     times["total"] = round(time.monotonic() - t0, 3)
     summary.update(_outcome(rnd, problem, result, proposals, unmatched, violations, times))
-    _write_summary(out_dir, summary)
+    if amend is not None and not violations:
+        unmatched, amended = amend(unmatched, dict(summary))
+        summary.clear()
+        summary.update(amended)
+    tables = {"proposals.csv": csv_bytes(proposals), "unmatched.csv": csv_bytes(unmatched)}
+    failure = (f"the proposals break {len(violations)} rule(s) of the scheme, so nothing is valid (a bug: please "
+               f"report it with the round's files): {'; '.join(map(str, violations[:3]))}") if violations else None
+    _write_set(out, tables, summary, failure)
     if violations:
         print(f"INTERNAL ERROR: the proposals break {len(violations)} rule(s) of the scheme; nothing is valid. "
               f"Please report this with the round's files:", file=sys.stderr)
@@ -185,7 +227,7 @@ def run_round(rnd: Round, out_dir: str | Path, time_limit: float | None = None, 
     gap = "-" if result.gap is None else f"{100 * result.gap:.4f}%"
     say(f"{result.status}: {len(proposals)} exchanges, total score {proposals['score'].sum():,.2f}, "
         f"bound {_points(result.bound)}, gap {gap}; {len(unmatched)} visitors unmatched; "
-        f"wrote {out_dir}/proposals.csv, unmatched.csv, summary.json ({times['total']:.1f} s)")
+        f"wrote {out}/proposals.csv, unmatched.csv, summary.json ({times['total']:.1f} s)")
     return 0
 
 
@@ -290,12 +332,14 @@ def _named(message: str, p, pairs, org_v, org_h) -> str:
         str(hos.get(int(x), x)) for x in m.group(1).split(", ")), message)
 
 
-def _infeasible(out_dir, summary, times, t0, lines, say, status="infeasible") -> int:
+def _infeasible(out: Path, summary: dict, times: dict, t0: float, lines: list[str], say: Callable,
+                status: str = "infeasible") -> int:
     times["total"] = round(time.monotonic() - t0, 3)
     head = ("the locked pairs (decisions.csv) cannot all be honoured, so no round can be proposed"
             if status == "infeasible" else "no schedule for the locked pairs was found within the time limit")
     summary.update(status=status, objective=None, bound=None, gap=None, message=head, conflicts=lines, times_s=times)
-    _write_summary(out_dir, summary)
+    _write_set(out, {}, summary, f"{status}: {head}: {'; '.join(lines)}. Change or remove these locks in "
+                                 "decisions.csv and solve again")
     print(f"{status}: {head}:", file=sys.stderr)
     for line in lines:
         print(f"  {line}", file=sys.stderr)
@@ -303,14 +347,13 @@ def _infeasible(out_dir, summary, times, t0, lines, say, status="infeasible") ->
     return 1
 
 
-def _write_summary(out_dir: Path, summary: dict) -> None:
-    def default(o):
-        if isinstance(o, np.generic):
-            return o.item()
-        if hasattr(o, "isoformat"):
-            return o.isoformat()
-        return str(o)
-
-    with open(out_dir / "summary.json", "w", encoding="utf-8") as fh:
-        json.dump(summary, fh, indent=2, sort_keys=False, default=default)
-        fh.write("\n")
+def _write_set(out: Path, tables: dict[str, bytes], summary: dict, failure: str | None = None) -> None:
+    """Swap the set into ``out``; when its files cannot be written, at least a set that says the run failed."""
+    try:
+        write_output_set(out, tables, summary, failure)
+    except OutputSetError as exc:
+        try:
+            write_output_set(out, {}, summary, f"the output files could not be written: {exc}")
+        except OutputSetError:
+            raise exc from None
+        raise OutputSetError(f"{exc} ({out} now holds only a summary.json saying that this run failed)") from exc

@@ -19,6 +19,7 @@ options, so a file without dangerous cells is byte for byte what it was before.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,6 +72,12 @@ def is_text(s: pd.Series) -> bool:
     return types.is_object_dtype(s) or types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)
 
 
+def _any_text(col: pd.Series, test: Callable[[str], bool]) -> bool:
+    """Whether ``test`` holds for a text cell of ``col`` (each distinct value tested once)."""
+    values = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else pd.unique(col.to_numpy(object))
+    return any(isinstance(x, str) and test(x) for x in values)
+
+
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` with every dangerous text cell and column name neutralised.
 
@@ -83,10 +90,8 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.reset_index(drop=True).copy()
     for j in range(out.shape[1]):
         col = out.iloc[:, j]
-        if is_text(col):
-            cells = col.astype(object)
-            if cells.map(lambda x: isinstance(x, str) and _dangerous(x)).any():
-                out.isetitem(j, cells.map(neutralise))
+        if is_text(col) and _any_text(col, _dangerous):
+            out.isetitem(j, col.astype(object).map(neutralise))
     out.columns = [neutralise(str(c)) for c in out.columns]
     return out
 
@@ -96,10 +101,8 @@ def restore_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for j in range(out.shape[1]):
         col = out.iloc[:, j]
-        if is_text(col):
-            cells = col.astype(object)
-            if cells.map(lambda x: isinstance(x, str) and x.startswith(PREFIX)).any():
-                out.isetitem(j, cells.map(unneutralise))
+        if is_text(col) and _any_text(col, lambda x: x.startswith(PREFIX)):
+            out.isetitem(j, col.astype(object).map(unneutralise))
     out.columns = [unneutralise(c) for c in out.columns]
     return out
 

@@ -91,3 +91,8 @@ class OutputSetError(ValueError):
     (:mod:`matchmaker.proposals.output_set`); the message names the folder or file, what
     is wrong and what to do (exit code 1).
     """
+
+
+class OutputFolderError(OutputSetError, UsageError):
+    """An output folder that cannot take an output set (a file, a folder holding other files, not
+    writable): bad usage of ``--out`` (exit code 2)."""

@@ -14,7 +14,8 @@ A new round starts from its files (``load_round``) and the ledger's current deci
 left are computed by :mod:`matchmaker.ledger.budgets`),
 :func:`apply_carry_over` derives the adjusted :class:`~matchmaker.inputs.instance.Round`, and
 :func:`run_next_round` does it all: load, adjust, :func:`matchmaker.run.run_round`,
-report the skipped visitors, :meth:`Ledger.record_round`. docs/ledger.md has the rules.
+with the skipped visitors added to its output set before it is written, then
+:meth:`Ledger.record_round`. docs/ledger.md has the rules.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +37,7 @@ from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
 from matchmaker.ledger.budgets import LEDGER, committed_eur, remaining_budgets, remaining_programme_budget
 from matchmaker.ledger.store import Ledger
-from matchmaker.proposals.solution import json_safe, read_output_table
+from matchmaker.proposals.solution import json_safe
 from matchmaker.run import run_round
 
 SKIPPED_RULE = "one exchange per visitor"
@@ -247,18 +249,18 @@ def apply_carry_over(rnd: Round, plan: CarryOver) -> Round:
                                settings=settings, input_hash=digest, warnings=list(rnd.warnings) + plan.problems)
 
 
-def report_skipped(out_dir: str | Path, rnd: Round, plan: CarryOver) -> None:
-    """Add the skipped visitors to ``unmatched.csv`` and the carry-over to ``summary.json``.
+def add_skipped(unmatched: pd.DataFrame, summary: dict, rnd: Round, plan: CarryOver) -> tuple[pd.DataFrame, dict]:
+    """The round's ``unmatched.csv`` table and ``summary.json`` with the skipped visitors and the carry-over.
 
-    ``unmatched.csv`` keeps its columns: each skipped visitor fills ``visitor_id`` and
-    ``reason`` and, when the file has them, its name, country and partnership columns,
+    ``unmatched`` keeps its columns: each skipped visitor fills ``visitor_id`` and
+    ``reason`` and, when the table has them, its name, country and partnership columns,
     ``rule`` ("one exchange per visitor"), ``reason_code`` (``already_accepted``) and
-    ``eligible_hosts`` (0). In ``summary.json`` the skipped visitors are added to
-    ``visitors``, ``visitors_unmatched`` and ``unmatched_by_reason``.
+    ``eligible_hosts`` (0). In ``summary`` the skipped visitors are added to
+    ``visitors``, ``visitors_unmatched`` and ``unmatched_by_reason``, and ``carry_over``
+    is set. :func:`run_next_round` applies this before the output set is written
+    (:func:`matchmaker.run.run_round`'s ``amend``), so the set is written once, complete.
     """
-    out = Path(out_dir)
-    path = out / "unmatched.csv"
-    table = read_output_table(path) if path.is_file() else pd.DataFrame(columns=["visitor_id", "reason"])
+    table = unmatched.copy()
     for col in ("visitor_id", "reason"):
         if col not in table.columns:
             table[col] = pd.Series(dtype=str)
@@ -280,9 +282,7 @@ def report_skipped(out_dir: str | Path, rnd: Round, plan: CarryOver) -> None:
         rows.append(row)
     if rows:
         table = pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
-    table.to_csv(path, index=False, encoding="utf-8")
-    summary_path = out / "summary.json"
-    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
+    summary = copy.deepcopy(summary)
     n = len(plan.skipped)
     if n and isinstance(summary.get("unmatched_by_reason"), dict):
         summary["unmatched_by_reason"][SKIPPED_CODE] = n
@@ -290,7 +290,7 @@ def report_skipped(out_dir: str | Path, rnd: Round, plan: CarryOver) -> None:
         if n and isinstance(summary.get(key), int):
             summary[key] += n  # the skipped visitors are visitors of the round, unmatched
     summary["carry_over"] = plan.summary()
-    summary_path.write_text(json.dumps(json_safe(summary), indent=2, ensure_ascii=False), encoding="utf-8")
+    return table, summary
 
 
 @dataclass
@@ -329,7 +329,8 @@ def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url: str |
     round_dir : path-like
         The round's files (registrations, partnerships, ...).
     out_dir : path-like
-        Where ``proposals.csv``, ``unmatched.csv`` and ``summary.json`` are written.
+        Where ``proposals.csv``, ``unmatched.csv`` and ``summary.json`` are written, as one set
+        (:mod:`matchmaker.proposals.output_set`).
     ledger_url : str or Ledger, optional
         Ledger URL (or an open :class:`~matchmaker.ledger.store.Ledger`, left open); default
         ``ROUND_DIR/ledger.sqlite``.
@@ -357,12 +358,10 @@ def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url: str |
         adjusted = apply_carry_over(rnd, plan)
 
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         code = run_round(adjusted, out, time_limit=time_limit, seed=seed, verbose=verbose, progress=progress,
-                         work_limit=work_limit)
+                         work_limit=work_limit, amend=partial(add_skipped, rnd=rnd, plan=plan))
         if code != 0 or not (out / "proposals.csv").is_file():
             return NextRound(None, int(code or 1), out, plan, adjusted)
-        report_skipped(out, rnd, plan)
         round_id = ledger.record_round(adjusted, out, name=name)
         return NextRound(round_id, 0, out, plan, adjusted)
     finally:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from matchmaker import constraints
+from matchmaker.common.csv_safe import write_csv
 from matchmaker.inputs.instance import Round
 from matchmaker.pairs.pruning import effective_top_k, prune
 from matchmaker.scoring import CRITERIA, ScoringContext, score_pairs
@@ -224,7 +225,8 @@ def named_pairs(rnd: Round, pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_catalogue(rnd: Round, cat: Catalogue, path: str | Path) -> Path:
-    """Write the catalogue as UTF-8 CSV, one row per kept pair.
+    """Write the catalogue as UTF-8 CSV, one row per kept pair (the injection-safe writer,
+    :mod:`matchmaker.common.csv_safe`).
 
     Columns: ``visitor_id, visitor_name, visitor_country, host_id, host_name,
     host_country, mode, working_days, earliest_start, latest_start, distance_km,
@@ -239,8 +241,7 @@ def write_catalogue(rnd: Round, cat: Catalogue, path: str | Path) -> Path:
     for c in ("earliest_start", "latest_start"):
         out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%d")
     out["distance_km"] = out["distance_km"].round(1)
-    out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-    return path
+    return write_csv(out, path, encoding="utf-8", lineterminator="\n")  # injection-safe, written all at once
 
 
 def _positions_of(rnd, org_id: str, role: str | None) -> list[tuple[str, int]]:

@@ -3,7 +3,9 @@
 A proposals file is read like a round's files (:mod:`matchmaker.inputs.raw_tables`,
 :mod:`matchmaker.inputs.columns`), with the columns the proposals' specification marks as
 validated (:data:`matchmaker.proposals.spec.VALIDATED`) and any ``score_<criterion>``
-column: UTF-8 CSV, and every bad cell named by file, row, column, value and rule. A proposals table already in
+column: UTF-8 CSV, and every bad cell named by file, row, column, value and rule. A
+``proposals.csv`` in a solved round's output folder is read only when the folder's set
+matches its ``summary.json`` (:mod:`matchmaker.proposals.output_set`). A proposals table already in
 memory (from the solver, with typed columns) goes through the same checks once its
 cells are written as text.
 """
@@ -15,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matchmaker.common.errors import Problem, RoundDataError
+from matchmaker.common.errors import OutputSetError, Problem, RoundDataError
 from matchmaker.common.schema import SCORE_PREFIX, Column
 from matchmaker.inputs.columns import check_required, parse_table
 from matchmaker.inputs.loading import sorted_problems
 from matchmaker.inputs.raw_tables import RawTable, cell_text, read_table
+from matchmaker.proposals.output_set import read_summary
 from matchmaker.proposals.spec import VALIDATED, VOCABULARIES, score_column
 
 
@@ -43,10 +46,21 @@ def read_proposals(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise RoundDataError([Problem(path.name, None, None, str(path), "proposals file not found")])
+    _check_output_set(path)
     table, problems = read_table(path, allow_empty=True)
     if table is None:
         raise RoundDataError(problems)
     return _typed(table, problems)
+
+
+def _check_output_set(path: Path) -> None:
+    """A ``proposals.csv`` inside a solved round's output folder must match that folder's ``summary.json``."""
+    if path.name != "proposals.csv":
+        return
+    try:
+        read_summary(path.parent)
+    except OutputSetError as exc:
+        raise RoundDataError([Problem(path.name, None, None, "", str(exc))]) from exc
 
 
 def typed_proposals(proposals: pd.DataFrame, file: str = "proposals") -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """Reading and checking a solved round's tables before the ledger records them.
 
 A solved round is what :func:`matchmaker.run.run_round` writes into its output
-directory (``proposals.csv``, ``unmatched.csv``, ``summary.json``), or the same tables
-held in memory. :func:`read_solution` accepts either and returns a :class:`Solution`;
+directory (``proposals.csv``, ``unmatched.csv``, ``summary.json``, checked as one set by
+:mod:`matchmaker.proposals.output_set`), or the same tables held in memory.
+:func:`read_solution` accepts either and returns a :class:`Solution`;
 :func:`check_solution` reports every problem of its proposals at once (file, row,
 column, value, rule), so that nothing half-checked reaches the database, and returns
 them typed as the proposals' specification (:mod:`matchmaker.proposals.spec`) says.
@@ -10,7 +11,6 @@ them typed as the proposals' specification (:mod:`matchmaker.proposals.spec`) sa
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,9 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matchmaker.common.errors import Problem, RoundDataError
+from matchmaker.common.csv_safe import restore_frame, unneutralise
+from matchmaker.common.errors import OutputSetError, Problem, RoundDataError
 from matchmaker.common.schema import SCORE_PREFIX
 from matchmaker.inputs.instance import Round
+from matchmaker.proposals.output_set import RERUN, read_summary
 from matchmaker.proposals.spec import AFTER_SCORES, BY_NAME, REQUIRED, STORED, TEXT, VOCABULARIES, ProposalColumn
 
 #: Columns read as text in a round's output tables: the proposals' text columns and
@@ -73,10 +75,34 @@ def json_safe(value: object) -> object:
 
 
 def read_output_table(path: Path) -> pd.DataFrame:
-    """Read a CSV that ``run_round`` wrote (proposals or unmatched): text columns as text, empty cells as missing."""
-    head = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
-    dtype = {c: str for c in head.columns if c in TEXT_COLUMNS}
-    return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    """Read a CSV that ``run_round`` wrote (proposals or unmatched): text columns as text, empty cells as
+    missing, the injection-safe writer's prefixes undone (:func:`matchmaker.common.csv_safe.unneutralise`).
+
+    Raises :class:`OutputSetError` naming the file when it is empty or not a CSV table.
+    """
+    try:
+        head = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
+        dtype = {c: str for c in head.columns if unneutralise(c) in TEXT_COLUMNS}
+        table = pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise OutputSetError(f"{path} is empty or not a CSV table ({exc}): the file is damaged or was not "
+                             f"completely written; {RERUN}") from exc
+    return restore_frame(table)
+
+
+def _read_folder(out: Path) -> Solution:
+    """A solved round's output folder, its set checked first (:func:`.output_set.read_summary`)."""
+    summary = read_summary(out)
+    path = out / "proposals.csv"
+    if not path.is_file():
+        raise OutputSetError(f"{out} holds no proposals.csv: it is not the output folder of a solved round; "
+                             f"{RERUN}")
+    sol = Solution(proposals=read_output_table(path), source=str(path))
+    if (out / "unmatched.csv").is_file():
+        sol.unmatched = read_output_table(out / "unmatched.csv")
+    if summary is not None:
+        sol.summary = json_safe(summary)
+    return sol
 
 
 def read_solution(solution: str | Path | Mapping | Solution) -> Solution:
@@ -86,13 +112,16 @@ def read_solution(solution: str | Path | Mapping | Solution) -> Solution:
     ----------
     solution : path-like, Mapping or Solution
         A directory holding ``proposals.csv`` (required), ``unmatched.csv`` and
-        ``summary.json`` (optional); or a mapping with a ``proposals`` DataFrame and
-        optional ``unmatched`` DataFrame and ``summary`` dict.
+        ``summary.json`` (optional; when it lists the set's files, they must match it); or
+        a mapping with a ``proposals`` DataFrame and optional ``unmatched`` DataFrame and
+        ``summary`` dict.
 
     Raises
     ------
-    FileNotFoundError
-        When the directory or its ``proposals.csv`` does not exist.
+    OutputSetError
+        When the directory does not exist, holds no ``proposals.csv``, holds the set of
+        a failed run, or a file that is damaged or does not match ``summary.json``; the
+        message names the file and says to run the round again.
     TypeError
         When ``solution`` is none of the accepted kinds.
     """
@@ -108,18 +137,7 @@ def read_solution(solution: str | Path | Mapping | Solution) -> Solution:
         sol.summary = json_safe(dict(solution.get("summary") or {}))
         return sol
     if isinstance(solution, (str, Path)):
-        out = Path(solution)
-        path = out / "proposals.csv"
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no proposals.csv in this output directory "
-                                    "(run the round first: matchmaker solve/round DIR --out OUT)")
-        sol = Solution(proposals=read_output_table(path), source=str(path))
-        if (out / "unmatched.csv").is_file():
-            sol.unmatched = read_output_table(out / "unmatched.csv")
-        if (out / "summary.json").is_file():
-            with open(out / "summary.json", encoding="utf-8") as fh:
-                sol.summary = json_safe(json.load(fh))
-        return sol
+        return _read_folder(Path(solution))
     raise TypeError(f"solution must be an output directory, a mapping of tables or a Solution, "
                     f"not {type(solution).__name__}")
 

@@ -20,58 +20,20 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
+from matchmaker.common.csv_safe import DANGEROUS_FIRST, is_text, neutralise, neutralise_frame, write_csv
 from matchmaker.ledger.store import Ledger
 
-#: Any cell value (text, number, date, missing): what :func:`neutralise` takes and returns.
-Cell = TypeVar("Cell")
+__all__ = ["DANGEROUS_FIRST", "export_csv", "export_partnership_lists", "export_xlsx", "neutralise",
+           "neutralise_frame"]
 
-#: First characters that make a spreadsheet read a cell as a formula (OWASP + ASVS 1.2.10,
-#: plus line feed, NUL and the full-width forms some spreadsheets also accept).
-DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 SEPARATORS = (",", ";")
 LINE_ENDS = ("\r\n", "\n")
 #: Characters that .xlsx files cannot hold (openpyxl refuses them); replaced by U+FFFD.
 XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def neutralise(value: Cell) -> Cell | str:
-    """``value`` made safe for a spreadsheet: a dangerous text gets a leading ``'``.
-
-    Non-text values (numbers, dates, booleans, missing values) are returned unchanged.
-
-    >>> neutralise("=1+1"), neutralise("-2+3"), neutralise(-2.5), neutralise("Łódź")
-    ("'=1+1", "'-2+3", -2.5, 'Łódź')
-    """
-    if isinstance(value, str) and value.startswith(DANGEROUS_FIRST):
-        return "'" + value
-    return value
-
-
-def _is_text(s: pd.Series) -> bool:
-    types = pd.api.types
-    return types.is_object_dtype(s) or types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)
-
-
-def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with every dangerous text cell and column name neutralised.
-
-    Numeric, boolean and date columns are left as they are; text and mixed
-    (object) columns have their *string* cells checked (numbers inside an object
-    column stay numbers). The index is dropped (exports carry no index).
-    """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame to export, got {type(df).__name__}")
-    out = df.reset_index(drop=True).copy()
-    for col in out.columns:
-        if _is_text(out[col]):
-            out[col] = out[col].astype(object).map(neutralise)
-    out.columns = [neutralise(str(c)) for c in out.columns]
-    return out
 
 
 def _check_sep(sep: str) -> None:
@@ -100,17 +62,12 @@ def export_csv(df: pd.DataFrame, path: str | Path, sep: str = ",", line_end: str
     _check_sep(sep)
     if line_end not in LINE_ENDS:
         raise ValueError(f"line_end {line_end!r} must be '\\r\\n' (CRLF) or '\\n' (LF)")
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"{path}: folder {path.parent} does not exist")
-    safe = neutralise_frame(df)
-    safe.to_csv(path, sep=sep, index=False, encoding="utf-8-sig", lineterminator=line_end,
-                quoting=csv.QUOTE_NONNUMERIC, doublequote=True)
-    return path
+    return write_csv(df, path, encoding="utf-8-sig", sep=sep, lineterminator=line_end,
+                     quoting=csv.QUOTE_NONNUMERIC, doublequote=True)
 
 
-def _xlsx_cell(value):
-    value = neutralise(value)
+def _xlsx_cell(value: object) -> object:
+    """A cell already neutralised (:func:`neutralise_frame`) with the characters .xlsx cannot hold replaced."""
     if isinstance(value, str):
         return XLSX_ILLEGAL.sub("\ufffd", value)
     return value
@@ -132,7 +89,7 @@ def export_xlsx(df: pd.DataFrame, path: str | Path, sheet_name: str = "proposals
         s = safe[col]
         if isinstance(s.dtype, pd.DatetimeTZDtype):
             safe[col] = s.dt.tz_convert("UTC").dt.tz_localize(None)
-        elif _is_text(s):
+        elif is_text(s):
             safe[col] = s.map(_xlsx_cell)
     safe.columns = [_xlsx_cell(c) for c in safe.columns]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:

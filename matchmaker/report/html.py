@@ -136,7 +136,7 @@ def build_report(out_dir: str | Path, rnd: Round | None = None, round_dir: str |
     ----------
     out_dir : path-like
         Output directory of the round (``proposals.csv``, ``unmatched.csv``,
-        ``summary.json``).
+        ``summary.json``), checked as one set (:mod:`matchmaker.proposals.output_set`).
     rnd : Round, optional
         The round's data; loaded from ``round_dir`` when not given.
     round_dir : path-like, optional
@@ -151,8 +151,9 @@ def build_report(out_dir: str | Path, rnd: Round | None = None, round_dir: str |
     ValueError
         When neither ``rnd`` nor ``round_dir`` is given, or the proposals do not belong
         to the round.
-    FileNotFoundError
-        When ``out_dir`` has no ``proposals.csv``.
+    OutputSetError
+        (a ``ValueError``) When ``out_dir`` has no ``proposals.csv``, holds a failed run, or
+        a file that is damaged or does not match ``summary.json``; the message names the file.
     """
     sol = read_solution(Path(out_dir))
     if rnd is None:
@@ -217,7 +218,7 @@ def write_report(out_dir: str | Path, dest: str | Path | None = None, *, rnd: Ro
     html_text = build_report(out, rnd=rnd, round_dir=round_dir, title=title, dpi=dpi)
     dest = Path(dest) if dest is not None else out / "round_report.html"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".tmp")
+    tmp = dest.with_name(f".{dest.name}.tmp")  # hidden: never taken for a user's file in an output folder
     tmp.write_text(html_text, encoding="utf-8")
     tmp.replace(dest)
     return dest

@@ -228,7 +228,12 @@ def solve_round(round_dir: str | Path, out_dir: str | Path, *, overrides: dict |
 
 
 def load_output(out_dir: str | Path) -> Solution:
-    """The tables of a solved round (:class:`matchmaker.proposals.solution.Solution`)."""
+    """The tables of a solved round (:class:`matchmaker.proposals.solution.Solution`).
+
+    Raises :class:`~matchmaker.common.errors.OutputSetError` (naming the file, and saying to
+    run the round again) when the folder holds a failed run, or files that do not match
+    its ``summary.json`` (:mod:`matchmaker.proposals.output_set`).
+    """
     return read_solution(Path(out_dir))
 
 

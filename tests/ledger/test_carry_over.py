@@ -12,7 +12,7 @@ from test_ledger import hand_made_round, proposal, solution
 from matchmaker.cli import main
 from matchmaker.common.errors import RoundDataError
 from matchmaker.inputs.loading import load_round
-from matchmaker.ledger.carry_over import apply_carry_over, plan_carry_over, report_skipped, run_next_round
+from matchmaker.ledger.carry_over import add_skipped, apply_carry_over, plan_carry_over, run_next_round
 from matchmaker.ledger.store import Ledger, LedgerError
 
 
@@ -156,15 +156,12 @@ def test_skipped_visitors_are_reported_in_unmatched_csv(decided, tmp_path):
     ledger, _ = decided
     rnd = hand_made_round()
     plan = plan_for(ledger, rnd)
-    pd.DataFrame({"visitor_id": ["V4"], "visitor_name": ["Ørsted Energy Group"], "partnership": ["CELIS"],
-                  "reason": ["no eligible host"]}).to_csv(tmp_path / "unmatched.csv", index=False)
-    (tmp_path / "summary.json").write_text(json.dumps({"status": "OPTIMAL"}), encoding="utf-8")
-    report_skipped(tmp_path, rnd, plan)
-    un = pd.read_csv(tmp_path / "unmatched.csv")
+    unmatched = pd.DataFrame({"visitor_id": ["V4"], "visitor_name": ["Ørsted Energy Group"], "partnership": ["CELIS"],
+                              "reason": ["no eligible host"]})
+    un, summary = add_skipped(unmatched, {"status": "OPTIMAL"}, rnd, plan)
     assert un["visitor_id"].tolist() == ["V4", "V1"]
     assert un.loc[1, "visitor_name"] == "Clúster Textil Valencià" and un.loc[1, "partnership"] == "CLAMTEX"
     assert "a visitor takes part in one exchange" in un.loc[1, "reason"]
-    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "OPTIMAL"
     assert summary["carry_over"]["skipped_visitors"][0]["visitor_id"] == "V1"
     assert summary["carry_over"]["locks_kept"] == [{"visitor_id": "V3", "host_id": "H1"}]
@@ -180,8 +177,10 @@ def test_recorded_next_round_keeps_the_skipped_visitor_in_the_ledger(decided, tm
     out = tmp_path / "out"
     out.mkdir()
     pd.DataFrame([proposal("V3", "H1", locked=True), proposal("V2", "H1")]).to_csv(out / "proposals.csv", index=False)
-    pd.DataFrame({"visitor_id": ["V4"], "reason": ["no eligible host"]}).to_csv(out / "unmatched.csv", index=False)
-    report_skipped(out, rnd, plan)
+    unmatched = pd.DataFrame({"visitor_id": ["V4"], "reason": ["no eligible host"]})
+    unmatched, summary = add_skipped(unmatched, {}, rnd, plan)
+    unmatched.to_csv(out / "unmatched.csv", index=False)
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     rid2 = ledger.record_round(nxt, out, name="round 2")
     assert set(ledger.unmatched(rid2)["visitor_id"]) == {"V1", "V4"}
     props = ledger.proposals(rid2).set_index("visitor_id")

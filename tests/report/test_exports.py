@@ -8,6 +8,7 @@ import pytest
 from test_ledger import hand_made_round, proposal, solution
 
 from matchmaker.cli import main
+from matchmaker.common.csv_safe import unneutralise
 from matchmaker.ledger.store import Ledger
 from matchmaker.report.exports import export_csv, export_partnership_lists, export_xlsx, neutralise
 
@@ -34,7 +35,9 @@ def expected_names():
 
 def test_neutralise_prefixes_only_dangerous_text():
     assert [neutralise(h) for h in HOSTILE] == ["'" + h for h in HOSTILE]
-    assert neutralise("Łódź") == "Łódź" and neutralise("'=already") == "'=already"
+    assert neutralise("Łódź") == "Łódź" and neutralise("'quoted") == "'quoted"
+    # apostrophes then a formula character get one more, so that every reader restores the text exactly
+    assert neutralise("'=already") == "''=already" and unneutralise(neutralise("'=already")) == "'=already"
     assert neutralise(-2.5) == -2.5 and neutralise(None) is None and neutralise("") == ""
 
 
