@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+#: Longest value a problem shows whole (longer ones: their start and their length).
+SHOWN_CHARACTERS = 200
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -45,7 +48,9 @@ class Problem:
         if self.column is not None:
             where += f", column '{self.column}'"
         shown = self.value != "" or (self.column is not None and self.row is not None)
-        value = f" value {self.value!r}:" if shown else ""
+        text = self.value if len(self.value) <= SHOWN_CHARACTERS else \
+            f"{self.value[:SHOWN_CHARACTERS // 2]}... ({len(self.value):,} characters)"
+        value = f" value {text!r}:" if shown else ""
         return f"{self.severity}: {where}:{value} {self.rule}"
 
 

@@ -26,6 +26,8 @@ from matchmaker.common.csv_safe import restore_frame
 from matchmaker.common.errors import Problem
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
+#: Longest cell, in characters: what a spreadsheet (Excel) cell holds.
+MAX_CELL = 32_767
 
 
 @dataclass
@@ -252,7 +254,21 @@ def read_table(path: str | Path, allow_empty: bool = False) -> tuple[RawTable | 
         records, more = _records_from_csv(text, file)
         problems += more
     table, more = _table(records, file, raw, allow_empty)
-    return _restored(table), problems + more
+    return _restored(table), problems + more + _overlong_cells(table)
+
+
+def _overlong_cells(table: RawTable | None) -> list[Problem]:
+    """Cells longer than a spreadsheet cell can hold: one problem each (the CSV itself is fine)."""
+    if table is None or not len(table.data):
+        return []
+    problems = []
+    for column in table.data.columns:
+        lengths = table.data[column].str.len().to_numpy()
+        for i in np.flatnonzero(lengths > MAX_CELL):
+            problems.append(Problem(table.file, int(table.rows[i]), column, table.data[column].iloc[i],
+                                    f"cell of {lengths[i]:,} characters, longer than the {MAX_CELL:,} a spreadsheet "
+                                    "cell holds: shorten it"))
+    return problems
 
 
 def _restored(table: RawTable | None) -> RawTable | None:

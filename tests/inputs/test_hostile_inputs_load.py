@@ -90,12 +90,20 @@ def test_a_round_file_that_is_a_folder_says_folder(tmp_path, name):
         (name, True, False)]
 
 
-def test_a_1mb_unquoted_cell_is_read_as_a_cell(tmp_path):
+def test_a_1mb_unquoted_cell_is_one_clear_problem_on_its_row(tmp_path):
     text, limit = "word " * 200_000, csv.field_size_limit()
     d = write_round(tmp_path, [visitor(description=text), host()])
-    rnd = load_round(d)
-    assert rnd.visitors["description"].iloc[0] == text.strip()
+    (p,) = problems_of(d)
+    assert (p.file, p.row, p.column) == ("registrations.csv", 2, "description")
+    assert "cell of 999,999 characters, longer than the 32,767 a spreadsheet cell holds" in p.rule
+    assert "(999,999 characters)" in str(p) and len(str(p)) < 400  # the value is not printed whole
     assert csv.field_size_limit() == limit  # the csv module's limit is restored
+
+
+def test_a_cell_as_long_as_a_spreadsheet_cell_is_read(tmp_path):
+    text = "x" * 32_767
+    rnd = load_round(write_round(tmp_path, [visitor(description=text), host()]))
+    assert rnd.visitors["description"].iloc[0] == text
 
 
 def test_xlsx_formula_without_a_stored_result_is_named(tmp_path):
