@@ -69,10 +69,11 @@ def _system_folder(path: Path) -> Path | None:
     return next((s for s in SYSTEM_FOLDERS if full == s or s in full.parents), None)
 
 
-def check_output(option: str, value: str, folder: bool) -> None:
+def check_output(option: str, value: str, folder: bool, new_folders: bool = False) -> None:
     """Refuse an output ``value`` that cannot be written: :class:`UsageError` naming ``option`` and the path.
 
-    ``folder``: an output folder (created if missing), else an output file in an existing folder.
+    ``folder``: an output folder (created if missing), else an output file: in an existing folder,
+    or, with ``new_folders``, in one that the command creates.
     """
     what = "folder" if folder else "file"
     if not value.strip():
@@ -86,7 +87,7 @@ def check_output(option: str, value: str, folder: bool) -> None:
         raise UsageError(f"{where}: is a file, not a folder; give a folder (it is created if missing)")
     if not folder and path.is_dir():
         raise UsageError(f"{where}: is a folder; give a file name in it, for example {path / 'out.csv'}")
-    if not folder and not path.resolve().parent.is_dir():
+    if not folder and not new_folders and not path.resolve().parent.is_dir():
         raise UsageError(f"{where}: folder {path.resolve().parent} does not exist; create it first or give "
                          "another file")
     existing = path.resolve() if folder else path.resolve().parent
@@ -106,7 +107,7 @@ def check_input_file(option: str, value: str) -> None:
     """Refuse an input file option that is not an existing file (:class:`UsageError`)."""
     path = Path(value)
     if not path.is_file():
-        why = "is a folder, not a file" if path.is_dir() else "no such file"
+        why = "is a folder, not a file" if path.is_dir() else "is not a file" if path.exists() else "no such file"
         raise UsageError(f"{option} {value}: {why}; give an existing file")
 
 
@@ -129,7 +130,7 @@ def check_paths(args: argparse.Namespace) -> None:
         elif kind == "input":
             check_input_file(option, value)
         else:
-            check_output(option, value, folder=kind == "folder")
+            check_output(option, value, folder=kind == "folder", new_folders=kind == "file in new folders")
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -288,7 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
         return s
 
     round_cmd("validate", "check every file and row of a round", _cmd_validate)
-    c = round_cmd("check", "check a proposals file against every rule of the scheme", _cmd_check)
+    c = round_cmd("check", "check a proposals file against every rule of the scheme", _cmd_check,
+                  {"proposals": ("proposals file", "input")})
     c.add_argument("proposals")
     s = round_cmd("score", "write the catalogue of eligible pairs with scores", _cmd_score,
                   {"out": ("--out", "file")})
@@ -321,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the round's data folder (default: the folder named in summary.json)")
     rp.add_argument("--html", default=None, help="report file (default: OUT_DIR/round_report.html)")
     rp.add_argument("--title", default=None, help="heading of the report")
-    rp.set_defaults(func=_cmd_report, paths={"html": ("--html", "file")})
+    rp.set_defaults(func=_cmd_report, paths={"html": ("--html", "file in new folders")})
     return p
 
 

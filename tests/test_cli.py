@@ -222,6 +222,14 @@ def test_settings_option_must_name_a_file(tmp_path, capsys, round_dir, monkeypat
     assert code == 2 and one_paragraph(err).startswith(f"error: --settings {value}")
 
 
+@pytest.mark.parametrize("value, why", [("missing.csv", "no such file"), (".", "is a folder, not a file"),
+                                        ("/dev/null", "is not a file")])
+def test_check_needs_an_existing_proposals_file(tmp_path, capsys, round_dir, monkeypatch, value, why):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["check", str(round_dir), value], capsys)
+    assert code == 2 and one_paragraph(err) == f"error: proposals file {value}: {why}; give an existing file"
+
+
 @pytest.mark.parametrize("url", ["mysql://x", "not a url", ""])
 def test_ledger_url_of_an_unsupported_kind_is_a_usage_error(tmp_path, capsys, round_dir, url):
     code, _, err = run(["export", str(round_dir), "--out", str(tmp_path / "o"), "--ledger", url], capsys)
@@ -229,9 +237,11 @@ def test_ledger_url_of_an_unsupported_kind_is_a_usage_error(tmp_path, capsys, ro
     assert not (tmp_path / "o").exists()
 
 
-def test_good_paths_pass_the_checks_and_create_nothing(tmp_path):
-    args = cli.build_parser().parse_args(["round", "R", "--out", str(tmp_path / "new" / "out"),
-                                          "--ledger", "postgresql+psycopg://u:p@h:5432/db"])
+@pytest.mark.parametrize("argv", [["round", "R", "--out", "{tmp}/new/out", "--ledger", "postgresql+psycopg://u:p@h/db"],
+                                  ["report", "{tmp}", "--html", "{tmp}/reports/r.html"],
+                                  ["generate", "--visitors", "1", "--hosts", "1", "--out", "{tmp}/new"]])
+def test_good_paths_pass_the_checks_and_create_nothing(tmp_path, argv):
+    args = cli.build_parser().parse_args([a.replace("{tmp}", str(tmp_path)) for a in argv])
     cli.check_paths(args)
     assert list(tmp_path.iterdir()) == []
 

@@ -177,9 +177,14 @@ def test_work_limit_comes_from_the_settings_and_the_cli_overrides_it(small_round
 
 def test_cli_solve_names_a_bad_limit_instead_of_failing(small_round, tmp_path, capsys):
     from matchmaker.cli import main
+    from matchmaker.common.errors import SettingsError
 
-    assert main(["solve", str(small_round), "--out", str(tmp_path / "out"), "--time-limit", "0", "--quiet"]) == 1
-    assert "time_limit (--time-limit) must be a finite number > 0 seconds, got 0.0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:  # bad usage (issue 10): argparse names the option, exit code 2
+        main(["solve", str(small_round), "--out", str(tmp_path / "out"), "--time-limit", "0", "--quiet"])
+    assert info.value.code == 2
+    assert "argument --time-limit: '0': must be a finite number > 0" in capsys.readouterr().err
+    with pytest.raises(SettingsError, match=r"time_limit \(--time-limit\) must be a finite number > 0 seconds"):
+        run_round(load_round(small_round), tmp_path / "out", time_limit=0)  # the solve configuration checks again
 
 
 def test_a_solve_stopped_by_the_clock_says_it_may_not_be_reproducible(small_round, tmp_path, monkeypatch, capsys):
