@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from matchmaker.common.errors import RoundDataError, SettingsError, UsageError
+from matchmaker.common.errors import OutputSetError, RoundDataError, SettingsError, UsageError
 
 #: Folders of the kernel: nothing can be written there, even as root.
 SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"))
@@ -348,6 +348,9 @@ def _explain(exc: Exception, args: argparse.Namespace, argv: list[str]) -> int |
     if isinstance(exc, SettingsError):  # an option given on the command line is usage, a settings file the round
         _say(f"error: {exc}")
         return 2 if any(a.startswith("--") and f"({a})" in str(exc) for a in argv) else 1
+    if isinstance(exc, OutputSetError):  # an output set that cannot be written or read as a whole
+        _say(f"error: {exc}")
+        return 1
     ledger = sys.modules.get("matchmaker.ledger.engine")
     if ledger is not None and isinstance(exc, ledger.LedgerError):
         _say(f"error: ledger: {exc}")

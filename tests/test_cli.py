@@ -17,7 +17,14 @@ import pytest
 from helpers import host, visitor, write_round
 
 from matchmaker import __version__, cli
-from matchmaker.common.errors import Problem, RoundDataError, SettingsError, UsageError
+from matchmaker.common.errors import (
+    OutputFolderError,
+    OutputSetError,
+    Problem,
+    RoundDataError,
+    SettingsError,
+    UsageError,
+)
 from matchmaker.ledger.engine import LedgerError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,6 +65,8 @@ def round_dir(tmp_path) -> Path:
     (SettingsError("settings.toml: setting 'solver.seed' = -1: must be a whole number"), 1),
     (LedgerError("cannot reach the ledger database at 127.0.0.1:1"), 1),
     (PermissionError(13, "Permission denied", "/data/out/proposals.csv"), 1),
+    (OutputSetError("out/summary.json is not valid JSON: re-run solve"), 1),
+    (OutputFolderError("out is a file, not a folder: choose another output folder (--out)"), 2),
 ])
 def test_a_project_error_is_one_message_with_its_exit_code(monkeypatch, capsys, round_dir, exc, rc):
     monkeypatch.setattr(cli, "_cmd_validate", raising(exc))
