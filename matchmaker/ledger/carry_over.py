@@ -32,11 +32,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matchmaker.common.errors import Problem, RoundDataError
+from matchmaker.common.errors import Problem, RoundDataError, SettingsError
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
 from matchmaker.ledger.budgets import LEDGER, committed_eur, remaining_budgets, remaining_programme_budget
+from matchmaker.ledger.engine import LedgerError
 from matchmaker.ledger.store import Ledger
+from matchmaker.proposals.output_set import record_failure
 from matchmaker.proposals.solution import json_safe
 from matchmaker.run import run_round
 
@@ -347,17 +349,28 @@ def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url: str |
     NextRound
         ``round_id`` is ``None`` when ``run_round`` did not succeed (nothing recorded).
     """
-    rnd = load_round(round_dir, settings_file=settings_file, overrides=overrides)
-    own_ledger = not isinstance(ledger_url, Ledger)
-    if not own_ledger:
-        ledger = ledger_url
-    else:
-        ledger = Ledger(ledger_url) if ledger_url else Ledger.for_round_dir(round_dir)
+    out = Path(out_dir)
     try:
+        rnd = load_round(round_dir, settings_file=settings_file, overrides=overrides)
+    except (RoundDataError, SettingsError) as exc:
+        record_failure(out, f"the round could not be loaded: {exc}", {"round_dir": str(round_dir)})
+        raise
+    own_ledger = not isinstance(ledger_url, Ledger)
+    ledger = None
+    try:
+        if not own_ledger:
+            ledger = ledger_url
+        else:
+            ledger = Ledger(ledger_url) if ledger_url else Ledger.for_round_dir(round_dir)
         plan = plan_carry_over(rnd, ledger.current_decisions(), ledger.accepted_exchanges())
         adjusted = apply_carry_over(rnd, plan)
-
-        out = Path(out_dir)
+    except (RoundDataError, SettingsError, LedgerError) as exc:
+        record_failure(out, f"the round could not be prepared from the ledger: {exc}",
+                       {"round_dir": str(round_dir), "input_hash": rnd.input_hash})
+        if own_ledger and ledger is not None:
+            ledger.close()
+        raise
+    try:
         code = run_round(adjusted, out, time_limit=time_limit, seed=seed, verbose=verbose, progress=progress,
                          work_limit=work_limit, amend=partial(add_skipped, rnd=rnd, plan=plan))
         if code != 0 or not (out / "proposals.csv").is_file():

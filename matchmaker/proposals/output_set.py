@@ -223,6 +223,20 @@ def write_output_set(out_dir: str | Path, tables: Mapping[str, bytes], summary: 
     return out
 
 
+def record_failure(out_dir: str | Path, failure: str, summary: Mapping | None = None) -> bool:
+    """Swap into ``out_dir`` a set saying that the run failed and why (``summary.json`` only).
+
+    For a run that stopped before it could solve (a round that cannot be loaded, a ledger
+    out of reach): the previous results then no longer look current. Returns False
+    (and changes nothing) when the folder cannot take a set; the caller reports its own error.
+    """
+    try:
+        write_output_set(out_dir, {}, dict(summary or {}), failure)
+    except OutputSetError:
+        return False
+    return True
+
+
 def _load_json(path: Path) -> object:
     try:
         text = path.read_text(encoding="utf-8")
@@ -252,8 +266,8 @@ def check_files(out: Path, record: object) -> None:
             raise OutputSetError(
                 f"{path} does not match {SUMMARY}: expected SHA-256 {str(want.get('sha256'))[:16]}... "
                 f"({want.get('bytes')} bytes), found {found[:16]}... ({len(data)} bytes); the folder holds files "
-                f"of different runs, or the file was changed after the run. {RERUN[0].upper()}{RERUN[1:]} "
-                "(to check or report an edited proposals file, save it outside the output folder)")
+                f"of different runs, or the file was changed after the run: {RERUN} (to check or report an "
+                "edited proposals file, save it outside the output folder)")
 
 
 def read_summary(out_dir: str | Path) -> dict | None:
