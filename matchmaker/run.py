@@ -1,7 +1,7 @@
 """One round end to end: catalogue, solve, write and check the outputs (``matchmaker solve``).
 
 :func:`run_round` writes to ``out_dir``, as one set swapped in all at once
-(:mod:`matchmaker.proposals.output_set`; docs/decisions.md §34):
+(:mod:`matchmaker.proposals.output_set`; docs/decisions.md §29):
 
 ``proposals.csv``
     One row per exchange (docs/design.md), sorted by partnership and visitor_id.

@@ -5,7 +5,7 @@ beside the output folder (``.OUT.matchmaker-new-<pid>-<random>``, same file syst
 file flushed to disk, then swapped in with one atomic ``renameat2(RENAME_EXCHANGE)`` (Linux;
 elsewhere: the old folder is renamed aside, then the new one in) and the old set deleted.
 At every instant the output folder is the previous complete set or the new complete set
-(docs/decisions.md §34). ``summary.json`` ends with ``output_set``: the format, the
+(docs/decisions.md §29). ``summary.json`` ends with ``output_set``: the format, the
 ``outcome`` (``succeeded`` or ``failed`` and why), the input hash and each file's SHA-256
 and size. A failed run swaps in a set with only ``summary.json``, so the previous
 results never stay behind looking current. ``summary.json`` is strict JSON: NaN and
