@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from matchmaker.common.errors import RoundDataError, SettingsError
+from matchmaker.common.errors import OutputSetError, RoundDataError, SettingsError
 from matchmaker.inputs.instance import Round
 from matchmaker.ledger.carry_over import run_next_round
 from matchmaker.ledger.store import Ledger, LedgerError
@@ -83,7 +83,7 @@ def resolve_next_round(ledger: Ledger, round_dir: Path, out_dir: Path, time_limi
         result = run_next_round(round_dir, out_dir, ledger_url=url, time_limit=time_limit, verbose=False)
     except RoundDataError as exc:
         return Outcome(None, "cannot re-solve: " + "; ".join(str(p) for p in exc.problems), ok=False)
-    except (SettingsError, LedgerError) as exc:
+    except (SettingsError, LedgerError, OutputSetError) as exc:  # OutputSetError: the output folder
         return Outcome(None, f"cannot re-solve: {exc}", ok=False)
     if result.round_id is None:
         return Outcome(result, result.describe(), ok=False)
