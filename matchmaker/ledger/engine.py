@@ -8,11 +8,13 @@ instead of failing. PostgreSQL through psycopg 3. See docs/ledger.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 #: Seconds a SQLite writer waits for another writer's lock before failing.
@@ -21,6 +23,10 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 
 class LedgerError(ValueError):
     """A ledger request that cannot be carried out (unknown round, bad decision, ...)."""
+
+
+class LedgerURLError(LedgerError):
+    """A ledger URL that names no usable database: not a URL, or neither SQLite nor PostgreSQL (bad usage)."""
 
 
 def _sqlite_engine(url) -> Engine:
@@ -53,25 +59,57 @@ def _sqlite_engine(url) -> Engine:
     return engine
 
 
-def make_engine(url: str | Path) -> Engine:
-    """A SQLAlchemy engine for a ledger URL, set up for safe concurrent writes.
+#: The databases a ledger can live in: (backend, driver) -> an example URL.
+SUPPORTED = {("sqlite", "pysqlite"): "sqlite:///path/to/ledger.sqlite",
+             ("postgresql", "psycopg"): "postgresql://user:password@host:5432/database"}
+EXAMPLES = " or ".join(SUPPORTED.values())
 
-    ``postgresql://`` is read as ``postgresql+psycopg://`` (psycopg 3 is the driver
-    installed with the package); SQLite gets WAL, a busy timeout and foreign keys.
+
+def _scheme(text: str) -> str:
+    return text.split("://", 1)[0] if "://" in text else text.split(":", 1)[0]
+
+
+def ledger_url(url: str | Path) -> URL:
+    """The parsed ledger URL, checked without connecting; :class:`LedgerURLError` if unusable.
+
+    ``postgresql://`` (and ``postgres://``) is read as ``postgresql+psycopg://`` (psycopg 3
+    is the driver installed with the package). Only SQLite and PostgreSQL are supported.
+    Fit for an argparse ``type=`` (the error is a ``ValueError``).
     """
-    text = str(url)
+    text = str(url).strip()
     if text.startswith("postgresql://") or text.startswith("postgres://"):
         text = "postgresql+psycopg://" + text.split("://", 1)[1]
     try:
         parsed = make_url(text)
     except ArgumentError as exc:
-        raise LedgerError(f"ledger URL {text!r} is not a database URL (expected "
-                          "sqlite:///path/to/ledger.sqlite or "
-                          "postgresql+psycopg://user:password@host:port/database)") from exc
+        raise LedgerURLError(f"ledger URL {text!r} is not a database URL: give {EXAMPLES}") from exc
+    key = (parsed.get_backend_name(), parsed.get_driver_name())
+    if key not in SUPPORTED:
+        shown = parsed.render_as_string(hide_password=True)
+        raise LedgerURLError(f"ledger URL {shown}: the scheme '{_scheme(text)}' is not supported; the ledger is "
+                             f"kept in SQLite or PostgreSQL only: give {EXAMPLES}")
+    return parsed
+
+
+def make_engine(url: str | Path) -> Engine:
+    """A SQLAlchemy engine for a ledger URL (see :func:`ledger_url`), set up for safe concurrent writes.
+
+    SQLite gets WAL, a busy timeout and foreign keys. Nothing is connected yet:
+    :func:`matchmaker.ledger.schema.open_schema` makes the first connection.
+    """
+    parsed = ledger_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
     try:
-        if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(parsed)
         return create_engine(parsed, pool_pre_ping=True)
-    except NoSuchModuleError as exc:
-        raise LedgerError(f"ledger URL {parsed.render_as_string()}: no SQLAlchemy driver for "
-                          f"'{parsed.drivername}' (use sqlite:/// or postgresql+psycopg://)") from exc
+    except ImportError as exc:  # psycopg is a dependency of the package: a broken installation
+        raise LedgerError(f"ledger URL {parsed.render_as_string(hide_password=True)}: the PostgreSQL driver "
+                          f"psycopg cannot be loaded ({exc}); reinstall the package (pip install -e .)") from exc
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (SQLite: ``BEGIN IMMEDIATE``); commits, or rolls back on an exception."""
+    with engine.connect().execution_options(matchmaker_write=True) as conn:
+        with conn.begin():
+            yield conn

@@ -33,6 +33,24 @@ def current_states(conn: Connection, where: ColumnElement[bool] | None = None) -
     return df
 
 
+def unknown_round(conn: Connection, round_id: object) -> str:
+    """The message for a round that is not in the ledger, with the rounds that are."""
+    known = [int(x) for x in conn.execute(select(tables.rounds.c.id).order_by(tables.rounds.c.id)).scalars()]
+    return f"round {round_id!r} is not in the ledger (known rounds: {known or 'none'})"
+
+
+def next_visitor_seq(conn: Connection, visitor_id: str) -> int:
+    """``visitor_seq`` of the visitor's next state-setting decision: how many it has, plus 1.
+
+    Two transactions that did not see each other's decision get the same number, and the
+    unique index ``uq_decisions_visitor_seq`` lets only the first one be stored.
+    """
+    d = tables.decisions.c
+    n = conn.execute(select(func.count()).select_from(tables.decisions).where(
+        d.visitor_id == visitor_id, d.decision.in_(tables.STATE_DECISIONS))).scalar_one()
+    return int(n) + 1
+
+
 def refusals(rnd: Round, visitor_id: str, host_id: str) -> list[tuple[str, str]]:
     """Rules of the scheme that refuse the pair in ``rnd`` (empty when it is eligible)."""
     v = rnd.visitor_index().get(visitor_id)

@@ -15,9 +15,13 @@ Guarantees
 * Decisions are append-only inserts, each in its own transaction: two reviewers
   deciding at the same time both get their decision stored. SQLite runs in WAL mode
   with a busy timeout and takes its write lock at ``BEGIN`` (``BEGIN IMMEDIATE``) so
-  concurrent writers queue instead of failing; on PostgreSQL a decision locks its
-  round's row (``SELECT ... FOR UPDATE``) so the checks below see every earlier
-  decision of that round.
+  concurrent writers queue instead of failing; on PostgreSQL a decision first locks its
+  visitor's ``write_locks`` row (``SELECT ... FOR UPDATE``), so its checks see every
+  earlier decision on that visitor, in any round. Behind the lock, the unique index
+  ``uq_decisions_visitor_seq`` refuses a second state-setting decision on a visitor
+  that did not see the first: one active accept or lock per visitor, across rounds,
+  is kept by the database itself. Recording a round locks ``round names``, so the
+  default names "round N" are unique.
 * Nothing is ever updated or deleted: the current decision on a pair is its latest
   ``accept``/``reject``/``lock``/``reopen`` (a ``reopen`` makes it undecided again);
   comments never change a pair's state.
@@ -34,20 +38,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.settings import settings_json
 from matchmaker.ledger import tables
-from matchmaker.ledger.engine import LedgerError, make_engine
-from matchmaker.ledger.rules import check_decision, current_states
+from matchmaker.ledger.decisions import checked_request, store_decision
+from matchmaker.ledger.engine import LedgerError, make_engine, write_transaction
+from matchmaker.ledger.rules import current_states, unknown_round
+from matchmaker.ledger.schema import open_schema, take_lock
 from matchmaker.proposals.solution import (
     Solution,
     check_solution,
@@ -100,9 +104,10 @@ class Ledger:
         self.engine = make_engine(url)
         self.url = self.engine.url
         try:
-            tables.metadata.create_all(self.engine)
-        except DBAPIError:  # another process created the tables at the same moment
-            tables.metadata.create_all(self.engine)
+            open_schema(self.engine)
+        except LedgerError:
+            self.engine.dispose()
+            raise
 
     def __repr__(self) -> str:
         return f"Ledger({self.url.render_as_string(hide_password=True)!r})"
@@ -126,13 +131,6 @@ class Ledger:
         self.close()
 
     # -- transactions -------------------------------------------------------------
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One write transaction (SQLite: ``BEGIN IMMEDIATE``); commits or rolls back."""
-        with self.engine.connect().execution_options(matchmaker_write=True) as conn:
-            with conn.begin():
-                yield conn
-
     def _read(self, query) -> pd.DataFrame:
         with self.engine.connect() as conn:
             result = conn.execute(query)
@@ -180,7 +178,8 @@ class Ledger:
         unmatched_rows_ = unmatched_rows(sol.unmatched)
         settings = json.loads(settings_json(rnd.settings or {}))
         source = str(rnd.source) if getattr(rnd, "source", None) else None
-        with self._write() as conn:
+        with write_transaction(self.engine) as conn:
+            take_lock(conn, tables.ROUND_NAMES_LOCK)  # concurrent recorders count the rounds one after the other
             if name is None:
                 n = conn.execute(select(func.count()).select_from(tables.rounds)).scalar_one()
                 name = f"round {n + 1}"
@@ -219,8 +218,8 @@ class Ledger:
         return int(rid)
 
     def _unknown_round(self, round_id) -> str:
-        known = self._read(select(tables.rounds.c.id))["id"].tolist()
-        return f"round {round_id!r} is not in the ledger (known rounds: {known or 'none'})"
+        with self.engine.connect() as conn:
+            return unknown_round(conn, round_id)
 
     def registrations(self, round_id: int) -> pd.DataFrame:
         """Visitors and hosts of a round: ``role, org_id, name, country, partnership``."""
@@ -302,30 +301,9 @@ class Ledger:
           another pair accepted or locked, ``lock`` while it has another pair
           accepted or locked (``reject`` or ``reopen`` that pair first).
         """
-        decision = str(decision).strip().lower()
-        if decision not in tables.DECISIONS:
-            raise LedgerError(f"decision {decision!r} must be one of {', '.join(tables.DECISIONS)}")
-        reviewer = str(reviewer or "").strip()
-        if not reviewer:
-            raise LedgerError("reviewer must be given (who takes this decision: name or e-mail)")
-        comment = "" if comment is None else str(comment)
-        if decision == "comment" and not comment.strip():
-            raise LedgerError("a 'comment' decision needs a non-empty comment")
-        visitor_id, host_id = str(visitor_id).strip(), str(host_id).strip()
-        if not visitor_id or not host_id:
-            raise LedgerError(f"visitor_id {visitor_id!r} and host_id {host_id!r} must not be empty")
-        rid = int(round_id)
-        with self._write() as conn:
-            r = tables.rounds.c
-            locked_round = conn.execute(select(r.id).where(r.id == rid).with_for_update()).first()
-            if locked_round is None:
-                raise LedgerError(self._unknown_round(round_id))
-            partnership = check_decision(conn, rid, visitor_id, host_id, decision, rnd)
-            new_id = conn.execute(insert(tables.decisions).values(
-                round_id=rid, visitor_id=visitor_id, host_id=host_id, partnership=partnership,
-                decision=decision, comment=comment, reviewer=reviewer, decided_at=_utcnow(),
-            )).inserted_primary_key[0]
-        return int(new_id)
+        decision, visitor_id, host_id, reviewer, comment = checked_request(decision, visitor_id, host_id,
+                                                                           reviewer, comment)
+        return store_decision(self.engine, int(round_id), visitor_id, host_id, decision, reviewer, comment, rnd)
 
     def decisions(self, round_id: int | None = None) -> pd.DataFrame:
         """The full decision history (oldest first), optionally of one round only.
@@ -333,7 +311,7 @@ class Ledger:
         Columns ``id, round_id, visitor_id, host_id, partnership, decision, comment,
         reviewer, decided_at``.
         """
-        q = select(tables.decisions).order_by(tables.decisions.c.id)
+        q = select(*[c for c in tables.decisions.c if c.name != "visitor_seq"]).order_by(tables.decisions.c.id)
         if round_id is not None:
             q = q.where(tables.decisions.c.round_id == int(round_id))
         df = self._read(q)

@@ -27,7 +27,16 @@ Tables
 ``decisions``
     The append-only history of decisions: ``accept``, ``reject``, ``lock``,
     ``comment``, ``reopen``; who (``reviewer``), when (``decided_at``, UTC), on which
-    round and pair, with a free ``comment``.
+    round and pair, with a free ``comment``. ``visitor_seq`` numbers the state-setting
+    decisions (not comments) of each visitor 1, 2, 3, ...; it is unique per visitor
+    (``uq_decisions_visitor_seq``), so two decisions on one visitor that did not see each
+    other cannot both be stored (rows of a ledger older than the column have it empty).
+``write_locks``
+    One row per lock a write transaction takes (``SELECT ... FOR UPDATE``): ``visitor
+    <id>`` for every decision on that visitor, ``round names`` for recording a round.
+    Rows are only ever inserted (once per name) and locked.
+
+:mod:`matchmaker.ledger.schema` creates the tables and brings an older ledger up to date.
 """
 
 from __future__ import annotations
@@ -145,7 +154,27 @@ decisions = Table(
     Column("comment", Text, nullable=False),
     Column("reviewer", String(200), nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("visitor_seq", Integer, nullable=True),
     CheckConstraint(f"decision IN ({', '.join(repr(d) for d in DECISIONS)})", name="ck_decisions_value"),
     Index("ix_decisions_pair", "visitor_id", "host_id"),
     Index("ix_decisions_round", "round_id"),
 )
+
+#: One state-setting decision per (visitor, sequence number): see ``decisions`` above.
+#: Kept outside the table so that it can also be added to a ledger created without it.
+visitor_seq_index = Index("uq_decisions_visitor_seq", decisions.c.visitor_id, decisions.c.visitor_seq, unique=True)
+
+write_locks = Table(
+    "write_locks",
+    metadata,
+    Column("name", Text, primary_key=True),
+)
+
+
+def visitor_lock(visitor_id: str) -> str:
+    """Name of the lock row that a decision on ``visitor_id`` takes."""
+    return f"visitor {visitor_id}"
+
+
+#: Name of the lock row that recording a round takes (its default name "round N" counts the rounds).
+ROUND_NAMES_LOCK = "round names"

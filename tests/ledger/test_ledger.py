@@ -129,8 +129,8 @@ def test_record_round_reads_an_output_directory(ledger, tmp_path):
 
 
 def test_record_round_rejects_bad_proposals_listing_every_problem(ledger):
-    bad = solution(proposal("V1", "H1", mode="boat"), proposal("V4", "H1", visitor_id="V9"), proposal("V2", "H2", start_date="soon"),
-                   proposal("V1", "H1"))
+    bad = solution(proposal("V1", "H1", mode="boat"), proposal("V4", "H1", visitor_id="V9"),
+                   proposal("V2", "H2", start_date="soon"), proposal("V1", "H1"))
     with pytest.raises(RoundDataError) as exc:
         ledger.record_round(hand_made_round(), bad)
     text = str(exc.value)
@@ -284,7 +284,8 @@ def test_committed_lump_sums_count_current_accepts_only(ledger, round_one):
     assert committed.to_dict() == {"CLAMTEX": 780.0, "EXTRATEX": 900.0}
     assert committed.name == "committed_eur"
     acc = ledger.accepted_exchanges()
-    assert acc[["visitor_id", "host_id", "mode"]].values.tolist() == [["V1", "H1", "physical"], ["V2", "H2", "physical"]]
+    assert acc[["visitor_id", "host_id", "mode"]].values.tolist() == [["V1", "H1", "physical"],
+                                                                       ["V2", "H2", "physical"]]
 
 
 def test_proposals_of_one_partnership(ledger, round_one):
@@ -407,7 +408,9 @@ def test_for_round_dir_puts_the_ledger_beside_the_data(tmp_path):
 @pytest.mark.parametrize("url, message", [
     ("not a url", "is not a database URL"),
     ("sqlite:////nonexistent-folder/x/ledger.sqlite", "folder /nonexistent-folder/x does not exist"),
-    ("oracle+nothing://u@h/db", "no SQLAlchemy driver"),
+    ("oracle+nothing://u@h/db", "the scheme 'oracle\\+nothing' is not supported.*SQLite or PostgreSQL"),
+    ("mysql://x", "the scheme 'mysql' is not supported; the ledger is kept in SQLite or PostgreSQL only"),
+    ("postgresql+psycopg2://u@h/db", "the scheme 'postgresql\\+psycopg2' is not supported"),
 ])
 def test_bad_ledger_urls_are_explained(url, message):
     with pytest.raises(LedgerError, match=message):
