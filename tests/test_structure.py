@@ -37,7 +37,7 @@ LAYERS = (
     ("matchmaker.ledger",),
     ("matchmaker.report", "matchmaker.generator"),
     ("matchmaker.ui",),
-    ("matchmaker.cli",),
+    ("matchmaker.cli", "matchmaker.cli_checks"),
 )
 
 

@@ -141,6 +141,19 @@ def test_failed_rerun_does_not_leave_previous_results_looking_current(tmp_path, 
         load_output(out)
 
 
+def test_solve_of_a_round_that_cannot_be_loaded_leaves_a_failed_set(tmp_path, capsys):
+    a, _ = two_rounds(tmp_path)
+    out = tmp_path / "out"
+    assert solve(a, out) == 0
+    bad = write_round(tmp_path, [visitor(min_days=99), host()], name="unloadable")
+    assert main(["solve", str(bad), "--out", str(out), *FLAGS]) == 1
+    assert "min_days" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]  # the old proposals are gone
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["output_set"]["outcome"] == "failed"
+    assert "could not be loaded" in summary["output_set"]["failure"]
+
+
 def test_failed_round_command_also_leaves_a_failed_set(tmp_path):
     a, _ = two_rounds(tmp_path)
     out = tmp_path / "out"
