@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue as queue_module
+import signal
 import time
 from pathlib import Path
 
@@ -205,16 +206,37 @@ def planned_decision(k: int, n_visitors: int) -> tuple[str, str, str, str]:
     return visitor, host_ids(2)[host], decision, f"step {k}"
 
 
-def decide_forever(url: str, round_id: int, n_visitors: int, log: str, ready) -> None:
-    """Take the planned decisions one after the other until killed."""
+def decide_forever(url: str, round_id: int, n_visitors: int, start: int, log: str, ready) -> None:
+    """Take the planned decisions one after the other, from step ``start``, until killed."""
     led = Ledger(url)
     ready.set()
-    k = 0
+    k = start
     while True:
         v, h, d, comment = planned_decision(k, n_visitors)
         _log(log, f"begin {k}")
         _log(log, f"done {k} {led.decide(round_id, v, h, d, reviewer='killer', comment=comment)}")
         k += 1
+
+
+def kill_during(target, args: tuple, delay: float, log: Path) -> tuple[list[int], bool]:
+    """Run ``target(*args, log, ready)`` in a fresh process, SIGKILL it ``delay`` seconds after it is
+    ready, and return :func:`read_log` of its log."""
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    ready = ctx.Event()
+    proc = ctx.Process(target=target, args=(*args, str(log), ready))
+    proc.start()
+    try:
+        assert ready.wait(60), f"the worker did not start (exit code {proc.exitcode})"
+        time.sleep(delay)
+        assert proc.exitcode is None, f"the worker ended before it was killed (exit code {proc.exitcode})"
+        os.kill(proc.pid, signal.SIGKILL)  # kill -9: no rollback, no close, no atexit
+    finally:
+        proc.join(30)
+        if proc.is_alive():
+            proc.kill()
+    assert proc.exitcode == -signal.SIGKILL, proc.exitcode
+    return read_log(log)
 
 
 def read_log(path: Path) -> tuple[list[int], bool]:

@@ -34,6 +34,9 @@ from matchmaker.ledger.store import Ledger
 N_VISITORS = 8
 N_PROCESSES = 12
 ONE_EXCHANGE = "a visitor takes part in one exchange"
+#: Why a call may be refused: the visitor is held already; or (carry-over) the latest round skipped the
+#: visitor because its exchange was accepted, so the pair is not proposed and the visitor not registered there.
+REFUSALS = (ONE_EXCHANGE, "it is not a proposal of round", "is not a visitor of round")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -74,7 +77,7 @@ def _check_one_exchange_per_visitor(url: str, outcomes: dict[str, list]) -> dict
     assert successes == dict.fromkeys(visitor_ids(N_VISITORS), 1), successes
     for c in calls:
         if c[0] == "refused":
-            assert ONE_EXCHANGE in c[6] or "not a proposal" in c[6], c
+            assert any(why in c[6] for why in REFUSALS), c
     with Ledger(url) as led:
         current = led.current_decisions()
         history = led.decisions()
