@@ -86,7 +86,7 @@ def prepare(name: str, work: Path) -> dict:
     c = CASES[name]
     d = work / name
     t0 = time.monotonic()
-    generate_round(d, c["n_visitors"], c["n_hosts"], c["seed"], budget_share=c["budget_share"])
+    generate_round(d, c["n_visitors"], c["n_hosts"], c["seed"], budget_share=c["budget_share"], force=True)
     t1 = time.monotonic()
     rnd = load_round(d)
     cat = build_catalogue(rnd)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matchmaker.common.errors import Problem, RoundDataError
+from matchmaker.common.errors import Problem, RoundDataError, UsageError
 from matchmaker.common.schema import (
     DECISIONS,
     FIXED_VOCABULARIES,
@@ -173,18 +173,50 @@ def registrations_table(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: The files :func:`generate_round` writes; nothing else in its folder is ever touched (a ledger least of all).
+ROUND_FILES = ("settings.toml", "registrations.csv", "partnerships.csv", "countries.csv", "decisions.csv",
+               "README.md")
+#: A round file :func:`generate_round` replaces with ``registrations.csv`` under ``force``.
+STALE_FILES = ("registrations.xlsx",)
+
+
+def prepare_folder(out_dir: Path, force: bool) -> list[Path]:
+    """Check the folder a round is generated into; return what is in it that generate leaves as it is.
+
+    A folder that does not exist or is empty is fine. A folder holding anything refuses
+    (:class:`UsageError`: a live round, its ledger and its results must not be overwritten
+    silently) unless ``force``: then the round's files (:data:`ROUND_FILES`, and a
+    ``registrations.xlsx`` that ``registrations.csv`` replaces) are replaced and every other
+    entry, a ledger included, is kept and returned.
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir} is a file, not a folder: give a new or empty folder to write the round to")
+    entries = sorted(out_dir.iterdir()) if out_dir.is_dir() else []
+    if entries and not force:
+        shown = ", ".join(p.name for p in entries[:6]) + (f" and {len(entries) - 6} more" if len(entries) > 6 else "")
+        raise UsageError(f"folder {out_dir} is not empty (it holds {shown}): a generated round is written into a new "
+                         "or empty folder, so that a live round, its ledger and its results are never overwritten; "
+                         "give another folder, or --force to replace the round's files (any ledger in the folder is "
+                         "left as it is)")
+    for p in entries:
+        if p.name in STALE_FILES and p.is_file():
+            p.unlink()
+    return [p for p in entries if p.name not in ROUND_FILES and p.name not in STALE_FILES]
+
+
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def generate_round(out_dir: Path, n_visitors: int, n_hosts: int, seed: int, budget_share: float = 0.5,
-                   *, season: tuple[dt.date, dt.date] = DEFAULT_SEASON, reference_dir: Path | None = None) -> None:
-    """Write a realistic matching round to ``out_dir``.
+                   *, season: tuple[dt.date, dt.date] = DEFAULT_SEASON, reference_dir: Path | None = None,
+                   force: bool = False) -> list[Path]:
+    """Write a realistic matching round to ``out_dir``; return the entries of ``out_dir`` left as they were.
 
     Parameters
     ----------
     out_dir : Path
-        Directory to write (created if missing; the six files are overwritten).
+        Directory to write: new or empty (created if missing), see :func:`prepare_folder`.
     n_visitors, n_hosts : int
         Registrations per role (>= 1). About 10 % of organisations register in both
         roles, so there are fewer organisations than registrations.
@@ -198,11 +230,15 @@ def generate_round(out_dir: Path, n_visitors: int, n_hosts: int, seed: int, budg
         virtual exchanges are allowed until its last day.
     reference_dir : Path, keyword-only
         Directory of the reference tables (default: :func:`matchmaker.inputs.reference.reference_dir`).
+    force : bool, keyword-only
+        Write into a folder that is not empty: replace the round's six files, keep every
+        other entry (a ledger, results) untouched.
     """
     _check_arguments(n_visitors, n_hosts, seed, budget_share, season)
+    out_dir = Path(out_dir)
+    kept = prepare_folder(out_dir, force)
     reference_dir = Path(reference_dir) if reference_dir is not None else default_reference_dir()
     ref = read_reference(reference_dir)
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "settings.toml").write_text(_settings_text(season[1]), encoding="utf-8")
     settings = load_settings(out_dir / "settings.toml")
@@ -238,3 +274,4 @@ def generate_round(out_dir: Path, n_visitors: int, n_hosts: int, seed: int, budg
                        budgets=budgets, vocab_modes=FIXED_VOCABULARIES["mode"],
                        non_cosme=sorted(set(ref.countries.loc[~ref.countries["cosme"], "country"])))
     (out_dir / "README.md").write_text(text, encoding="utf-8")
+    return kept
