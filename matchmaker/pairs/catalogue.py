@@ -195,7 +195,8 @@ def build_catalogue(rnd: Round, block_size: int | None = None, context: ScoringC
         has_kept[kept["v"].to_numpy()] = True
     parts = [r[0] for r in results]
     pairs = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
-    pairs = pairs.astype({"v": np.int32, "h": np.int32, "working_days": np.int16, "locked": bool})
+    pairs = pin_locked_starts(rnd, pairs.astype({"v": np.int32, "h": np.int32, "working_days": np.int16,
+                                                 "locked": bool}))
     locks = rnd.decisions
     n_locks = int((locks["decision"] == "lock").sum()) if "decision" in locks else 0
     return Catalogue(
@@ -207,6 +208,32 @@ def build_catalogue(rnd: Round, block_size: int | None = None, context: ScoringC
         top_k=top_k, top_k_source=source, min_score=min_score, max_pairs=int(o["max_pairs"]),
         n_locked_decisions=n_locks, settings_used=rnd.settings.get("scoring", {}),
     )
+
+
+def pin_locked_starts(rnd: Round, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Locked pairs whose lock gives a ``start_date`` start on that day (when it is one of their possible starts).
+
+    A Partnership's stable re-solve keeps another Partnership's pair on its dates
+    (:mod:`matchmaker.ledger.resolve`): its lock carries the start date, and the pair's
+    ``earliest_start`` and ``latest_start`` both become it. The scores are those of the
+    pair's full range (computed before). Other rows are returned unchanged.
+    """
+    dec = rnd.decisions
+    if "start_date" not in dec.columns or not len(pairs) or not pairs["locked"].any():
+        return pairs
+    pins = dec[(dec["decision"] == "lock") & dec["start_date"].notna()]
+    vi, hi = rnd.visitor_index(), rnd.host_index()
+    want = {(vi[v], hi[h]): pd.Timestamp(s) for v, h, s in zip(pins["visitor_id"], pins["host_id"], pins["start_date"])
+            if v in vi and h in hi}
+    if not want:
+        return pairs
+    pairs = pairs.copy()
+    es, ls = pairs.columns.get_loc("earliest_start"), pairs.columns.get_loc("latest_start")
+    for i in np.flatnonzero(pairs["locked"].to_numpy()):
+        start = want.get((int(pairs.iat[i, 0]), int(pairs.iat[i, 1])))
+        if start is not None and pairs.iat[i, es] <= start <= pairs.iat[i, ls]:
+            pairs.iat[i, es] = pairs.iat[i, ls] = start
+    return pairs
 
 
 def named_pairs(rnd: Round, pairs: pd.DataFrame) -> pd.DataFrame:
