@@ -8,11 +8,17 @@ numeric columns stay numbers (a negative lump sum or score is data, not a formul
 a number cell cannot hold a formula). Column names are treated like text cells.
 
 CSV files are UTF-8 with a byte-order mark (Excel then shows accented names right),
-``,`` or ``;`` separated (``;`` for continental Excel, where ``,`` is the decimal
-mark), CRLF line ends by default (RFC 4180; ``line_end="\\n"`` for LF), and every text
-cell is quoted (``csv.QUOTE_NONNUMERIC``) so that a separator or quote inside a cell,
-or a spreadsheet that guesses another separator, cannot start a new cell; quotes in
-cells are doubled.
+``,`` or ``;`` separated, CRLF line ends by default (RFC 4180; ``line_end="\\n"`` for LF),
+and every text cell is quoted (``csv.QUOTE_NONNUMERIC``) so that a separator or quote
+inside a cell, or a spreadsheet that guesses another separator, cannot start a new cell;
+quotes in cells are doubled. ``;`` is for spreadsheets set up for a country where ``,``
+is the decimal mark (most of continental Europe), so with ``;`` numbers are written with
+a decimal comma (``780,5``) and such a spreadsheet reads them as numbers; with ``,`` the
+decimal mark is ``.`` (docs/decisions.md §18).
+
+.xlsx workbooks have each column as wide as its longest cell (within
+:data:`XLSX_WIDTH`), the header row frozen and filters on every column; dates show as
+``YYYY-MM-DD`` (with the time only when a cell has one).
 """
 
 from __future__ import annotations
@@ -23,8 +29,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from matchmaker.common.csv_safe import DANGEROUS_FIRST, is_text, neutralise, neutralise_frame, write_csv
+from matchmaker.ledger.exchanges import exchange_list
 from matchmaker.ledger.store import Ledger
 
 __all__ = ["DANGEROUS_FIRST", "export_csv", "export_partnership_lists", "export_xlsx", "neutralise",
@@ -32,8 +41,12 @@ __all__ = ["DANGEROUS_FIRST", "export_csv", "export_partnership_lists", "export_
 
 SEPARATORS = (",", ";")
 LINE_ENDS = ("\r\n", "\n")
+#: The decimal mark of the numbers in a CSV file, per separator.
+DECIMAL_MARK = {",": ".", ";": ","}
 #: Characters that .xlsx files cannot hold (openpyxl refuses them); replaced by U+FFFD.
 XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Narrowest and widest .xlsx column, in characters (a longer cell shows its start; the cell holds all of it).
+XLSX_WIDTH = (6, 60)
 
 
 def _check_sep(sep: str) -> None:
@@ -50,6 +63,7 @@ def export_csv(df: pd.DataFrame, path: str | Path, sep: str = ",", line_end: str
     path : path-like
         Output file; its folder must exist.
     sep : {",", ";"}
+        With ``;`` numbers have a decimal comma (:data:`DECIMAL_MARK`).
     line_end : {"\\r\\n", "\\n"}
         CRLF by default (RFC 4180, what Excel writes); LF on request.
 
@@ -57,12 +71,12 @@ def export_csv(df: pd.DataFrame, path: str | Path, sep: str = ",", line_end: str
     -------
     Path
         ``path``. The file is UTF-8 with a BOM: read it back with
-        ``pd.read_csv(path, sep=sep, encoding="utf-8-sig")``.
+        ``pd.read_csv(path, sep=sep, decimal=DECIMAL_MARK[sep], encoding="utf-8-sig")``.
     """
     _check_sep(sep)
     if line_end not in LINE_ENDS:
         raise ValueError(f"line_end {line_end!r} must be '\\r\\n' (CRLF) or '\\n' (LF)")
-    return write_csv(df, path, encoding="utf-8-sig", sep=sep, lineterminator=line_end,
+    return write_csv(df, path, encoding="utf-8-sig", sep=sep, decimal=DECIMAL_MARK[sep], lineterminator=line_end,
                      quoting=csv.QUOTE_NONNUMERIC, doublequote=True)
 
 
@@ -79,7 +93,9 @@ def export_xlsx(df: pd.DataFrame, path: str | Path, sheet_name: str = "proposals
     openpyxl stores a text beginning with ``=`` as a formula, so dangerous texts are
     prefixed with ``'`` exactly as in CSV (a later "save as CSV" from Excel stays safe).
     Control characters that .xlsx cannot hold are replaced by U+FFFD. Dates become
-    Excel dates (time zones are dropped, values kept in UTC); numbers stay numbers.
+    Excel dates (time zones are dropped, values kept in UTC) shown as ``YYYY-MM-DD``;
+    numbers stay numbers. Each column is as wide as its longest cell (within
+    :data:`XLSX_WIDTH`), the header row is frozen and every column has a filter.
     """
     path = Path(path)
     if not path.parent.is_dir():
@@ -94,9 +110,36 @@ def export_xlsx(df: pd.DataFrame, path: str | Path, sheet_name: str = "proposals
     safe.columns = [_xlsx_cell(c) for c in safe.columns]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         safe.to_excel(writer, sheet_name=sheet_name[:31], index=False)
-        sheet = writer.sheets[sheet_name[:31]]
-        sheet.freeze_panes = "A2"
+        _layout(writer.sheets[sheet_name[:31]], safe)
     return path
+
+
+def _cell_width(value: object) -> int:
+    """Characters a cell takes on screen (a date: its ``YYYY-MM-DD[ hh:mm]`` form)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return 0
+    if isinstance(value, pd.Timestamp):
+        return 10 if value == value.normalize() else 16
+    if isinstance(value, float):
+        return len(f"{value:,.2f}")
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def _layout(sheet: Worksheet, df: pd.DataFrame) -> None:
+    """Fit each column's width to its cells, freeze the header row, filter every column, show dates as dates."""
+    lo, hi = XLSX_WIDTH
+    for j, col in enumerate(df.columns, start=1):
+        s = df[col]
+        width = max([_cell_width(str(col)), *(_cell_width(v) for v in s.astype(object))])
+        letter = get_column_letter(j)
+        sheet.column_dimensions[letter].width = min(max(width + 2, lo), hi)
+        if pd.api.types.is_datetime64_any_dtype(s):
+            timed = bool((s.dropna() != s.dropna().dt.normalize()).any())
+            for cell in sheet[letter][1:]:
+                cell.number_format = "yyyy-mm-dd hh:mm" if timed else "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    if sheet.max_row >= 1 and sheet.max_column >= 1:
+        sheet.auto_filter.ref = sheet.dimensions
 
 
 def _file_part(name: str) -> str:
@@ -112,8 +155,9 @@ def export_partnership_lists(source: int | pd.DataFrame, out_dir: str | Path, se
     Parameters
     ----------
     source : int or DataFrame
-        A round id of ``ledger`` (its :meth:`~matchmaker.ledger.store.Ledger.proposals` with
-        the current decisions) or a proposals DataFrame with a ``partnership`` column.
+        A round id of ``ledger``: its cumulative list (:func:`matchmaker.ledger.exchanges.exchange_list`:
+        the round's proposals and every pair decided before it, with ``status`` and
+        ``decided_in_round``), or a proposals DataFrame with a ``partnership`` column.
     out_dir : path-like
         Created if missing. Files: ``round[_ID].csv`` and
         ``round[_ID]_<partnership>.csv`` (``.xlsx`` too when ``xlsx``).
@@ -136,7 +180,7 @@ def export_partnership_lists(source: int | pd.DataFrame, out_dir: str | Path, se
             raise ValueError("export_partnership_lists: a round id needs ledger= (a Ledger or its URL)")
         if isinstance(ledger, (str, Path)):
             ledger = Ledger(ledger)
-        props, stem = ledger.proposals(int(source)), f"round_{int(source)}"
+        props, stem = exchange_list(ledger, round_id=int(source)), f"round_{int(source)}"  # cumulative
     else:
         raise TypeError(f"source must be a round id or a proposals DataFrame, not {type(source).__name__}")
     if "partnership" not in props.columns:
