@@ -13,6 +13,13 @@ All models are ``minimise c.x`` subject to ``row_lower <= A x <= row_upper`` and
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import sys
+import threading
+from collections.abc import Iterator
+
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
@@ -24,6 +31,60 @@ except ImportError as exc:  # pragma: no cover - depends on the installed SciPy
                       "upgrade with `pip install -U scipy`") from exc
 
 INF = float(_hc.kHighsInf)
+
+#: The C library, to flush C's stdout buffer before file descriptor 1 is given back.
+_LIBC = ctypes.CDLL(None)
+_QUIET_LOCK = threading.Lock()
+_quiet = {"depth": 0, "saved": -1}
+
+
+def _flush_c_stdout() -> None:
+    try:
+        _LIBC.fflush(None)
+    except (AttributeError, OSError):  # pragma: no cover - no C library by that name
+        pass
+
+
+@contextlib.contextmanager
+def quiet_c_stdout() -> Iterator[None]:
+    """Send what C code writes to file descriptor 1 (stdout) to /dev/null meanwhile.
+
+    HiGHS's MIP solver prints debug lines with ``printf`` whatever its options say
+    (``HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();``). In a
+    Jupyter kernel, ``sys.stdout.fileno()`` is a copy of the terminal, not descriptor 1
+    (which the kernel reads into the cell), so descriptor 1 itself is redirected. Nested
+    and concurrent uses (threads) share one redirection: the first saves descriptor 1,
+    the last restores it. Python's own ``print`` still works in a kernel (it does not
+    write to descriptor 1 there); in a terminal, lines printed meanwhile are lost, so keep
+    the block to the solver call.
+    """
+    try:
+        fd = 1
+        os.fstat(fd)
+    except OSError:  # no descriptor 1 (a service without stdout): nothing to silence
+        yield
+        return
+    with _QUIET_LOCK:
+        if _quiet["depth"] == 0:
+            for stream in (sys.stdout, sys.__stdout__):
+                with contextlib.suppress(AttributeError, OSError, ValueError):
+                    stream.flush()
+            _flush_c_stdout()
+            _quiet["saved"] = os.dup(fd)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        _quiet["depth"] += 1
+    try:
+        yield
+    finally:
+        with _QUIET_LOCK:
+            _quiet["depth"] -= 1
+            if _quiet["depth"] == 0:
+                _flush_c_stdout()
+                os.dup2(_quiet["saved"], fd)
+                os.close(_quiet["saved"])
+                _quiet["saved"] = -1
 
 
 def highs_version() -> str:
@@ -45,7 +106,8 @@ class Highs:
 
     def __init__(self, seed: int = 0, mip_rel_gap: float = 0.0):
         self.h = _hc._Highs()
-        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("output_flag", False)  # no log at all (also log_to_console)
+        self.h.setOptionValue("log_to_console", False)
         self.h.setOptionValue("random_seed", int(seed))
         self.h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
         self.n_cols = 0
@@ -110,7 +172,8 @@ class Highs:
         self.h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else INF)
         self.h.setOptionValue("mip_max_nodes", int(min(node_limit, 2**31 - 1)) if node_limit is not None
                               else 2**31 - 1)
-        self.h.run()
+        with quiet_c_stdout():  # HiGHS's MIP prints debug lines whatever output_flag says
+            self.h.run()
         st = self.h.getModelStatus()
         if st == _hc.HighsModelStatus.kOptimal:
             return "optimal"

@@ -21,28 +21,52 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from IPython.display import Image, display
+from IPython.display import HTML, Image, display
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-from matchmaker.common.errors import Problem, RoundDataError, SettingsError
+from matchmaker.common.errors import OutputSetError, Problem, RoundDataError, SettingsError
+from matchmaker.common.locations import default_ledger_url, out_folder
 from matchmaker.constraints import registration_refusals
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
 from matchmaker.ledger.carry_over import run_next_round
-from matchmaker.ledger.store import Ledger
+from matchmaker.ledger.store import Ledger, LedgerError
 from matchmaker.proposals.solution import Solution, read_solution
 from matchmaker.report import plots
 from matchmaker.report import tables as T
 from matchmaker.report.html import budgets_of
+from matchmaker.report.html import write_report as write_html_report
 from matchmaker.run import run_round
+from matchmaker.ui.picker import RoundPicker
 from matchmaker.ui.progress import SolveProgress, format_progress
 from matchmaker.ui.review import ReviewPanel, search_pairs
 from matchmaker.ui.settings_panel import SettingsPanel, settings_help
+from matchmaker.ui.wording import (
+    decisions_table,
+    download_html,
+    headline_html,
+    readable,
+    reproducibility_html,
+    rounds_table,
+    summary_value,
+)
 
-__all__ = ["RoundCheck", "RoundRun", "SettingsPanel", "SolveProgress", "ReviewPanel", "settings_help",
-           "format_progress", "search_pairs", "validate_round", "solve_round", "round_figures", "show",
-           "show_figures", "load_output", "open_ledger", "tables_of", "table"]
+__all__ = ["RoundCheck", "RoundRun", "RoundPicker", "SettingsPanel", "SolveProgress", "ReviewPanel", "NotUsable",
+           "settings_help", "format_progress", "search_pairs", "validate_round", "solve_round", "round_figures",
+           "show", "show_figures", "show_results", "load_output", "open_ledger", "tables_of", "table", "readable",
+           "rounds_table", "decisions_table", "headline", "reproducibility_note", "out_folder", "write_report"]
+
+
+class NotUsable(Exception):
+    """The notebook cannot go on (the round's files are not usable, the round was not solved).
+
+    Shown in the cell as its message alone, without a traceback (IPython's
+    ``_render_traceback_``); "Run All" stops at it.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
 
 
 def show(obj: Any) -> None:
@@ -101,10 +125,13 @@ class RoundCheck:
     def require(self) -> Round:
         """The usable :class:`~matchmaker.inputs.instance.Round`.
 
-        Raises :class:`RoundDataError`, with every problem, when the round is unusable.
+        Raises :class:`NotUsable` (shown as one sentence, the problems being listed above
+        by the check itself) when the round is unusable.
         """
         if self.round is None:
-            raise RoundDataError(self.problems)
+            errors = sum(p.severity == "error" for p in self.problems)
+            raise NotUsable(f"The round in {self.round_dir} is not usable ({errors} problem(s) listed above): "
+                            "fix its files and run the notebook again.")
         return self.round
 
     def _repr_html_(self) -> str:
@@ -155,7 +182,11 @@ def validate_round(round_dir: str | Path, settings_file: str | Path | None = Non
 
 @dataclass
 class RoundRun:
-    """A solved round: where its files are, its exit code, its ledger round id, its tables."""
+    """A solved round: where its files are, its exit code, its ledger round id, what happened.
+
+    ``exit_code`` 0: solved; 1: solved with no usable proposals or refused by the ledger;
+    2: not started (invalid settings, unusable files, an output folder that cannot be used).
+    """
 
     out_dir: Path
     exit_code: int
@@ -168,41 +199,56 @@ class RoundRun:
 
     def summary(self) -> dict:
         path = self.out_dir / "summary.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        try:
+            return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        except (OSError, ValueError):
+            return {}
 
     def _repr_html_(self) -> str:
         if not self.ok:
-            return (f"<p style='color:#b00020'><b>The round was not solved</b> (exit code {self.exit_code}). "
+            what = "did not start" if self.exit_code == 2 else "was not solved"
+            return (f"<p class='mm-run' style='color:#b00020'><b>The round {what}.</b> "
                     f"{html.escape(self.message)}</p>")
         sol = read_solution(self.out_dir)
-        head = T.headline(sol.proposals, sol.unmatched, sol.summary)
-        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-                       f"<td style='text-align:right'>{html.escape(v)}</td></tr>" for k, v in T.headline_text(head))
         rid = f", recorded as round <b>{self.round_id}</b> in the ledger" if self.round_id is not None else ""
-        return (f"<p><b>Solved</b>: files in <code>{html.escape(str(self.out_dir))}</code>{rid}.</p>"
-                f"<table>{rows}</table><pre>{html.escape(self.message)}</pre>")
+        lines = "".join(f"<li>{html.escape(t)}</li>" for t in self.message.splitlines() if t.strip())
+        return (f"<p class='mm-run'><b>Solved</b>: files in <code>{html.escape(str(self.out_dir))}</code>{rid}.</p>"
+                + headline_html(T.headline(sol.proposals, sol.unmatched, sol.summary))
+                + reproducibility_html(sol.summary) + (f"<ul>{lines}</ul>" if lines else ""))
 
     def __repr__(self) -> str:
-        return f"RoundRun(out_dir={str(self.out_dir)!r}, exit_code={self.exit_code}, round_id={self.round_id})"
+        if not self.ok:
+            return f"The round was not solved. {self.message}"
+        rid = f", recorded as round {self.round_id} in the ledger" if self.round_id is not None else ""
+        return f"Solved: files in {self.out_dir}{rid}."
 
 
-def solve_round(round_dir: str | Path, out_dir: str | Path, *, overrides: dict | None = None,
+def _settings_of(settings: SettingsPanel | dict | None) -> dict | None:
+    """The overrides of a settings panel (checked: raises SettingsError), or the dict given."""
+    if isinstance(settings, SettingsPanel):
+        return settings.valid_overrides()
+    return settings
+
+
+def solve_round(round_dir: str | Path, out_dir: str | Path, *, overrides: SettingsPanel | dict | None = None,
                 ledger_url: str | None = None, record: bool = True, time_limit: float | None = None,
                 seed: int | None = None, progress: Callable[[dict], None] | None = None,
                 name: str | None = None) -> RoundRun:
-    """Solve a round as the Support Office does from notebook 01.
+    """Solve a round as the Support Office does from notebook 01; never raises for the user's errors.
 
     With ``record`` (default) the round is solved around the ledger's decisions and
     recorded in it (:func:`matchmaker.ledger.carry_over.run_next_round`, the same as
-    ``matchmaker round``); otherwise it is only solved (``matchmaker solve``).
+    ``matchmaker round``); otherwise it is only solved (``matchmaker solve``). Invalid
+    settings, unusable files, a ledger or an output folder that refuses: the result says
+    why (exit code 2, nothing started) and ``progress`` shows that the solve did not start.
 
     Parameters
     ----------
     round_dir, out_dir : path-like
-    overrides : dict, optional
-        Settings from :meth:`SettingsPanel.overrides`.
+    overrides : SettingsPanel or dict, optional
+        The settings panel (its values are checked first) or a nested dict of settings.
     ledger_url : str, optional
-        Default ``sqlite:///ROUND_DIR/ledger.sqlite``.
+        Default :func:`matchmaker.common.locations.default_ledger_url` (beside the round).
     record : bool
     time_limit, seed : optional
         Solver seconds and seed (default: the settings).
@@ -212,19 +258,51 @@ def solve_round(round_dir: str | Path, out_dir: str | Path, *, overrides: dict |
         Name of the recorded round.
     """
     out = Path(out_dir)
-    if record:
-        result = run_next_round(round_dir, out, ledger_url=ledger_url, name=name, time_limit=time_limit, seed=seed,
-                                overrides=overrides, verbose=False, progress=progress)
-        run = RoundRun(out, result.exit_code, result.round_id, result.describe())
-    else:
-        rnd = load_round(round_dir, overrides=overrides)
-        code = run_round(rnd, out, time_limit=time_limit, seed=seed, verbose=False, progress=progress)
-        run = RoundRun(out, int(code or 0))
+    try:
+        settings = _settings_of(overrides)
+        if record:
+            result = run_next_round(round_dir, out, ledger_url=ledger_url, name=name, time_limit=time_limit,
+                                    seed=seed, overrides=settings, verbose=False, progress=progress)
+            run = RoundRun(out, result.exit_code, result.round_id, result.describe())
+        else:
+            rnd = load_round(round_dir, overrides=settings)
+            code = run_round(rnd, out, time_limit=time_limit, seed=seed, verbose=False, progress=progress)
+            run = RoundRun(out, int(code or 0))
+    except RoundDataError as exc:
+        run = RoundRun(out, 2, message="The round's files are not usable: "
+                       + "; ".join(str(p) for p in exc.problems))
+    except SettingsError as exc:
+        run = RoundRun(out, 2, message=f"The settings are not valid: {exc}. Correct them above and run this "
+                                       "cell again.")
+    except (LedgerError, OutputSetError) as exc:
+        run = RoundRun(out, 2, message=str(exc))
     if isinstance(progress, SolveProgress):
-        status = run.summary().get("solver", {}).get("status") or run.summary().get("status") or (
-            "done" if run.ok else "failed")
-        progress.finish(str(status))
+        if run.exit_code == 2:
+            progress.not_started(run.message)
+        else:
+            status = summary_value(run.summary(), "status") or ("done" if run.ok else "failed")
+            progress.finish(str(status))
     return run
+
+
+def show_results(run: RoundRun, rnd: Round, names: Iterable[str] = ("budget", "scores", "flows", "map")) -> None:
+    """The solved round's figures, or a sentence saying there are none (and why)."""
+    if not run.ok:
+        display(HTML("<p style='color:#b00020'>No figures: the round was not solved (see above).</p>"))
+        return
+    show_figures(round_figures(run.out_dir, rnd), names)
+
+
+def headline(out_dir: str | Path) -> HTML:
+    """A solved round's figures as a small table, with its reproducibility note."""
+    sol = read_solution(Path(out_dir))
+    return HTML(headline_html(T.headline(sol.proposals, sol.unmatched, sol.summary))
+                + reproducibility_html(sol.summary))
+
+
+def reproducibility_note(out_dir: str | Path) -> HTML:
+    """Whether the solved round can be repeated exactly (its ``summary.json``), in a sentence."""
+    return HTML(reproducibility_html(read_solution(Path(out_dir)).summary))
 
 
 def load_output(out_dir: str | Path) -> Solution:
@@ -255,22 +333,40 @@ def round_figures(out_dir: str | Path, rnd: Round) -> dict[str, Figure]:
 
 
 def open_ledger(round_dir: str | Path, ledger_url: str | None = None) -> Ledger:
-    """The ledger at ``ledger_url``, default the SQLite ledger beside the round's files."""
-    return Ledger(ledger_url) if ledger_url else Ledger.for_round_dir(round_dir)
+    """The ledger at ``ledger_url``, default the SQLite ledger beside the round's files
+    (:func:`matchmaker.common.locations.default_ledger_url`).
+
+    Raises :class:`NotUsable` (one sentence, no traceback) when the round folder does not
+    exist or the ledger holds no round yet.
+    """
+    if not ledger_url and not Path(round_dir).is_dir():
+        raise NotUsable(f"There is no round folder {round_dir}: choose another one above.")
+    try:
+        ledger = Ledger(ledger_url or default_ledger_url(round_dir))
+    except LedgerError as exc:
+        raise NotUsable(f"The ledger cannot be opened: {exc}") from None
+    if not len(ledger.rounds()):
+        ledger.close()
+        raise NotUsable(f"No round has been solved for {round_dir} yet: run notebook 01 (or `matchmaker round "
+                        f"{round_dir} --out OUT`) first, then run this notebook again.")
+    return ledger
 
 
 def tables_of(out_dir: str | Path, rnd: Round) -> dict[str, Any]:
-    """The report's tables of a solved round: ``headline`` (dict), ``budget``, ``scores``,
-    ``flows``, ``reasons`` (unmatched visitors per reason) and ``unmatched`` (DataFrames)."""
+    """The report's tables of a solved round, for people: ``headline`` (a small HTML table
+    with the reproducibility note), ``budget`` (budget used in percent), ``scores``,
+    ``flows``, ``reasons`` (unmatched visitors per reason, in words) and ``unmatched``
+    (countries by name) as DataFrames (:func:`matchmaker.ui.wording.readable`)."""
     sol = read_solution(Path(out_dir))
     budgets, committed = budgets_of(sol.summary, rnd)
     return {
-        "headline": T.headline(sol.proposals, sol.unmatched, sol.summary),
-        "budget": T.budget_use(sol.proposals, budgets, committed),
-        "scores": T.score_summary(sol.proposals),
+        "headline": HTML(headline_html(T.headline(sol.proposals, sol.unmatched, sol.summary))
+                         + reproducibility_html(sol.summary)),
+        "budget": readable(T.budget_use(sol.proposals, budgets, committed).reset_index()),
+        "scores": readable(T.score_summary(sol.proposals).reset_index()),
         "flows": T.country_flows(sol.proposals),
-        "reasons": T.unmatched_reasons(sol.unmatched),
-        "unmatched": sol.unmatched,
+        "reasons": readable(T.unmatched_reasons(sol.unmatched)),
+        "unmatched": readable(sol.unmatched, rnd.countries),
     }
 
 
@@ -278,3 +374,10 @@ def show_figures(figures: dict[str, Figure], names: Iterable[str] | None = None)
     """Display some (default all) of :func:`round_figures`."""
     for name in names or list(figures):
         show(figures[name])
+
+
+def write_report(out_dir: str | Path, report_file: str | Path, rnd: Round) -> HTML:
+    """Write the round's HTML report to ``report_file``; a sentence with a link to download it."""
+    path = write_html_report(Path(out_dir), Path(report_file), rnd=rnd)
+    return HTML(f"<p>The report is written to <code>{html.escape(str(path))}</code>. "
+                f"{download_html([path])}</p>")

@@ -107,6 +107,26 @@ class SolveProgress:
                  ("elapsed", f"{elapsed:.1f}s")]
         self.figures.value = " &nbsp; ".join(f"<b>{k}</b> {html.escape(str(v))}" for k, v in cells)
 
+    def not_started(self, reason: str) -> None:
+        """Show that the solve did not start, and why (for example invalid settings)."""
+        if self.headless:
+            print(f"the solve did not start: {reason}", flush=True)
+            return
+        self.time_bar.bar_style = "danger"
+        self.time_bar.description = "not started"
+        self.figures.value = (f"<span style='color:#b00020'><b>The solve did not start</b>: "
+                              f"{html.escape(reason)}</span>")
+
+    def reset(self, time_limit: float | None = None) -> None:
+        """Empty the bars for a new solve (``time_limit``: its seconds, if they changed)."""
+        with self._lock:
+            self.time_limit = time_limit if time_limit is not None else self.time_limit
+            self.history.clear()
+            self._first_gap = None
+            self.time_bar.value, self.time_bar.bar_style, self.time_bar.description = 0.0, "info", "time"
+            self.gap_bar.value, self.gap_bar.bar_style = 0.0, ""
+            self.figures.value = "<i>waiting for the solver...</i>"
+
     def finish(self, status: str, message: str = "") -> None:
         """Show the end of the solve (``status`` such as optimal / feasible / infeasible)."""
         if self.headless:

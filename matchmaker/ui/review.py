@@ -13,9 +13,9 @@ to a partnership's reviewer:
 * reviewer and comment boxes (``mm-reviewer``, ``mm-comment``) and buttons
   ``mm-accept``, ``mm-reject``, ``mm-lock``, ``mm-reopen``, ``mm-comment-button``,
   each recording a decision in the ledger with the reviewer's name;
-* re-solving the next round around the decisions (``mm-resolve``,
-  :func:`matchmaker.ledger.carry_over.run_next_round`) and exporting the partnership's list
-  (``mm-export``, :mod:`matchmaker.report.exports`);
+* re-solving the next round around the decisions (``mm-resolve``, with its progress bars
+  ``mm-resolve-progress``) and exporting the partnership's list (``mm-export``, with
+  download links ``mm-downloads``);
 * a status line (``mm-status``) that says what happened, or why not.
 
 Button clicks act only once no widget update is being handled and none was for
@@ -41,7 +41,6 @@ from pathlib import Path
 import ipywidgets as W
 import numpy as np
 import pandas as pd
-from ipydatagrid import DataGrid
 
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
@@ -63,13 +62,10 @@ from matchmaker.ui.review_actions import (
     resolve_next_round,
     write_partnership_list,
 )
+from matchmaker.ui.review_widgets import action_widgets, classed, make_grid
+from matchmaker.ui.wording import download_html, ledger_text
 
 __all__ = ["ReviewPanel", "STATUS_FILTERS", "search_pairs", "pair_label"]
-
-
-def _classed(widget: W.Widget, css: str) -> W.Widget:
-    widget.add_class(css)
-    return widget
 
 
 class ReviewPanel:
@@ -113,35 +109,27 @@ class ReviewPanel:
         self._busy = 0
         self._last_update = time.monotonic()
 
-        self.partnership_box = _classed(W.Dropdown(description="Partnership", layout=W.Layout(width="340px")),
+        self.partnership_box = classed(W.Dropdown(description="Partnership", layout=W.Layout(width="340px")),
                                         "mm-partnership")
-        self.search_box = _classed(W.Text(description="Search", placeholder="name, id, country, decision...",
+        self.search_box = classed(W.Text(description="Search", placeholder="name, id, country, decision...",
                                           continuous_update=True, layout=W.Layout(width="340px")), "mm-search")
-        self.status_filter = _classed(W.ToggleButtons(options=list(STATUS_FILTERS), value="all",
+        self.status_filter = classed(W.ToggleButtons(options=list(STATUS_FILTERS), value="all",
                                                       style={"button_width": "80px"}), "mm-status-filter")
-        self.round_label = _classed(W.HTML(), "mm-round")
-        self.grid = self._make_grid()
-        self.pair_select = _classed(W.Select(rows=10, layout=W.Layout(width="100%")), "mm-pair-select")
-        self.details = _classed(W.HTML(), "mm-pair-details")
-        self.breakdown = _classed(W.Image(format="png", layout=W.Layout(max_width="520px")), "mm-breakdown")
-        self.reviewer_box = _classed(W.Text(value=reviewer, description="Reviewer", placeholder="name or e-mail",
+        self.round_label = classed(W.HTML(), "mm-round")
+        self.grid = make_grid()
+        self.pair_select = classed(W.Select(rows=10, layout=W.Layout(width="100%")), "mm-pair-select")
+        self.details = classed(W.HTML(), "mm-pair-details")
+        self.breakdown = classed(W.Image(format="png", layout=W.Layout(max_width="520px")), "mm-breakdown")
+        self.reviewer_box = classed(W.Text(value=reviewer, description="Reviewer", placeholder="name or e-mail",
                                             layout=W.Layout(width="340px")), "mm-reviewer")
-        self.comment_box = _classed(W.Textarea(description="Comment", placeholder="why (optional)",
+        self.comment_box = classed(W.Textarea(description="Comment", placeholder="why (optional)",
                                                layout=W.Layout(width="520px", height="60px")), "mm-comment")
         self.buttons = {}
         for kind, (label, style, css) in BUTTONS.items():
-            b = _classed(W.Button(description=label, button_style=style), css)
+            b = classed(W.Button(description=label, button_style=style), css)
             b.on_click(lambda _b, kind=kind: self._on_click(lambda: self.decide(kind)))
             self.buttons[kind] = b
-        self.resolve_button = _classed(W.Button(description="Re-solve around decisions", icon="refresh",
-                                                layout=W.Layout(width="230px")), "mm-resolve")
-        self.resolve_button.on_click(lambda _b: self._on_click(self.resolve))
-        self.sep_box = _classed(W.Dropdown(options=[("comma ,", ","), ("semicolon ; (continental Excel)", ";")],
-                                           value=",", description="CSV", layout=W.Layout(width="300px")), "mm-sep")
-        self.xlsx_box = _classed(W.Checkbox(value=False, description="also .xlsx", indent=False), "mm-xlsx")
-        self.export_button = _classed(W.Button(description="Export list", icon="download"), "mm-export")
-        self.export_button.on_click(lambda _b: self._on_click(self.export))
-        self.status = _classed(W.HTML(), "mm-status")
+        self._make_action_widgets()
 
         self.partnership_box.observe(lambda _c: None if self._quiet else self._handled(self._show_table),
                                      names="value")
@@ -153,7 +141,7 @@ class ReviewPanel:
             w.observe(lambda _c: self._handled(lambda: None), names="value")
 
         self.refresh(partnership=partnership)
-        self.widget = _classed(W.VBox([
+        self.widget = classed(W.VBox([
             self.round_label,
             W.HBox([self.partnership_box, self.search_box]),
             self.status_filter,
@@ -166,18 +154,19 @@ class ReviewPanel:
             W.HBox(list(self.buttons.values())),
             self.status,
             W.HBox([self.sep_box, self.xlsx_box, self.export_button, self.resolve_button]),
+            self.downloads,
+            self.progress.widget,
         ]), "mm-review")
 
     # -- display ---------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
-    def _make_grid(self) -> W.Widget:
-        grid = DataGrid(pd.DataFrame({"visitor_id": pd.Series(dtype=str)}), selection_mode="row",
-                        editable=False, base_column_size=110, base_row_size=24,
-                        layout=W.Layout(height="300px", width="100%"))
-        grid.add_class("mm-grid")
-        return grid
+    def _make_action_widgets(self) -> None:
+        for name, widget in action_widgets(self.time_limit).items():
+            setattr(self, name, widget)
+        self.resolve_button.on_click(lambda _b: self._on_click(self.resolve))
+        self.export_button.on_click(lambda _b: self._on_click(self.export))
 
     def _handled(self, handler, *args) -> None:
         """Run a widget update's handler, counted as busy (see :func:`after_pending_updates`)."""
@@ -200,8 +189,8 @@ class ReviewPanel:
         def run():
             try:
                 action()
-            except Exception as exc:  # shown to the reviewer, then raised for the log
-                self._say(f"error: {type(exc).__name__}: {exc}", ok=False)
+            except Exception as exc:  # shown to the reviewer, then raised for the server's log
+                self._say(f"Something went wrong, nothing was changed by it: {exc}", ok=False)
                 raise
         after_pending_updates(run, self._update_state)
 
@@ -234,8 +223,8 @@ class ReviewPanel:
             self._quiet = False
         info = self.ledger.round(self.round_id)
         self.round_label.value = (f"<b>Round {self.round_id}</b> ({html.escape(str(info.get('name', '')))}, "
-                                  f"{len(self.proposals)} proposals) &middot; ledger "
-                                  f"<code>{html.escape(repr(self.ledger))}</code>")
+                                  f"{len(self.proposals)} proposals) &middot; decisions are kept in the "
+                                  f"{html.escape(ledger_text(self.ledger))}")
         self._show_table()
 
     def partnership_table(self) -> pd.DataFrame:
@@ -362,7 +351,14 @@ class ReviewPanel:
             return None
         out = next_round_dir(self.ledger, self.resolve_dir)
         self._say(f"solving the next round into {out} ...")
-        done = resolve_next_round(self.ledger, self.round_dir, out, time_limit=self.time_limit)
+        self.progress.reset(self.time_limit)
+        self.progress.widget.layout.display = None
+        done = resolve_next_round(self.ledger, self.round_dir, out, time_limit=self.time_limit,
+                                  progress=self.progress)
+        if done.value is None:
+            self.progress.not_started(done.message)
+        else:
+            self.progress.finish("recorded" if done.ok else "not recorded")
         if done.value is not None:
             self.last_result = done.value
         if done.ok:
@@ -383,4 +379,5 @@ class ReviewPanel:
         done = write_partnership_list(self.partnership_table(), self.export_dir, self.round_id,
                                       self.partnership_box.value, sep=self.sep_box.value, xlsx=self.xlsx_box.value)
         self._say(done.message, ok=done.ok)
+        self.downloads.value = download_html(done.value) if done.ok else ""
         return done.value

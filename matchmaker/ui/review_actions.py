@@ -17,6 +17,7 @@ words for the reviewer, and carries no value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,16 +72,19 @@ def next_round_dir(ledger: Ledger, resolve_dir: Path) -> Path:
     return resolve_dir / f"round_{ledger.latest_round_id() + 1}"
 
 
-def resolve_next_round(ledger: Ledger, round_dir: Path, out_dir: Path, time_limit: float | None = None) -> Outcome:
+def resolve_next_round(ledger: Ledger, round_dir: Path, out_dir: Path, time_limit: float | None = None,
+                       progress: Callable[[dict], None] | None = None) -> Outcome:
     """Solve the next round of ``round_dir`` around ``ledger``'s decisions and record it.
 
     The outcome's value is the :class:`~matchmaker.ledger.carry_over.NextRound` (``ok``
     when it was recorded), or ``None`` when the round's files, its settings or the
-    ledger stopped it before solving.
+    ledger stopped it before solving. ``progress`` receives the solver's progress reports
+    (a :class:`~matchmaker.ui.progress.SolveProgress`).
     """
     url = ledger.url.render_as_string(hide_password=False)
     try:
-        result = run_next_round(round_dir, out_dir, ledger_url=url, time_limit=time_limit, verbose=False)
+        result = run_next_round(round_dir, out_dir, ledger_url=url, time_limit=time_limit, verbose=False,
+                                progress=progress)
     except RoundDataError as exc:
         return Outcome(None, "cannot re-solve: " + "; ".join(str(p) for p in exc.problems), ok=False)
     except (SettingsError, LedgerError, OutputSetError) as exc:  # OutputSetError: the output folder

@@ -48,11 +48,12 @@ def settings_help(path: str | Path = DEFAULTS_FILE) -> dict[str, str]:
     """The comment block above each setting of a TOML file, by dotted key.
 
     Comments directly above a ``[section]`` header document the section (key
-    ``"section"``). A blank line ends a comment block; a key written right under
-    another key, with no comment of its own, shares that key's comment.
+    ``"section"``). A key's help is the comment block right above it and nothing else:
+    a key with no comment of its own has an empty help (it never borrows the previous
+    key's, which documents something else). A blank line ends a comment block.
     """
     helps: dict[str, str] = {}
-    section, block, previous = "", [], ""
+    section, block = "", []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         stripped = line.strip()
         if stripped.startswith("#"):
@@ -64,14 +65,8 @@ def settings_help(path: str | Path = DEFAULTS_FILE) -> dict[str, str]:
             section = m.group(1)
             if block:
                 helps[section] = "\n".join(block)
-            previous = ""
         elif k:
-            # a key right under another key with no comment of its own shares that key's comment
-            text = "\n".join(block) if block else previous
-            helps[f"{section}.{k.group(1)}" if section else k.group(1)] = text
-            previous = text
-        else:
-            previous = ""
+            helps[f"{section}.{k.group(1)}" if section else k.group(1)] = "\n".join(block)
         block = []
     return helps
 
@@ -171,7 +166,7 @@ class SettingsPanel:
                 value = _get(self.initial, key)
             except (KeyError, TypeError):
                 value = default
-            w = _control(key, default, value, self.help.get(key, ""))
+            w = _control(key, default, value, self.help.get(key) or _listed_help(self.help.get(section, ""), key))
             w.add_class("mm-setting-" + key.replace(".", "-").replace("_", "-"))
             w.observe(lambda _change: self.check(), names="value")
             self.controls[key] = w
@@ -253,6 +248,15 @@ class SettingsPanel:
         self.message.value = (f"<span style='color:#2e7d32'>settings valid; {n} changed from the round's "
                               "settings</span>")
         return settings
+
+
+def _listed_help(section_help: str, key: str) -> str:
+    """A key's line in its section's comment (the weights are listed there, one per line)."""
+    name = key.rsplit(".", 1)[-1]
+    for line in section_help.splitlines():
+        if line.split(" ", 1)[0] == name:
+            return line[len(name):].strip()
+    return ""
 
 
 def _html(text: str) -> str:

@@ -52,8 +52,9 @@ def test_settings_panel_round_trips_the_round_settings():
 def test_settings_help_comes_from_the_comments_of_the_defaults_file():
     helps = ui.settings_help()
     assert "virtual exchange's score is multiplied" in helps["scoring.options.virtual_weight"]
-    # a key right under another one shares its comment
-    assert helps["rules.max_working_days"] == helps["rules.min_working_days"] != ""
+    # each key has its own help: a key never borrows the previous key's
+    assert helps["rules.min_working_days"].startswith("Shortest stay")
+    assert helps["rules.max_working_days"].startswith("Longest stay")
     panel = ui.SettingsPanel()
     assert panel.controls["scoring.options.virtual_weight"].tooltip == helps["scoring.options.virtual_weight"]
 
@@ -132,9 +133,9 @@ def test_validate_round_lists_problems_instead_of_raising(tmp_path):
     check = ui.validate_round(tmp_path)
     assert not check.ok and check.problems
     assert "not usable" in check._repr_html_()
-    with pytest.raises(Exception) as info:
+    with pytest.raises(ui.NotUsable, match="is not usable .* fix its files") as info:
         check.require()
-    assert type(info.value).__name__ == "RoundDataError"
+    assert info.value._render_traceback_() == [str(info.value)]  # one sentence in the cell, no traceback
 
 
 def test_validate_round_shows_refused_registrations(tmp_path):

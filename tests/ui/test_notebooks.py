@@ -11,6 +11,7 @@ papermill's Python API, each with its parameters. The sample round is
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -117,6 +118,9 @@ def test_notebook_01_solves_and_records_the_round_headless(round_01, workspace):
     assert "usable round" in text  # validation shown
     assert "phase" in text and "gap" in text  # headless progress printed
     assert "recorded as round" in text
+    for developer_text in ("Highs", "Ledger(", "RoundRun(", "Traceback", "{'"):  # no solver log, repr, raw dict
+        assert developer_text not in text, developer_text
+    assert "can be repeated" in text  # the reproducibility note
     pngs = sum("image/png" in o.get("data", {}) for c in round_01.cells for o in c.get("outputs", []))
     assert pngs == 4  # budget, scores, flows, map
     with Ledger.for_round_dir(workspace / "data" / "sample") as ledger:
@@ -132,6 +136,9 @@ def test_notebook_02_shows_the_review_panel(round_01, workspace):
     views = [o for c in nb.cells for o in c.get("outputs", [])
              if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert views, "the review panel was not displayed"
+    text = _text(nb)
+    assert "Ledger(" not in text and "sqlite:" not in text and "input_hash" not in text
+    assert not re.search(r"\d\d:\d\d:\d\d\.\d{6}", text), "a microsecond timestamp is shown"
 
 
 @pytest.mark.slow
@@ -140,6 +147,9 @@ def test_notebook_03_shows_the_report_and_writes_it(round_01, workspace):
     assert not _errors(nb)
     pngs = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert pngs == 5  # budget, scores, flows, map, unmatched
+    text = _text(nb)
+    assert "mm-headline" in text and "{'exchanges'" not in text  # the headline is a table, not a dict
+    assert "used_share" not in text and "budget used" in text
     html = (workspace / "reports" / "round_report.html").read_text(encoding="utf-8")
     for key in SECTIONS:
         assert f'<section id="{key}">' in html
