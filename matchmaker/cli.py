@@ -1,4 +1,4 @@
-"""Command line: ``matchmaker generate | validate | check | score | rank | solve | round | export | report``.
+"""Command line: ``matchmaker generate | validate | check | score | rank | solve | decide | export | report``.
 
 Each sub-command is a thin wrapper: it parses arguments, calls one package function and
 prints its result. Heavy imports are done inside the commands so ``--help`` is quick.
@@ -28,11 +28,17 @@ REPORT_TO = "the matchmaker maintainers"
 def _cmd_generate(args: argparse.Namespace) -> int:
     from matchmaker.generator.generate import generate_round
 
-    generate_round(
-        Path(args.out), n_visitors=args.visitors, n_hosts=args.hosts, seed=args.seed,
-        budget_share=args.budget_share,
-    )
+    kept = generate_round(Path(args.out), n_visitors=args.visitors, n_hosts=args.hosts, seed=args.seed,
+                          budget_share=args.budget_share, force=args.force)
     print(f"wrote a round of {args.visitors} visitors and {args.hosts} hosts to {args.out}")
+    ledgers = [p.name for p in kept if ".sqlite" in p.name]
+    if ledgers:
+        print(f"note: the ledger ({', '.join(ledgers)}) was left as it is: it holds the rounds of the earlier files, "
+              "and the next `matchmaker solve` records its round after them; move it out of the folder first to "
+              "start a new ledger")
+    others = [p.name for p in kept if ".sqlite" not in p.name]
+    if others:
+        print(f"left as they were: {', '.join(others)}")
     return 0
 
 
@@ -96,7 +102,12 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
-    from matchmaker.common.errors import RoundDataError, SettingsError
+    """``solve`` (also ``round``): solve around the ledger's decisions, record the round; ``--no-record``: no ledger."""
+    if not args.no_record:
+        return _cmd_round(args)
+    if args.ledger or args.name:
+        raise UsageError(f"{'--ledger' if args.ledger else '--name'} and --no-record go against each other: "
+                         "--no-record neither reads nor writes a ledger")
     from matchmaker.proposals.output_set import record_failure
     from matchmaker.run import run_round
 
@@ -121,12 +132,20 @@ def _cmd_round(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _cmd_decide(args: argparse.Namespace) -> int:
+    from matchmaker.ledger.workflow import decide_pair
+
+    print(decide_pair(args.round_dir, args.visitor, args.host, args.decision, args.by, args.comment or "",
+                      round_id=args.round, url=args.ledger, settings_file=args.settings))
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
-    from matchmaker.ledger.store import Ledger
+    from matchmaker.ledger.workflow import open_ledger
     from matchmaker.report.exports import export_partnership_lists
 
     try:
-        ledger = Ledger(args.ledger) if args.ledger else Ledger.for_round_dir(args.round_dir)
+        ledger = open_ledger(args.round_dir, args.ledger)
         round_id = args.round if args.round is not None else ledger.latest_round_id()
         written = export_partnership_lists(round_id, Path(args.out), sep=args.sep, ledger=ledger, xlsx=args.xlsx)
     except ValueError as exc:  # the ledger's and the exporter's own refusals (LedgerError is one)
@@ -154,7 +173,7 @@ WORK_HELP = ("deterministic solver budget in work units, about a second each on 
              "(default: settings; 0: three quarters of the time limit); within it, the same input, settings "
              "and seed give the same proposals")
 SEED_HELP = f"solver seed, 0 to {MAX_SEED} (default: settings)"
-LEDGER_HELP = "ledger URL (default: sqlite:///ROUND_DIR/ledger.sqlite)"
+LEDGER_HELP = "ledger URL (default: sqlite:///ROUND_DIR/ledger.sqlite, which git ignores)"
 
 
 def _solve_limits(parser: argparse.ArgumentParser) -> None:
@@ -177,11 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=seed_int, default=0)
     g.add_argument("--budget-share", type=positive_float, default=0.5,
                    help="share of visitors the partnerships' budgets can fund (default 0.5)")
-    g.add_argument("--out", required=True)
+    g.add_argument("--out", required=True, help="a new or empty folder")
+    g.add_argument("--force", action="store_true",
+                   help="write into a folder that is not empty: replace the round's files, leave the rest (a ledger, "
+                        "results) as it is")
     g.set_defaults(func=_cmd_generate, paths=out)
 
-    def round_cmd(name: str, help_: str, func: Callable, paths: dict | None = None) -> argparse.ArgumentParser:
-        s = sub.add_parser(name, help=help_)
+    def round_cmd(name: str, help_: str, func: Callable, paths: dict | None = None,
+                  aliases: tuple[str, ...] = ()) -> argparse.ArgumentParser:
+        s = sub.add_parser(name, help=help_, aliases=list(aliases))
         s.add_argument("round_dir", help="round directory (registrations.csv or .xlsx, partnerships.csv, ...)")
         s.add_argument("--settings", help="settings TOML overriding the round's settings.toml")
         s.set_defaults(func=func, paths={"settings": ("--settings", "input"), **(paths or {})})
@@ -199,15 +222,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--role", choices=("visitor", "host"), default=None,
                    help="role of --org when it is registered in both")
     r.add_argument("--top", type=positive_int, default=10)
-    v = round_cmd("solve", "solve the round and write proposals.csv, unmatched.csv, summary.json", _cmd_solve, out)
+    v = round_cmd("solve", "solve the round around the ledger's decisions (the first time: none) and record it in "
+                  "the ledger; write proposals.csv, unmatched.csv, summary.json ('round' is the same command)",
+                  _cmd_solve, {**out, "ledger": ("--ledger", "ledger")}, aliases=("round",))
     v.add_argument("--out", required=True)
+    v.add_argument("--ledger", default=None, help=LEDGER_HELP)
+    v.add_argument("--name", default=None, help="name of the recorded round (default: 'round N')")
+    v.add_argument("--no-record", action="store_true",
+                   help="only write the output files: the ledger is neither read nor written (a trial run)")
     _solve_limits(v)
-    n = round_cmd("round", "solve the next round around the ledger's decisions and record it in the ledger",
-                  _cmd_round, {**out, "ledger": ("--ledger", "ledger")})
-    n.add_argument("--out", required=True)
-    n.add_argument("--ledger", default=None, help=LEDGER_HELP)
-    n.add_argument("--name", default=None, help="name of the recorded round (default: 'round N')")
-    _solve_limits(n)
+    d = round_cmd("decide", "record a decision on a pair in the ledger, as the review notebook does", _cmd_decide,
+                  {"ledger": ("--ledger", "ledger")})
+    d.add_argument("--visitor", required=True, help="the visitor's org_id")
+    d.add_argument("--host", required=True, help="the host's org_id")
+    d.add_argument("--decision", required=True, choices=("accept", "reject", "lock", "forbid", "reopen", "comment"),
+                   help="forbid is the ledger's reject (never propose the pair again); reopen withdraws a decision")
+    d.add_argument("--by", required=True, help="who decides (a name or an e-mail address)")
+    d.add_argument("--comment", default="", help="a note kept with the decision")
+    d.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")
+    d.add_argument("--ledger", default=None, help=LEDGER_HELP)
     x = sub.add_parser("export", help="write injection-safe match lists (CSV per partnership and for the round)")
     x.add_argument("round_dir", help="round directory (its ledger.sqlite is used unless --ledger is given)")
     x.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")

@@ -38,6 +38,7 @@ from matchmaker.inputs.loading import load_round
 from matchmaker.ledger.budgets import LEDGER, committed_eur, remaining_budgets, remaining_programme_budget
 from matchmaker.ledger.engine import LedgerError
 from matchmaker.ledger.store import Ledger
+from matchmaker.ledger.workflow import open_ledger
 from matchmaker.proposals.output_set import record_failure
 from matchmaker.proposals.solution import json_safe
 from matchmaker.run import run_round
@@ -304,18 +305,22 @@ class NextRound:
     out_dir: Path
     plan: CarryOver
     round: Round
+    ledger: str = "the ledger"
 
     def describe(self) -> str:
         """A few lines for the command line: what was carried over and what was recorded."""
         p = self.plan
         lines = [str(w) for w in p.problems]
-        lines.append(f"carried over: {len(p.skipped)} visitor(s) skipped (exchange accepted), "
-                     f"{len(p.locks)} locked pair(s) kept, {len(p.forbids)} rejected pair(s) forbidden, "
-                     f"EUR {p.budgets['committed_eur'].sum():,.2f} already committed")
-        if self.round_id is None:
-            lines.append(f"the round was not solved (exit code {self.exit_code}): nothing recorded in the ledger")
+        if len(p.skipped) or len(p.locks) or len(p.forbids) or p.budgets["committed_eur"].sum():
+            lines.append(f"carried over from the ledger: {len(p.skipped)} visitor(s) skipped (exchange accepted), "
+                         f"{len(p.locks)} locked pair(s) kept, {len(p.forbids)} rejected pair(s) forbidden, "
+                         f"EUR {p.budgets['committed_eur'].sum():,.2f} already committed")
         else:
-            lines.append(f"recorded as round {self.round_id} in the ledger; proposals in {self.out_dir}")
+            lines.append("carried over from the ledger: nothing (no decision taken yet)")
+        if self.round_id is None:
+            lines.append(f"the round was not solved (exit code {self.exit_code}): nothing recorded in {self.ledger}")
+        else:
+            lines.append(f"recorded as round {self.round_id} in {self.ledger}; proposals in {self.out_dir}")
         return "\n".join(lines)
 
 
@@ -335,7 +340,8 @@ def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url: str |
         (:mod:`matchmaker.proposals.output_set`).
     ledger_url : str or Ledger, optional
         Ledger URL (or an open :class:`~matchmaker.ledger.store.Ledger`, left open); default
-        ``ROUND_DIR/ledger.sqlite``.
+        ``ROUND_DIR/ledger.sqlite`` (:func:`matchmaker.common.locations.default_ledger_url`),
+        created if missing.
     name : str, optional
         Name of the recorded round.
     time_limit, work_limit, seed, verbose, progress
@@ -361,7 +367,7 @@ def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url: str |
         if not own_ledger:
             ledger = ledger_url
         else:
-            ledger = Ledger(ledger_url) if ledger_url else Ledger.for_round_dir(round_dir)
+            ledger = open_ledger(round_dir, ledger_url, create=True)
         plan = plan_carry_over(rnd, ledger.current_decisions(), ledger.accepted_exchanges())
         adjusted = apply_carry_over(rnd, plan)
     except (RoundDataError, SettingsError, LedgerError) as exc:
@@ -374,9 +380,9 @@ def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url: str |
         code = run_round(adjusted, out, time_limit=time_limit, seed=seed, verbose=verbose, progress=progress,
                          work_limit=work_limit, amend=partial(add_skipped, rnd=rnd, plan=plan))
         if code != 0 or not (out / "proposals.csv").is_file():
-            return NextRound(None, int(code or 1), out, plan, adjusted)
+            return NextRound(None, int(code or 1), out, plan, adjusted, f"the ledger ({ledger.location})")
         round_id = ledger.record_round(adjusted, out, name=name)
-        return NextRound(round_id, 0, out, plan, adjusted)
+        return NextRound(round_id, 0, out, plan, adjusted, f"the ledger ({ledger.location})")
     finally:
         if own_ledger:
             ledger.close()

@@ -95,8 +95,9 @@ def exchange_list(ledger: Ledger, partnership: str | None = None, round_id: int 
     columns = list(own.columns)
     states = pair_states(ledger.decisions())
     in_own = set(zip(own["visitor_id"], own["host_id"]))
-    extra_states = states[[(v, h) not in in_own and r <= rid for v, h, r in
-                           zip(states["visitor_id"], states["host_id"], states["decided_in_round"])]]
+    extra_states = states[pd.Series([(v, h) not in in_own and r <= rid for v, h, r in
+                                     zip(states["visitor_id"], states["host_id"], states["decided_in_round"])],
+                                    index=states.index, dtype=bool)]  # a mask, also when no pair is decided
     earlier = [int(r) for r in ledger.rounds()["id"] if int(r) < rid]
     parts = [own.assign(proposed_in_round=rid)]
     extra = _earlier_rows(ledger, extra_states, earlier)

@@ -36,7 +36,7 @@ def current_states(conn: Connection, where: ColumnElement[bool] | None = None) -
 def unknown_round(conn: Connection, round_id: object) -> str:
     """The message for a round that is not in the ledger, with the rounds that are."""
     known = [int(x) for x in conn.execute(select(tables.rounds.c.id).order_by(tables.rounds.c.id)).scalars()]
-    return f"round {round_id!r} is not in the ledger (known rounds: {known or 'none'})"
+    return f"round {round_id!r} is not in the ledger (known rounds: {', '.join(map(str, known)) or 'none'})"
 
 
 def next_visitor_seq(conn: Connection, visitor_id: str) -> int:

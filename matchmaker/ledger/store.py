@@ -45,6 +45,7 @@ import pandas as pd
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.engine import Connection
 
+from matchmaker.common.locations import LEDGER_FILE, default_ledger_url
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.settings import settings_json
 from matchmaker.ledger import tables
@@ -64,8 +65,9 @@ from matchmaker.proposals.solution import (
 )
 from matchmaker.proposals.spec import AFTER_SCORES, BEFORE_SCORES, STORED
 
-#: File name of the default SQLite ledger inside a round directory.
-LEDGER_FILE = "ledger.sqlite"
+#: What to run when a ledger holds no round yet (the first round is recorded by ``matchmaker solve``).
+FIRST_ROUND_HINT = ("solve the round and record it first: `matchmaker solve ROUND_DIR --out OUT_FOLDER` "
+                    "(for the sample: `bash scripts/sample-round.sh`)")
 #: Rows per INSERT statement when recording a round.
 BATCH_SIZE = 500
 
@@ -112,13 +114,21 @@ class Ledger:
     def __repr__(self) -> str:
         return f"Ledger({self.url.render_as_string(hide_password=True)!r})"
 
+    @property
+    def location(self) -> str:
+        """Where the ledger is, in a user's words: the SQLite file, or the database URL without its password."""
+        if self.url.get_backend_name() == "sqlite":
+            return f"file {self.url.database}" if self.url.database not in (None, "", ":memory:") else "in memory"
+        return f"database {self.url.render_as_string(hide_password=True)}"
+
     @classmethod
     def for_round_dir(cls, round_dir: str | Path) -> Ledger:
-        """The SQLite ledger beside a round's data: ``ROUND_DIR/ledger.sqlite``."""
+        """The SQLite ledger beside a round's data: ``ROUND_DIR/ledger.sqlite``
+        (:func:`matchmaker.common.locations.default_ledger_url`); created if missing."""
         d = Path(round_dir).expanduser().resolve()
         if not d.is_dir():
             raise LedgerError(f"{round_dir}: round directory does not exist")
-        return cls(f"sqlite:///{d / LEDGER_FILE}")
+        return cls(default_ledger_url(d))
 
     def close(self) -> None:
         """Release the engine's connections."""
@@ -214,7 +224,7 @@ class Ledger:
         with self.engine.connect() as conn:
             rid = conn.execute(select(func.max(tables.rounds.c.id))).scalar_one()
         if rid is None:
-            raise LedgerError(f"{self!r} holds no round yet (record one with record_round or `matchmaker round`)")
+            raise LedgerError(f"the ledger ({self.location}) holds no round yet: {FIRST_ROUND_HINT}")
         return int(rid)
 
     def _unknown_round(self, round_id) -> str:

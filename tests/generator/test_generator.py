@@ -13,7 +13,7 @@ import pytest
 
 from matchmaker.cli import main
 from matchmaker.common import schema
-from matchmaker.common.errors import RoundDataError
+from matchmaker.common.errors import RoundDataError, UsageError
 from matchmaker.common.geo import great_circle_km
 from matchmaker.constraints import eligible_block, locked_refusals, pair_refusals
 from matchmaker.generator.generate import DEFAULT_SEASON, generate_round, read_reference
@@ -348,3 +348,44 @@ def test_committed_sample_matches_the_generator(tmp_path):
     generate_round(tmp_path, 300, 150, 2027)
     for name in FILES:
         assert (SAMPLE / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+# --- the folder it writes into (issue 11: a live round, its ledger included, was overwritten) ------
+
+def test_generate_refuses_a_folder_that_is_not_empty_and_changes_nothing(tmp_path, capsys):
+    generate_round(tmp_path, 10, 5, 1)
+    (tmp_path / "ledger.sqlite").write_bytes(b"the live round's ledger")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(UsageError, match=r"is not empty .*--force"):
+        generate_round(tmp_path, 20, 8, 2)
+    assert main(["generate", "--visitors", "20", "--hosts", "8", "--seed", "2", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: folder ") and "ledger.sqlite" in err and "--force" in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_generate_force_replaces_the_round_files_and_leaves_the_ledger_alone(tmp_path, capsys):
+    generate_round(tmp_path, 10, 5, 1)
+    ledger = b"SQLite format 3\x00 a ledger with rounds of the earlier files"
+    (tmp_path / "ledger.sqlite").write_bytes(ledger)
+    (tmp_path / "ledger.sqlite-wal").write_bytes(b"wal")
+    (tmp_path / "registrations.xlsx").write_bytes(b"an older spreadsheet")  # a round has .csv or .xlsx, not both
+    argv = ["generate", "--visitors", "30", "--hosts", "15", "--seed", "3", "--out", str(tmp_path), "--force"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "the ledger (ledger.sqlite, ledger.sqlite-wal) was left as it is" in out and "move it out" in out
+    assert (tmp_path / "ledger.sqlite").read_bytes() == ledger
+    assert (tmp_path / "ledger.sqlite-wal").read_bytes() == b"wal"
+    assert not (tmp_path / "registrations.xlsx").exists()
+    fresh = tmp_path / "fresh"
+    generate_round(fresh, 30, 15, 3)
+    for name in FILES:
+        assert (tmp_path / name).read_bytes() == (fresh / name).read_bytes(), name
+
+
+def test_generate_into_a_new_or_empty_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert generate_round(tmp_path / "empty", 5, 3, 0) == []
+    assert generate_round(tmp_path / "new" / "round", 5, 3, 0) == []
+    with pytest.raises(UsageError, match="is a file"):
+        generate_round(tmp_path / "empty" / "README.md", 5, 3, 0)
