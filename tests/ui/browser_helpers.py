@@ -190,3 +190,10 @@ def cell_errors(page) -> list[str]:
     """Text of any error output in the open notebook (tracebacks)."""
     stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all()
     return [e.inner_text() for e in stderr if "Traceback" in e.inner_text() or "Error" in e.inner_text()]
+
+
+def tracebacks(page) -> list[str]:
+    """Any output of the open notebook (text, HTML, widgets) showing a traceback or an exception's name."""
+    outputs = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output").all()
+    bad = ("Traceback", "Error:", "Exception:")
+    return [t for t in (o.inner_text() for o in outputs) if any(b in t for b in bad)]
