@@ -1,4 +1,5 @@
-"""Command line: ``matchmaker generate | validate | check | score | rank | solve | decide | export | report``.
+"""Command line: ``matchmaker generate | validate | check | score | rank | solve | decide | resolve | export |
+report``.
 
 Each sub-command is a thin wrapper: it parses arguments, calls one package function and
 prints its result. Heavy imports are done inside the commands so ``--help`` is quick.
@@ -140,6 +141,16 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_resolve(args: argparse.Namespace) -> int:
+    from matchmaker.ledger.resolve_command import resolve_round
+
+    rc, text = resolve_round(args.round_dir, args.out, args.partnership, ledger_url=args.ledger, name=args.name,
+                             dry_run=args.dry_run, time_limit=args.time_limit, work_limit=args.work_limit,
+                             seed=args.seed, settings_file=args.settings, verbose=not args.quiet)
+    print(text)
+    return rc
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from matchmaker.ledger.workflow import open_ledger
     from matchmaker.report.exports import export_partnership_lists
@@ -241,6 +252,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--comment", default="", help="a note kept with the decision")
     d.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")
     d.add_argument("--ledger", default=None, help=LEDGER_HELP)
+    rs = round_cmd("resolve", "re-solve around the ledger's decisions: the whole round (Support Office), or with "
+                   "--partnership only what its decisions force; shows the pairs changed per partnership, then records",
+                   _cmd_resolve, {**out, "ledger": ("--ledger", "ledger")})
+    rs.add_argument("--partnership", default=None, help="the deciding partnership: the others' pairs are kept")
+    rs.add_argument("--out", default=None, help="output folder (default: out/resolved/<round>-round-<N>)")
+    rs.add_argument("--ledger", default=None, help=LEDGER_HELP)
+    rs.add_argument("--name", default=None, help="name of the recorded round (default: 'round N')")
+    rs.add_argument("--dry-run", action="store_true", help="solve and show the changes, record nothing")
+    _solve_limits(rs)
     x = sub.add_parser("export", help="write injection-safe match lists (CSV per partnership and for the round)")
     x.add_argument("round_dir", help="round directory (its ledger.sqlite is used unless --ledger is given)")
     x.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")
