@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from matchmaker.cli import main
 from matchmaker.generator.generate import generate_round
 from matchmaker.inputs.loading import load_round
 from matchmaker.ledger.carry_over import run_next_round
@@ -134,3 +135,22 @@ def test_churn_counts_each_kind_per_partnership():
                                                                   "d": "removed", "e": "added"}
     churn = churn_by_partnership(before, after, changes, ["P", "Q", "R"]).set_index("partnership")
     assert churn["pairs_changed"].to_dict() == {"P": 1, "Q": 3, "R": 0}
+
+
+def test_resolve_command_dry_run_then_record(tmp_path, capsys):
+    d = tmp_path / "r"
+    generate_round(d, n_visitors=40, n_hosts=20, seed=13)
+    assert main(["solve", str(d), "--out", str(tmp_path / "o1"), "--work-limit", str(WORK), "--quiet"]) == 0
+    with Ledger.for_round_dir(d) as led:
+        p = three_decisions(led, led.latest_round_id(), np.random.default_rng(13))
+    args = ["resolve", str(d), "--partnership", p, "--work-limit", str(WORK), "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "dry"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"re-solve of {p} against round 1" in out and "0 of them in other Partnerships" in out
+    assert "dry run: nothing recorded" in out
+    with Ledger.for_round_dir(d) as led:
+        assert len(led.rounds()) == 1
+    assert main([*args, "--out", str(tmp_path / "rec")]) == 0
+    assert "recorded as round 2 in the ledger" in capsys.readouterr().out
+    assert main(["resolve", str(d), "--out", str(tmp_path / "glob"), "--work-limit", str(WORK), "--quiet"]) == 0
+    assert "global re-solve against round 2" in capsys.readouterr().out
