@@ -17,6 +17,7 @@ from matchmaker import cli
 from matchmaker.common.locations import default_ledger_path
 from matchmaker.generator.generate import generate_round
 from matchmaker.ledger.store import Ledger
+from matchmaker.ui import notebook as ui
 
 FLAGS = ["--quiet", "--time-limit", "20", "--work-limit", "0.3"]
 
@@ -130,3 +131,9 @@ def test_decide_bad_usage_is_exit_code_2(round_dir, capsys, extra, words):
     argv = ["decide", round_dir, "--visitor", "V", "--host", "H", "--decision", "accept", *extra]
     code, _, err = run(argv, capsys)
     assert code == 2 and words in err and one_paragraph(err)
+
+
+def test_the_review_notebook_creates_no_ledger_before_the_first_round(round_dir):
+    with pytest.raises(ui.NotUsable, match=f"matchmaker solve {round_dir} --out"):
+        ui.open_ledger(round_dir)
+    assert not list(round_dir.glob("ledger.sqlite*"))

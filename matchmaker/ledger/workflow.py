@@ -34,11 +34,15 @@ DONE = {"accept": "accepted: the exchange goes ahead, its lump sum is committed 
         "comment": "commented: the pair's state is unchanged"}
 
 
+class NoLedgerYet(LedgerError):
+    """A round's ledger that does not exist yet: no round of it has been recorded (:func:`open_ledger`)."""
+
+
 def open_ledger(round_dir: str | Path, url: str | None = None, *, create: bool = False) -> Ledger:
     """The ledger of the round in ``round_dir``: at ``url``, default ``ROUND_DIR/ledger.sqlite``.
 
     With ``create=False`` (reading, deciding) a SQLite ledger file that does not exist is
-    not created: :class:`LedgerError` says so and what to run. ``create=True`` (recording
+    not created: :class:`NoLedgerYet` says so and what to run. ``create=True`` (recording
     a round) creates it.
     """
     text = url or default_ledger_url(round_dir)
@@ -46,7 +50,7 @@ def open_ledger(round_dir: str | Path, url: str | None = None, *, create: bool =
     database = parsed.database or ""
     if not create and parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
             and not Path(database).expanduser().exists():
-        raise LedgerError(f"there is no ledger yet for the round in {round_dir} (no file {database}): solve the "
+        raise NoLedgerYet(f"there is no ledger yet for the round in {round_dir} (no file {database}): solve the "
                           f"round first, which records it in the ledger: `matchmaker solve {round_dir} --out "
                           "OUT_FOLDER`" + (f" --ledger {url}" if url else "")
                           + " (for the sample: `bash scripts/sample-round.sh`)")
@@ -111,4 +115,4 @@ def decide_pair(round_dir: str | Path, visitor_id: str, host_id: str, decision: 
     return f"{label}: pair (visitor {visitor_id}, host {host_id}) {DONE[stored]} (by {by})"
 
 
-__all__ = ["CLI_DECISIONS", "LedgerError", "decide_pair", "open_ledger"]
+__all__ = ["CLI_DECISIONS", "LedgerError", "NoLedgerYet", "decide_pair", "open_ledger"]

@@ -32,6 +32,8 @@ from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
 from matchmaker.ledger.carry_over import run_next_round
 from matchmaker.ledger.store import Ledger, LedgerError
+from matchmaker.ledger.workflow import NoLedgerYet
+from matchmaker.ledger.workflow import open_ledger as open_round_ledger
 from matchmaker.proposals.solution import Solution, read_solution
 from matchmaker.report import plots
 from matchmaker.report import tables as T
@@ -341,14 +343,17 @@ def open_ledger(round_dir: str | Path, ledger_url: str | None = None) -> Ledger:
     """
     if not ledger_url and not Path(round_dir).is_dir():
         raise NotUsable(f"There is no round folder {round_dir}: choose another one above.")
-    try:
-        ledger = Ledger(ledger_url or default_ledger_url(round_dir))
+    no_round = (f"No round has been solved for {round_dir} yet: run notebook 01 (or `matchmaker solve {round_dir} "
+                "--out OUT`) first, then run this notebook again.")
+    try:  # a ledger that does not exist yet is not created (an empty ledger.sqlite used to be left behind)
+        ledger = open_round_ledger(round_dir, ledger_url or default_ledger_url(round_dir))
+    except NoLedgerYet:
+        raise NotUsable(no_round) from None
     except LedgerError as exc:
         raise NotUsable(f"The ledger cannot be opened: {exc}") from None
     if not len(ledger.rounds()):
         ledger.close()
-        raise NotUsable(f"No round has been solved for {round_dir} yet: run notebook 01 (or `matchmaker round "
-                        f"{round_dir} --out OUT`) first, then run this notebook again.")
+        raise NotUsable(no_round)
     return ledger
 
 
