@@ -19,7 +19,17 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from matchmaker.cli_checks import MAX_SEED, check_paths, nonnegative_float, positive_float, positive_int, seed_int
+from matchmaker.cli_checks import (
+    MAX_SEED,
+    SEP_HELP,
+    SEP_METAVAR,
+    check_paths,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    seed_int,
+    separator,
+)
 from matchmaker.common.errors import OutputSetError, RoundDataError, SettingsError, UsageError
 
 REPORT_TO = "the matchmaker maintainers"
@@ -265,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("round_dir", help="round directory (its ledger.sqlite is used unless --ledger is given)")
     x.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")
     x.add_argument("--out", required=True, help="output folder")
-    x.add_argument("--sep", choices=(",", ";"), default=",", help="separator (';' for continental Excel)")
+    x.add_argument("--sep", type=separator, default=",", metavar=SEP_METAVAR, help=SEP_HELP)
     x.add_argument("--xlsx", action="store_true", help="also write .xlsx files")
     x.add_argument("--ledger", default=None, help=LEDGER_HELP)
     x.set_defaults(func=_cmd_export, paths={**out, "ledger": ("--ledger", "ledger")})

@@ -54,6 +54,20 @@ def whole(least: int, most: int | None = None) -> Callable[[str], int]:
 positive_float, nonnegative_float = number(0, strict=True), number(0, strict=False)
 positive_int, seed_int = whole(1), whole(0, MAX_SEED)
 
+#: ``--sep`` values: a name, or the character itself.
+SEPARATORS = {"comma": ",", "semicolon": ";", ",": ",", ";": ";"}
+SEP_METAVAR = "{comma,semicolon}"
+SEP_HELP = ("column separator of the CSV files: comma (default), or semicolon for spreadsheets set up for a country "
+            "with a decimal comma, whose numbers are then written with a decimal comma (',' and ';' work too)")
+
+
+def separator(text: str) -> str:
+    """A ``--sep`` value (``comma``, ``semicolon``, ``,`` or ``;``, any case) as the character."""
+    sep = SEPARATORS.get(text.strip().lower())
+    if sep is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be comma or semicolon (or ',' or ';')")
+    return sep
+
 
 # --- paths (checked before any work; a bad one is a usage error naming the option and the path) --
 

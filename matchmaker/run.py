@@ -8,9 +8,12 @@
 ``unmatched.csv``
     Every visitor without a proposal and why (:mod:`matchmaker.proposals.unmatched`).
 ``summary.json``
-    Status, objective, bound and gap (in score points), times per phase, counts,
-    budget used and left per partnership, the settings, the limits, the input hash and the seed;
-    ``output_set``: whether the run succeeded (or why it failed) and each file's SHA-256.
+    What was solved (folder, input hash, seed); the officer's part ``round`` (exchanges,
+    the total score and what it is, the proof in words, unmatched visitors by reason in
+    words, budgets used, whether the run is reproducible) and the solver's part ``solver``
+    (status, objective, bound, gap, phases, work, times, versions;
+    :mod:`matchmaker.proposals.summary`); the settings; ``output_set``: whether the run
+    succeeded (or why it failed) and each file's SHA-256.
 
 The CSV files go through the product's injection-safe writer (:mod:`matchmaker.common.csv_safe`).
 
@@ -24,13 +27,10 @@ a broken rule is a bug and makes it fail loudly (exit code 1).
 from __future__ import annotations
 
 import contextlib
-import json
-import platform
 import re
 import sys
 import time
 from collections.abc import Callable
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -41,13 +41,13 @@ from matchmaker.common.errors import OutputSetError
 from matchmaker.common.workdays import stay_end
 from matchmaker.constraints import locked_refusals
 from matchmaker.inputs.instance import Round
-from matchmaker.inputs.settings import settings_json
 from matchmaker.pairs.catalogue import Catalogue, build_catalogue, named_pairs
+from matchmaker.proposals import summary as S
 from matchmaker.proposals.output_set import target_folder, write_output_set
 from matchmaker.proposals.spec import SCORE_COLUMNS, output_frame
 from matchmaker.proposals.unmatched import unmatched_visitors
 from matchmaker.proposals.validator import check_proposals
-from matchmaker.solve.highs import highs_version
+from matchmaker.proposals.wording import country_names, schedules
 from matchmaker.solve.problem import SolverInstance, build_instance
 from matchmaker.solver import Progress, SolveConfig, SolverResult, solve
 
@@ -67,37 +67,29 @@ def proposals_table(rnd: Round, catalogue: Catalogue, problem: SolverInstance, r
     wd = df["working_days"].to_numpy(np.int64)
     end = np.where(phys, stay_end(start, wd, p.calendar), start + (7 * wd - 1).astype("timedelta64[D]"))
     named = named_pairs(rnd, df)
+    hosts = rnd.hosts
+    host_part = hosts["partnership"].astype(object) if "partnership" in hosts else pd.Series("", hosts.index)
     values = {
         **{c: named[c] for c in ("visitor_id", "visitor_name", "visitor_country", "host_id", "host_name",
                                  "host_country")},
+        "visitor_country_name": country_names(named["visitor_country"], rnd.countries),
+        "host_country_name": country_names(named["host_country"], rnd.countries),
+        "host_partnership": host_part.to_numpy()[df["h"].to_numpy()],
         "mode": df["mode"].astype(str).to_numpy(),
         "start_date": pd.to_datetime(start).strftime("%Y-%m-%d"),
         "end_date": pd.to_datetime(end).strftime("%Y-%m-%d"),
-        "working_days": wd, "distance_km": df["distance_km"].to_numpy(), "lump_sum_eur": df["lump_sum_eur"].to_numpy(),
+        "working_days": wd,
+        # a virtual exchange has no journey, so no distance (its lump sum is 0)
+        "distance_km": np.where(phys, df["distance_km"].to_numpy(float), np.nan),
+        "lump_sum_eur": df["lump_sum_eur"].to_numpy(),
         "partnership": df["partnership"].astype(str).to_numpy(), "score": df["score"].to_numpy(),
         **{c: df[c].to_numpy() for c in SCORE_COLUMNS},
         "locked": df["locked"].to_numpy(bool),
     }
+    values["schedule"] = schedules(pd.DataFrame({c: values[c] for c in ("mode", "start_date", "end_date",
+                                                                         "working_days")})).to_numpy()
     out = output_frame(values)  # the spec's columns and order, numbers rounded as it says
     return out.sort_values(["partnership", "visitor_id"], kind="stable", ignore_index=True)
-
-
-def _points(x: float | None) -> float | None:
-    return None if x is None else round(x / 100.0, 2)
-
-
-def _budgets(problem: SolverInstance, result: SolverResult) -> list[dict]:
-    p, pairs = problem, result.pairs
-    spend = np.bincount(p.part[pairs], weights=p.cost[pairs], minlength=p.n_partnerships)
-    n = np.bincount(p.part[pairs], minlength=p.n_partnerships)
-    dual = result.budget_duals
-    out = []
-    for q, name in enumerate(p.partnerships):
-        out.append(dict(partnership=name, budget_eur=round(p.budget[q] / 100, 2), used_eur=round(spend[q] / 100, 2),
-                        remaining_eur=round((p.budget[q] - spend[q]) / 100, 2), exchanges=int(n[q]),
-                        # score points one more euro of budget would be worth in the LP relaxation
-                        lp_price_points_per_eur=round(float(dual[q]), 6)))
-    return out
 
 
 def _printer(verbose: bool, progress: Progress | None) -> Progress:
@@ -188,7 +180,7 @@ def _run(rnd: Round, out: Path, config: SolveConfig, summary: dict, verbose: boo
     t1 = time.monotonic()
     problem = build_instance(rnd, catalogue)
     times["problem"] = round(time.monotonic() - t1, 3)
-    summary.update(_summary_head(rnd, catalogue, problem, config))
+    summary.update(S.summary_head(rnd, catalogue, problem, config))
     refused_locks = locked_refusals(rnd)
     if len(refused_locks):
         lines = [f"locked pair {r.visitor_id} -> {r.host_id} is refused by rule {r.rule}: {r.reason}"
@@ -207,11 +199,13 @@ def _run(rnd: Round, out: Path, config: SolveConfig, summary: dict, verbose: boo
     violations = check_proposals(rnd, proposals)
     times["validator"] = round(time.monotonic() - t4, 3)
     times["total"] = round(time.monotonic() - t0, 3)
-    summary.update(_outcome(rnd, problem, result, proposals, unmatched, violations, times))
+    S.fill(summary, *S.outcome(problem, result, proposals, unmatched, violations, times),
+           violations=[str(v) for v in violations])
     if amend is not None and not violations:
         unmatched, amended = amend(unmatched, dict(summary))
         summary.clear()
-        summary.update(amended)
+        summary.update({k: v for k, v in amended.items() if k not in S.OFFICER_COUNTS})  # none at the top
+        summary["round"].update(S.officer_counts(proposals, unmatched))  # with the visitors amend added
     tables = {"proposals.csv": csv_bytes(proposals), "unmatched.csv": csv_bytes(unmatched)}
     failure = (f"the proposals break {len(violations)} rule(s) of the scheme, so nothing is valid (a bug: please "
                f"report it with the round's files): {'; '.join(map(str, violations[:3]))}") if violations else None
@@ -223,24 +217,10 @@ def _run(rnd: Round, out: Path, config: SolveConfig, summary: dict, verbose: boo
             print(f"  {v}", file=sys.stderr)
         return 1
     if not result.stats.get("reproducible", True):
-        say(f"note: {_reproducible_note(result.stats)}")
-    gap = "-" if result.gap is None else f"{100 * result.gap:.4f}%"
-    say(f"{result.status}: {len(proposals)} exchanges, total score {proposals['score'].sum():,.2f}, "
-        f"bound {_points(result.bound)}, gap {gap}; {len(unmatched)} visitors unmatched; "
-        f"wrote {out}/proposals.csv, unmatched.csv, summary.json ({times['total']:.1f} s)")
+        say(f"note: {S.reproducible_note(result.stats)}")
+    say(f"{S.result_line(summary)}; wrote {out}/proposals.csv, unmatched.csv, summary.json "
+        f"({times['total']:.1f} s)")
     return 0
-
-
-def _summary_head(rnd: Round, catalogue: Catalogue, problem: SolverInstance, config: SolveConfig) -> dict:
-    """What ``summary.json`` says before the solve: the input, the limits, the versions, the catalogue."""
-    return dict(round_dir=str(rnd.source) if rnd.source is not None else None, input_hash=rnd.input_hash,
-                seed=config.seed, time_limit_s=config.time_limit, work_limit=config.work_limit,
-                versions=solver_versions(), settings=json.loads(settings_json(rnd.settings)),
-                catalogue=dict(visitors=catalogue.n_visitors, hosts=catalogue.n_hosts,
-                               eligible_pairs=int(catalogue.n_eligible), kept_pairs=int(catalogue.n_kept),
-                               pruned_min_score=int(catalogue.n_pruned_min_score),
-                               pruned_top_k=int(catalogue.n_pruned_top_k), top_k=int(catalogue.top_k),
-                               locked_pairs=int(problem.locked.sum())))
 
 
 def _solve_in_time(problem: SolverInstance, config: SolveConfig, t0: float, times: dict,
@@ -267,60 +247,6 @@ def _conflict_lines(rnd: Round, problem: SolverInstance, result: SolverResult) -
     return lines
 
 
-def _outcome(rnd: Round, problem: SolverInstance, result: SolverResult, proposals: pd.DataFrame,
-             unmatched: pd.DataFrame, violations: list, times: dict) -> dict:
-    """What ``summary.json`` says after the solve (in this key order)."""
-    st = result.stats
-    return dict(
-        status=result.status, objective=_points(result.objective), bound=_points(result.bound), gap=result.gap,
-        reproducible=bool(st.get("reproducible", True)), work_spent=st.get("work_spent"),
-        reproducible_note=_reproducible_note(st),
-        objective_kind=problem.objective, objective_note=_objective_note(problem),
-        exchanges=int(len(proposals)), physical=int((proposals["mode"] == "physical").sum()),
-        virtual=int((proposals["mode"] == "virtual").sum()), score_total=round(float(proposals["score"].sum()), 4),
-        fairness_shortfall=int(st.get("shortfall", 0)), visitors=rnd.n_visitors,
-        visitors_unmatched=int(len(unmatched)),
-        unmatched_by_reason={k: int(v) for k, v in unmatched["reason_code"].value_counts().sort_index().items()},
-        lump_sums_eur=round(float(proposals["lump_sum_eur"].sum()), 2), budgets=_budgets(problem, result),
-        programme_budget_eur=None if problem.programme_budget is None else problem.programme_budget / 100,
-        times_s=times, phases=[dict(ph, best=_points(ph["best"]), bound=_points(ph["bound"])) for ph in result.phases],
-        solver_stats={k: (v.item() if isinstance(v, np.generic) else v) for k, v in st.items()},
-        violations=[str(v) for v in violations],
-    )
-
-
-def solver_versions() -> dict:
-    """Versions that a reproducible result depends on (same versions, same proposals)."""
-
-
-    out = {"python": platform.python_version(), "highs": highs_version()}
-    for pkg in ("matchmaker", "numpy", "scipy", "ortools", "pandas"):
-        try:
-            out[pkg] = version(pkg)
-        except Exception:  # noqa: BLE001 - a missing distribution is reported, not fatal
-            out[pkg] = "unknown"
-    return out
-
-
-def _reproducible_note(stats: dict) -> str:
-    if stats.get("reproducible", True):
-        return ("the solver stopped within its work limit: the same input, settings and seed give the same "
-                "proposals on any machine with the same package versions (summary.json's versions)")
-    return (f"the time limit stopped the solver ({', '.join(stats.get('clock_stops', []))}) before its work limit, "
-            "so a re-run may give different proposals; raise solver.time_limit_s or lower solver.work_limit "
-            "for reproducible results")
-
-
-def _objective_note(p: SolverInstance) -> str:
-    note = "total score of the proposals (score points)"
-    if p.objective == "exchanges_then_score":
-        note = ("most exchanges, then total score: objective = M x exchanges + total score, with M (in points) "
-                "larger than any total score (docs/decisions.md §13)")
-    if p.fairness_share > 0:
-        note += "; minus a penalty larger than everything else per missing fair exchange"
-    return note
-
-
 def _named(message: str, p, pairs, org_v, org_h) -> str:
     # positions in solver messages ("visitor 12", "host 3") -> org ids
 
@@ -337,7 +263,9 @@ def _infeasible(out: Path, summary: dict, times: dict, t0: float, lines: list[st
     times["total"] = round(time.monotonic() - t0, 3)
     head = ("the locked pairs (decisions.csv) cannot all be honoured, so no round can be proposed"
             if status == "infeasible" else "no schedule for the locked pairs was found within the time limit")
-    summary.update(status=status, objective=None, bound=None, gap=None, message=head, conflicts=lines, times_s=times)
+    summary.setdefault("round", {}).update(message=head, conflicts=lines)
+    summary["solver"] = dict(status=status, objective=None, bound=None, gap=None, times_s=times,
+                             **summary.get("solver", {}))
     _write_set(out, {}, summary, f"{status}: {head}: {'; '.join(lines)}. Change or remove these locks in "
                                  "decisions.csv and solve again")
     print(f"{status}: {head}:", file=sys.stderr)

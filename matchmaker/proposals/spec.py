@@ -17,6 +17,11 @@ The per-criterion columns ``score_<criterion>`` come from the criteria registry
 (:data:`matchmaker.criteria.registry.SCORE_COLUMNS`) and follow ``score``; the columns
 marked ``after_scores`` come after them.
 
+``proposals.csv`` has no ``status`` column: every pair a solve writes is proposed, and
+``locked`` says which the round's ``decisions.csv`` fixed; a pair's status (proposed,
+accepted, locked, rejected, withdrawn) comes from the ledger's decisions and is in its
+views and exports (docs/decisions.md §31).
+
 Adding an export column: one :class:`ProposalColumn` here, its values in
 :func:`matchmaker.run.proposals_table`, and (when ``stored``) its SQL column in
 :mod:`matchmaker.ledger.tables`.
@@ -61,25 +66,40 @@ class ProposalColumn(Column):
     after_scores: bool = False
 
 
+#: A column of words derived from the round (countries' names, the host's partnership, the dates in words):
+#: written for people, neither read by the validator nor stored by the ledger (whoever shows the
+#: ledger's rows words them with :mod:`matchmaker.proposals.wording`).
+WORDS = dict(validated=False, stored=False, grid=False)
+
 #: The columns of ``proposals.csv``, in file order (the score columns follow ``score``).
 PROPOSALS: tuple[ProposalColumn, ...] = (
     ProposalColumn("visitor_id", "str", True, "`org_id` of the visitor.", "ORG-0001"),
     ProposalColumn("visitor_name", "str", False, "Checked against the registration when given.",
                    "Clúster Textil Valencià"),
     ProposalColumn("visitor_country", "str", False, "Checked against the registration when given.", "ES"),
+    ProposalColumn("visitor_country_name", "str", False, "The visitor's country in words (countries.csv `name`).",
+                   "Spain", **WORDS),
     ProposalColumn("host_id", "str", True, "`org_id` of the host.", "ORG-0420"),
     ProposalColumn("host_name", "str", False, "Checked against the registration when given.", "Cluster Têxtil Porto"),
     ProposalColumn("host_country", "str", False, "Checked against the registration when given.", "PT"),
+    ProposalColumn("host_country_name", "str", False, "The host's country in words (countries.csv `name`).",
+                   "Portugal", **WORDS),
+    ProposalColumn("host_partnership", "str", False, "The host's partnership (it signs the Commitment to Quality; "
+                   "the visitor's partnership pays).", "BRILLIANT", **WORDS),
     ProposalColumn("mode", "code", True, "Mode of the exchange: `physical` or `virtual`.", "physical",
                    vocabulary="exchange_mode"),
     ProposalColumn("start_date", "date", True, "First day of the exchange (ISO date).", "2027-03-01"),
     ProposalColumn("end_date", "date", True, "Last day of the exchange (ISO date).", "2027-03-12"),
-    ProposalColumn("working_days", "int", True, "Length of the stay in working days.", "10", minimum=0),
-    ProposalColumn("distance_km", "float", False, "Great-circle distance between the two, km.", "724.2", minimum=0,
-                   decimals=1),
+    ProposalColumn("working_days", "int", True, "Length of the stay in working days (virtual: days, one a week).",
+                   "10", minimum=0),
+    ProposalColumn("schedule", "str", False, "The dates in words: physical, consecutive working days on site; "
+                   "virtual, one day a week for as many weeks (docs/decisions.md §3).",
+                   "10 working days in a row on site, 1 Mar 2027 to 12 Mar 2027", **WORDS),
+    ProposalColumn("distance_km", "float", False, "Great-circle distance between the two, km; empty for a virtual "
+                   "exchange (nobody travels).", "724.2", minimum=0, decimals=1),
     ProposalColumn("lump_sum_eur", "float", True, "Lump sum of the visitor, EUR.", "780", minimum=0, decimals=2),
     ProposalColumn("partnership", "str", True, "The visitor's (paying) partnership.", "CLAMTEX", grid=False),
-    ProposalColumn("score", "float", False, "Score of the pair, 0-100.", "72.5", minimum=0, decimals=4),
+    ProposalColumn("score", "float", False, "Score of the pair, out of 100 (0-100).", "72.5", minimum=0, decimals=4),
     ProposalColumn("locked", "bool", False, "Whether decisions.csv locks the pair.", "false", after_scores=True),
 )
 

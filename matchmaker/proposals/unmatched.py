@@ -1,7 +1,8 @@
 """Why each visitor without a proposal has none (``unmatched.csv``).
 
 Every visitor of the round who is not in the proposals gets exactly one reason, tried
-in this order (docs/decisions.md §14):
+in this order (docs/decisions.md §26); ``unmatched.csv`` gives its ``reason_code`` (to group
+by) and the visitor's ``reason`` in words (naming the rules, hosts or amounts concerned):
 
 ``ineligible_registration``
     The registration itself cannot take part (:func:`constraints.registration_refusals`).
@@ -31,15 +32,19 @@ from numpy.typing import ArrayLike
 from matchmaker.constraints import refusal_counts, registration_refusals
 from matchmaker.inputs.instance import Round
 from matchmaker.pairs.catalogue import Catalogue
+from matchmaker.proposals.wording import country_names
 from matchmaker.solve.problem import SolverInstance
 from matchmaker.solve.schedule import schedule_stays
 
-COLUMNS = ("visitor_id", "visitor_name", "visitor_country", "partnership", "reason_code", "rule", "reason",
-           "eligible_hosts")
+#: The columns of ``unmatched.csv``: ``reason_code`` to group by (one of the codes above; in words:
+#: :data:`matchmaker.proposals.wording.REASON_LABELS`), ``reason`` the visitor's own reason in words
+#: (it names the rules, hosts and amounts concerned).
+COLUMNS = ("visitor_id", "visitor_name", "visitor_country", "visitor_country_name", "partnership", "reason_code",
+           "reason", "eligible_hosts")
 
 
-#: One visitor's reason: ``(reason_code, rule, reason, eligible_hosts)``.
-Reason = tuple[str, str, str, int]
+#: One visitor's reason: ``(reason_code, reason, eligible_hosts)``.
+Reason = tuple[str, str, int]
 
 
 def _fits(p: SolverInstance, chosen_by_host: dict, j: int) -> bool:
@@ -91,8 +96,7 @@ def _registration_reasons(rnd: Round, matched: np.ndarray, rows: dict[int, Reaso
     for org, recs in by_org.items():
         v = pos_of.get(org)
         if v is not None and not matched[v]:
-            rows[v] = ("ineligible_registration", recs[0]["rule"],
-                       "; ".join(f"{r['rule']}: {r['reason']}" for r in recs), 0)
+            rows[v] = ("ineligible_registration", "; ".join(f"{r['rule']}: {r['reason']}" for r in recs), 0)
 
 
 def _no_host_reasons(rnd: Round, catalogue: Catalogue, matched: np.ndarray, rows: dict[int, Reason]) -> None:
@@ -106,7 +110,7 @@ def _no_host_reasons(rnd: Round, catalogue: Catalogue, matched: np.ndarray, rows
     for rec in counts.to_dict("records"):
         parts = sorted(((rec[c], c) for c in rule_cols if rec[c] > 0), reverse=True)
         text = ", ".join(f"{c} refuses {n} host(s)" for n, c in parts)
-        rows[int(rec["v"])] = ("no_eligible_host", parts[0][1] if parts else "",
+        rows[int(rec["v"])] = ("no_eligible_host",
                                f"no host passes every rule of the scheme ({rnd.n_hosts} hosts: {text})", 0)
 
 
@@ -115,7 +119,7 @@ def _pruned_reasons(rnd: Round, catalogue: Catalogue, matched: np.ndarray, rows:
     min_score = float(rnd.settings["scoring"]["options"]["min_score"])
     for v in np.asarray(getattr(catalogue, "visitors_without_kept", []), dtype=np.int64).tolist():
         if v not in rows and not matched[v]:
-            rows[v] = ("pruned", "min_score", f"every eligible pair scores below scoring.options.min_score "
+            rows[v] = ("pruned", f"every eligible pair scores below scoring.options.min_score "
                        f"= {min_score:g}, so none is proposed", 0)
 
 
@@ -137,7 +141,7 @@ def _solution_reasons(rnd: Round, p: SolverInstance, pairs: np.ndarray, todo: np
             continue
         js = order[starts[v]:starts[v + 1]]
         if len(js) == 0:
-            rows[v] = ("pruned", "top_k", "no pair of this visitor is in the catalogue (pruned by the K-best "
+            rows[v] = ("pruned", "no pair of this visitor is in the catalogue (pruned by the K-best "
                        "pruning or min_score)", 0)
             continue
         q = int(p.visitor_part[v]) if p.visitor_part[v] >= 0 else int(p.part[js[0]])
@@ -151,15 +155,15 @@ def _left_out_reason(p: SolverInstance, fitting: int | None, n: int, left: float
     """Why a visitor with ``n`` eligible hosts was left out, given the cheapest host with room that
     still fits (``fitting``) and the money left to its partnership ``q`` and the programme."""
     if fitting is None:
-        return ("hosts_full", "hosts_full", f"all {n} eligible host(s) are full: their places (max_visitors, "
+        return ("hosts_full", f"all {n} eligible host(s) are full: their places (max_visitors, "
                 "or the same-day capacity on every possible date) went to visitors with better pairs", n)
     cost = int(p.cost[fitting])
     if cost > left or cost > prog_left:
         which = (f"partnership {p.partnerships[q]} has EUR {left / 100:,.2f} left"
                  if cost > left else f"the programme budget has EUR {prog_left / 100:,.2f} left")
-        return ("budget_spent", "budget_spent", f"budget spent: {which}, less than the lump sum of "
+        return ("budget_spent", f"budget spent: {which}, less than the lump sum of "
                 f"EUR {cost / 100:,.2f} of the cheapest eligible host that still has room", n)
-    return ("not_selected", "not_selected", "an eligible host had room and the budget allowed it, but the "
+    return ("not_selected", "an eligible host had room and the budget allowed it, but the "
             "pair was not proposed: it adds nothing to the objective (score 0) or the solver stopped "
             "at its work or time limit before proving optimality", n)
 
@@ -168,8 +172,9 @@ def _table(rnd: Round, rows: dict[int, Reason]) -> pd.DataFrame:
     V = rnd.visitors
     out = []
     for v in sorted(rows):
-        code, rule, text, n = rows[v]
-        out.append((V["org_id"].iloc[v], V["name"].iloc[v], V["country"].iloc[v],
-                    V["partnership"].iloc[v] if "partnership" in V else "", code, rule, text, n))
+        code, text, n = rows[v]
+        out.append((V["org_id"].iloc[v], V["name"].iloc[v], V["country"].iloc[v], "",
+                    V["partnership"].iloc[v] if "partnership" in V else "", code, text, n))
     df = pd.DataFrame(out, columns=list(COLUMNS))
+    df["visitor_country_name"] = country_names(df["visitor_country"], rnd.countries)
     return df.sort_values(["partnership", "visitor_id"], kind="stable", ignore_index=True)

@@ -12,9 +12,10 @@ CSV files are UTF-8 with a byte-order mark (Excel then shows accented names righ
 and every text cell is quoted (``csv.QUOTE_NONNUMERIC``) so that a separator or quote
 inside a cell, or a spreadsheet that guesses another separator, cannot start a new cell;
 quotes in cells are doubled. ``;`` is for spreadsheets set up for a country where ``,``
-is the decimal mark (most of continental Europe), so with ``;`` numbers are written with
-a decimal comma (``780,5``) and such a spreadsheet reads them as numbers; with ``,`` the
-decimal mark is ``.`` (docs/decisions.md §18).
+is the decimal mark (most of continental Europe), so with ``;`` numbers with a fraction
+are written with a decimal comma, in quotes (``"780,5"``, as pandas writes them), which
+such a spreadsheet reads as numbers (quotes only delimit a cell); whole numbers stay
+unquoted. With ``,`` the decimal mark is ``.`` (docs/decisions.md §18).
 
 .xlsx workbooks have each column as wide as its longest cell (within
 :data:`XLSX_WIDTH`), the header row frozen and filters on every column; dates show as

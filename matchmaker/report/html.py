@@ -38,9 +38,10 @@ SECTIONS = {
 }
 
 #: Columns of the proposals table in the report.
-PROPOSAL_COLUMNS = ("partnership", "visitor_id", "visitor_name", "visitor_country", "host_id", "host_name",
-                    "host_country", "mode", "start_date", "end_date", "working_days", "distance_km",
-                    "lump_sum_eur", "score", "locked")
+PROPOSAL_COLUMNS = ("partnership", "visitor_id", "visitor_name", "visitor_country", "visitor_country_name",
+                    "host_id", "host_name", "host_country", "host_country_name", "host_partnership", "mode",
+                    "start_date", "end_date", "working_days", "schedule", "distance_km", "lump_sum_eur", "score",
+                    "locked")
 
 STYLE = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
@@ -114,6 +115,10 @@ def _summary_section(head: dict, summary: dict, rnd, title_note: str) -> str:
     body = "".join(f'<div class="kpi"><b>{_esc(v)}</b>{_esc(k)}</div>' for k, v in kpis)
     body += (f'<p class="note">Round data: {_esc(title_note)}; {rnd.n_visitors} visitors, {rnd.n_hosts} hosts, '
              f'{len(rnd.partnerships)} partnerships. Input hash <code>{_esc(rnd.input_hash[:16])}</code>.</p>')
+    officer = summary.get("round") if isinstance(summary, dict) else None
+    if isinstance(officer, dict):  # the officer's part of summary.json: the proof and reproducibility in words
+        notes = [officer.get(k) for k in ("proof", "reproducible_note") if isinstance(officer.get(k), str)]
+        body += "".join(f'<p class="note">{_esc(n[:1].upper() + n[1:])}.</p>' for n in notes)
     weights = rnd.settings.get("scoring", {}).get("weights", {})
     if weights:
         w = pd.DataFrame({"criterion": list(weights), "weight": list(weights.values())})
@@ -185,8 +190,8 @@ def build_report(out_dir: str | Path, rnd: Round | None = None, round_dir: str |
     parts.append(_section("flows", _img(plots.flows_figure(flows), "flows between countries", dpi)
                           + f'<p class="note">Countries sending most visitors: {_esc(flows_note or "none")}.</p>'))
     parts.append(_section("map", _img(plots.map_figure(segments), "map of the exchanges", dpi)))
-    un_cols = [c for c in ("visitor_id", "visitor_name", "name", "visitor_country", "country", "partnership",
-                           "reason_code", "reason") if c in unmatched.columns]
+    un_cols = [c for c in ("visitor_id", "visitor_name", "name", "visitor_country", "visitor_country_name", "country",
+                           "partnership", "reason_code", "reason") if c in unmatched.columns]
     parts.append(_section("unmatched", _img(plots.unmatched_figure(reasons), "unmatched visitors by reason", dpi)
                           + _table(reasons) + f"<p>All {len(unmatched)} visitors without a proposal:</p>"
                           + _table(unmatched[un_cols])))

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from matchmaker.common.schema import SCORE_PREFIX
+from matchmaker.proposals.summary import TOTAL_SCORE_NOTE
+from matchmaker.proposals.wording import reason_label
 
 
 def _require(df: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -108,22 +110,23 @@ def country_flows(proposals: pd.DataFrame) -> pd.DataFrame:
 def unmatched_reasons(unmatched: pd.DataFrame) -> pd.DataFrame:
     """How many visitors were left without a proposal, per reason.
 
-    Grouped by the first of ``reason_code``, ``rule`` and ``reason`` that the table
-    fills (a short code; the full ``reason`` of each visitor may name hosts, rules or
-    rounds); a row whose code is empty is grouped by its ``reason``.
+    Grouped by the first of ``reason_code`` and ``rule`` (an older file's column) that
+    the table fills (a short code; the full ``reason`` of each visitor may name hosts,
+    rules or rounds); a row whose code is empty is grouped by its ``reason``.
 
     Returns
     -------
     DataFrame
-        ``reason``, ``visitors``, ``example`` (one visitor's full reason), most
-        frequent first.
+        ``reason`` (the code in words, :data:`matchmaker.proposals.wording.REASON_LABELS`),
+        ``visitors``, ``example`` (one visitor's full reason), most frequent first.
     """
     _require(unmatched, ("visitor_id", "reason"), "unmatched")
     if not len(unmatched):
         return pd.DataFrame(columns=["reason", "visitors", "example"])
     key = next((c for c in ("reason_code", "rule") if c in unmatched.columns and unmatched[c].notna().any()),
                "reason")
-    labels = unmatched[key].astype(object).where(unmatched[key].notna(), unmatched["reason"]).astype(str)
+    codes = unmatched[key].astype(object)
+    labels = codes.map(reason_label).where(codes.notna() & (codes != ""), unmatched["reason"]).astype(str)
     grouped = unmatched.assign(_key=labels).groupby("_key", sort=False)
     out = pd.DataFrame({"visitors": grouped.size(), "example": grouped["reason"].first().astype(str)})
     out = out.rename_axis("reason").reset_index()
@@ -179,8 +182,10 @@ def exchange_segments(proposals: pd.DataFrame, visitors: pd.DataFrame, hosts: pd
 def headline(proposals: pd.DataFrame, unmatched: pd.DataFrame, summary: dict | None = None) -> dict:
     """The round in a few figures: exchanges, visitors unmatched, lump sums, scores, solver.
 
-    Solver fields (``status``, ``objective``, ``bound``, ``gap``) are taken from
-    ``summary`` when it has them (flat or under a ``solver`` key).
+    ``total_score`` is the sum of the proposals' scores (each out of 100), as in
+    ``summary.json``'s officer part. Solver fields (``status``, ``objective``,
+    ``bound``, ``gap``) are taken from ``summary`` when it has them (under its ``solver``
+    part, or flat in a summary of an older matchmaker).
     """
     summary = summary or {}
     solver = summary.get("solver", {}) if isinstance(summary.get("solver"), dict) else {}
@@ -190,6 +195,7 @@ def headline(proposals: pd.DataFrame, unmatched: pd.DataFrame, summary: dict | N
         "virtual": int((proposals.get("mode", pd.Series(dtype=str)) == "virtual").sum()),
         "visitors_unmatched": int(len(unmatched)),
         "lump_sums_eur": round(float(proposals["lump_sum_eur"].sum()), 2) if len(proposals) else 0.0,
+        "total_score": round(float(proposals["score"].sum()), 2) if len(proposals) else 0.0,
         "mean_score": round(float(proposals["score"].mean()), 2) if len(proposals) else None,
         "locked_pairs": int(proposals["locked"].astype(str).str.lower().isin(["true", "1"]).sum())
         if "locked" in proposals.columns else 0,
@@ -202,11 +208,16 @@ def headline(proposals: pd.DataFrame, unmatched: pd.DataFrame, summary: dict | N
 
 
 def headline_text(head: dict) -> list[tuple[str, str]]:
-    """:func:`headline` as (label, text) pairs for people: amounts in EUR, gap in percent."""
+    """:func:`headline` as (label, text) pairs for people: amounts in EUR, gap in percent.
+
+    One total is shown, ``total_score``, saying what it is; the solver's ``objective`` and
+    ``bound`` (in the solver's own terms) stay in ``summary.json``'s solver part.
+    """
     labels = {"exchanges": "exchanges proposed", "physical": "physical", "virtual": "virtual",
               "visitors_unmatched": "visitors without a proposal", "lump_sums_eur": "lump sums proposed",
-              "mean_score": "mean score", "locked_pairs": "locked pairs kept", "status": "solver status",
-              "objective": "total score (objective)", "bound": "bound", "gap": "gap"}
+              "total_score": f"total score ({TOTAL_SCORE_NOTE})", "mean_score": "mean score (out of 100)",
+              "locked_pairs": "locked pairs kept", "status": "solver status",
+              "gap": "gap: at most this far from the best possible"}
     out = []
     for key, label in labels.items():
         if key not in head:
@@ -218,7 +229,7 @@ def headline_text(head: dict) -> list[tuple[str, str]]:
             text = f"EUR {value:,.2f}"
         elif key == "gap":
             text = f"{value:.4%}"
-        elif key in ("objective", "bound", "mean_score"):
+        elif key in ("total_score", "mean_score"):
             text = f"{value:,.2f}"
         else:
             text = f"{value:,}" if isinstance(value, int) else str(value)

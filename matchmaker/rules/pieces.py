@@ -189,8 +189,8 @@ def _availability_why(V, H, ctx):
         return f"the availability windows do not overlap ({windows})"
     if virtual:
         return (f"the common window {_date(first)}..{_date(min(last, ctx.virtual_until))} ({windows}; virtual "
-                f"exchanges end by {_date(ctx.virtual_until)}) holds {n} weeks, room for a virtual exchange of "
-                f"{n} days, fewer than the minimum stay of {_s(lo)} days")
+                f"exchanges end by {_date(ctx.virtual_until)}) holds {n} weeks, but a virtual exchange takes one "
+                f"day a week, so the minimum stay of {_s(lo)} days needs {_s(lo)} weeks")
     return (f"the common window {_date(first)}..{_date(last)} ({windows}) has {n} working days, fewer than "
             f"the minimum stay of {_s(lo)} working days")
 
@@ -241,14 +241,20 @@ def registration_checks(S: Arrays, ctx: RuleContext) -> tuple[tuple[str, np.ndar
         return _virtual_closed(ctx, f"its window starts on {d(S['start'][i])}")
 
     def room_text(i: int) -> str:
-        parts = []
-        if can_physical[i]:
-            parts.append(f"{working[i]} working days")
-        if can_virtual[i]:
-            parts.append(f"{weeks[i]} weeks before the virtual cut-off {d(ctx.virtual_until)}")
-        return (f"its window {d(S['start'][i])}..{d(S['end'][i])} has {' and '.join(parts)}, fewer than its "
-                f"minimum stay of {lo[i]} days (max of min_days {S['min_days'][i]} and rules.min_working_days "
+        window = f"its window {d(S['start'][i])}..{d(S['end'][i])}"
+        need = (f"its minimum stay of {lo[i]} days (max of min_days {S['min_days'][i]} and rules.min_working_days "
                 f"{ctx.min_working_days})")
+        cutoff = f" before the virtual cut-off {d(ctx.virtual_until)}" if ctx.virtual_until < S["end"][i] else ""
+        if not can_virtual[i]:
+            return f"{window} has {working[i]} working days, fewer than {need}"
+        if not can_physical[i]:
+            only = ("it already took part in a physical exchange (already_visited), so only a virtual exchange is "
+                    "open to it" if S["already_visited"][i] else f"it accepts only virtual exchanges (mode "
+                    f"'{S['mode'][i]}')")
+            return (f"{only}, and a virtual exchange takes one day a week, so {need} needs {lo[i]} weeks: {window} "
+                    f"holds only {weeks[i]} weeks{cutoff}")
+        return (f"{window} has {working[i]} working days, fewer than {need}, and only {weeks[i]} weeks{cutoff}, "
+                f"while a virtual exchange takes one day a week, so {lo[i]} days need {lo[i]} weeks")
 
     return (
         ("cosme_countries", ~S["cosme"], lambda i: f"country {S['country_code'][i]} {NOT_COSME}"),

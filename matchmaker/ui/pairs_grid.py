@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from matchmaker.proposals.spec import BY_NAME, GRID_AFTER_DECISIONS, GRID_BEFORE_DECISIONS
+from matchmaker.proposals.wording import schedule_text
 
 #: The reviewers' columns of the grid (from the ledger's current decisions), all text.
 DECISION_TEXT_COLUMNS = ("decision", "reviewer", "latest_comment")
@@ -111,14 +112,19 @@ def grid_frame(table: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _distance(row: Mapping) -> str:
+    """The distance in words: none for a virtual exchange (``proposals.csv`` leaves it empty)."""
+    km = pd.to_numeric(row.get("distance_km"), errors="coerce")
+    return "none (virtual exchange)" if pd.isna(km) else f"{float(km):,.0f} km"
+
+
 def pair_details_html(row: Mapping) -> str:
     """An HTML table of one pair: organisations, mode, dates, distance, lump sum, score, decision."""
     fields = [("visitor", f"{row['visitor_id']} {row.get('visitor_name', '')} ({row.get('visitor_country', '')})"),
               ("host", f"{row['host_id']} {row.get('host_name', '')} ({row.get('host_country', '')})"),
               ("mode", row.get("mode")),
-              ("dates", f"{pd.Timestamp(row['start_date']).date()} to {pd.Timestamp(row['end_date']).date()}, "
-                        f"{int(row['working_days'])} working days"),
-              ("distance", f"{float(row.get('distance_km', float('nan'))):,.0f} km"),
+              ("dates", schedule_text(str(row.get("mode")), row["start_date"], row["end_date"], row["working_days"])),
+              ("distance", _distance(row)),
               ("lump sum", f"EUR {float(row['lump_sum_eur']):,.2f}"),
               ("score", f"{float(row['score']):.2f}"),
               ("locked by the round", "yes" if bool(row.get("locked")) else "no")]

@@ -150,11 +150,12 @@ def accounting_problems(round_dir: Path, out_dir: Path) -> list[str]:
     except ValueError as e:
         found.append(f"summary.json is not valid JSON: {e}")
         return found
-    if summary.get("visitors") != len(ids["visitor"]):
-        found.append(f"summary.json visitors = {summary.get('visitors')}, the file has {len(ids['visitor'])}")
-    hosts = summary.get("catalogue", {}).get("hosts")
+    visitors = summary.get("round", {}).get("visitors")  # the officer's part (docs/decisions.md §31)
+    if visitors != len(ids["visitor"]):
+        found.append(f"summary.json round.visitors = {visitors}, the file has {len(ids['visitor'])}")
+    hosts = summary.get("solver", {}).get("catalogue", {}).get("hosts")
     if hosts != len(ids["host"]):
-        found.append(f"summary.json catalogue.hosts = {hosts}, the file has {len(ids['host'])}")
+        found.append(f"summary.json solver.catalogue.hosts = {hosts}, the file has {len(ids['host'])}")
     for name in ("proposals.csv", "unmatched.csv"):
         found += [f"{name}: {c}" for c in formula_cells(out_dir / name)]
     return found

@@ -246,10 +246,12 @@ def test_carry_over_between_two_solved_rounds(tmp_path):
         assert not ("V002" in props.index and props.at["V002", "host_id"] == rejected_host)  # never again
         assert props.at["V003", "host_id"] == lock_host and props.at["V003", "locked"]  # lock kept
         summary = led.round(second)["summary"]
-        budget = next(b for b in summary["budgets"] if b["partnership"] == "CLAMTEX")
+        budget = next(b for b in summary["round"]["budgets"] if b["partnership"] == "CLAMTEX")
         assert budget["budget_eur"] == pytest.approx(5000 - lump)  # committed sum counted
         assert summary["carry_over"]["budgets"][0]["committed_eur"] == pytest.approx(lump)
-        assert summary["visitors"] == 3 and summary["unmatched_by_reason"]["already_accepted"] == 1
+        by_reason = {r["reason_code"]: r for r in summary["round"]["unmatched_by_reason"]}
+        assert summary["round"]["visitors"] == 3 and by_reason["already_accepted"]["visitors"] == 1
+        assert by_reason["already_accepted"]["reason"] == "already has an accepted exchange from an earlier round"
 
 
 def test_lock_of_an_ineligible_pair_names_the_rules(tmp_path):

@@ -133,7 +133,7 @@ def test_failed_rerun_does_not_leave_previous_results_looking_current(tmp_path, 
     capsys.readouterr()
     assert sorted(p.name for p in out.iterdir()) == ["summary.json"]  # the old proposals are gone
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["status"] == "infeasible" and summary["output_set"]["outcome"] == "failed"
+    assert summary["solver"]["status"] == "infeasible" and summary["output_set"]["outcome"] == "failed"
     assert "decisions.csv" in summary["output_set"]["failure"]
     assert main(["report", str(out), "--round", str(bad)]) == 1
     assert "this run failed: infeasible" in capsys.readouterr().err

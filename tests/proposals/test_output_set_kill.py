@@ -112,7 +112,7 @@ def _assert_failed_rerun_says_so(tmp_path: Path, command: str, capsys: pytest.Ca
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
-    assert summary["output_set"]["outcome"] == "failed" and summary["status"] == "infeasible"
+    assert summary["output_set"]["outcome"] == "failed" and summary["solver"]["status"] == "infeasible"
     capsys.readouterr()
     assert main(["report", str(out), "--round", str(bad)]) == 1
     assert "this run failed" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from test_ledger import hand_made_round, proposal, solution
 from matchmaker.cli import main
 from matchmaker.common.csv_safe import unneutralise
 from matchmaker.ledger.store import Ledger
-from matchmaker.report.exports import export_csv, export_partnership_lists, export_xlsx, neutralise
+from matchmaker.report.exports import DECIMAL_MARK, export_csv, export_partnership_lists, export_xlsx, neutralise
 
 HOSTILE = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1)", "\tx", "\rx", "\nx", "＝1+1"]
 ACCENTED = ["Clúster Textil Valencià", "Škoda", "Łódź", "Ørsted"]
@@ -47,7 +47,7 @@ def test_csv_with_hostile_cells_and_accents_reads_back(table, tmp_path, sep):
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel shows the accents
     assert b"\r\n" in raw and raw.count(b"\r\n") >= len(table) + 1
-    back = pd.read_csv(path, sep=sep, encoding="utf-8-sig")
+    back = pd.read_csv(path, sep=sep, decimal=DECIMAL_MARK[sep], encoding="utf-8-sig")
     assert back["visitor_name"].tolist() == expected_names()
     assert back["lump_sum_eur"].tolist()[0] == -415.0 and back["lump_sum_eur"].dtype == float
     assert back["working_days"].tolist() == table["working_days"].tolist()
@@ -66,7 +66,35 @@ def test_csv_lf_line_ends_on_request(table, tmp_path):
 def test_csv_quotes_every_text_cell_so_no_separator_splits_it(table, tmp_path):
     text = export_csv(table, tmp_path / "q.csv", sep=";").read_text(encoding="utf-8-sig")
     assert '"quote "" and ; and , inside"' in text
-    assert ";-415.0;3;True;" in text.splitlines()[1]  # numbers and booleans unquoted
+    # whole numbers and booleans unquoted; with ';' a fraction has a decimal comma (so pandas quotes it)
+    assert ';"-415,0";3;True;' in text.splitlines()[1]
+
+
+def test_semicolon_export_uses_decimal_comma(tmp_path):
+    df = pd.DataFrame({"visitor_id": ["V1", "V2"], "lump_sum_eur": [780.5, 1234.25], "score": [72.1234, 0.5],
+                       "working_days": [10, 5]})
+    semi = export_csv(df, tmp_path / "semi.csv", sep=";").read_text(encoding="utf-8-sig").splitlines()
+    assert semi == ['"visitor_id";"lump_sum_eur";"score";"working_days"', '"V1";"780,5";"72,1234";10',
+                    '"V2";"1234,25";"0,5";5']  # spreadsheets read a quoted number as a number
+    comma = export_csv(df, tmp_path / "comma.csv", sep=",").read_text(encoding="utf-8-sig").splitlines()
+    assert comma[1] == '"V1",780.5,72.1234,10'  # with ',' the decimal mark stays '.'
+    back = pd.read_csv(tmp_path / "semi.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert back["lump_sum_eur"].tolist() == [780.5, 1234.25] and back["score"].dtype == float
+
+
+def test_xlsx_has_fitted_widths_frozen_header_and_filters(tmp_path):
+    df = pd.DataFrame({"id": ["V1", "V2"], "visitor_name": ["A", "Clúster Textil Valencià de la Moda Sostenible"],
+                       "start_date": pd.to_datetime(["2027-03-01", "2027-08-05"]), "lump_sum_eur": [780.0, 0.0],
+                       "notes": ["x" * 200, ""]})
+    sheet = openpyxl.load_workbook(export_xlsx(df, tmp_path / "w.xlsx")).active
+    widths = {c: sheet.column_dimensions[c].width for c in "ABCDE"}
+    assert widths["A"] == 6  # "id", "V1": the narrowest width
+    assert widths["B"] == len("Clúster Textil Valencià de la Moda Sostenible") + 2
+    assert widths["C"] == len("start_date") + 2 and widths["D"] == len("lump_sum_eur") + 2
+    assert widths["E"] == 60  # at most the widest width
+    assert len(set(widths.values())) == 5  # not all alike (they used to be 13)
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:E3"
+    assert sheet["C2"].number_format == "yyyy-mm-dd" and sheet["C3"].value.date().isoformat() == "2027-08-05"
 
 
 def test_hostile_column_names_are_neutralised(tmp_path):
@@ -135,10 +163,31 @@ def test_round_id_without_ledger_is_refused(tmp_path):
 
 def test_export_command(recorded, tmp_path, capsys):
     led, rid = recorded
-    code = main(["export", str(tmp_path), "--round", str(rid), "--out", str(tmp_path / "cli"), "--sep", ";", "--xlsx"])
+    code = main(["export", str(tmp_path), "--round", str(rid), "--out", str(tmp_path / "cli"), "--sep", "semicolon",
+                 "--xlsx"])
     assert code == 0
     assert "wrote 4 match list(s)" in capsys.readouterr().out
     back = pd.read_csv(tmp_path / "cli" / f"round_{rid}_CLAMTEX.csv", sep=";", encoding="utf-8-sig")
     assert back.loc[0, "visitor_name"] == "'=cmd|' /C calc'!A0"
     assert main(["export", str(tmp_path), "--round", "42", "--out", str(tmp_path / "cli")]) == 1
     assert "round 42 is not in the ledger" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value, sep", [("comma", ","), ("semicolon", ";"), (",", ","), (";", ";"), ("Semicolon", ";")])
+def test_sep_option_takes_names_and_characters(value, sep):
+    from matchmaker.cli import build_parser
+
+    args = build_parser().parse_args(["export", "ROUND", "--out", "OUT", "--sep", value])
+    assert args.sep == sep
+
+
+def test_sep_option_help_is_readable(capsys):
+    from matchmaker.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["export", "--help"])
+    help_text = capsys.readouterr().out
+    assert "--sep {comma,semicolon}" in help_text and "{,,;}" not in help_text
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(["export", "ROUND", "--out", "OUT", "--sep", "|"])
+    assert info.value.code == 2 and "must be comma or semicolon" in capsys.readouterr().err

@@ -51,14 +51,14 @@ def test_country_flows_is_square_over_every_country(solved):
     assert flows.to_numpy().sum() == 3
 
 
-def test_unmatched_reasons_prefers_the_reason_code():
+def test_unmatched_reasons_group_by_the_reason_code_in_words():
     un = pd.DataFrame({"visitor_id": ["A", "B"], "reason_code": ["budget_spent", "budget_spent"],
-                       "rule": [None, None], "reason": ["CLAMTEX has EUR 10 left", "CLAMTEX has EUR 5 left"]})
+                       "reason": ["CLAMTEX has EUR 10 left", "CLAMTEX has EUR 5 left"]})
     assert T.unmatched_reasons(un)[["reason", "visitors"]].to_dict("records") == [
-        {"reason": "budget_spent", "visitors": 2}]
+        {"reason": "the partnership's budget is spent", "visitors": 2}]
 
 
-def test_unmatched_reasons_groups_by_rule_and_keeps_an_example():
+def test_unmatched_reasons_of_an_older_file_group_by_rule_and_keep_an_example():
     un = pd.DataFrame({"visitor_id": ["A", "B", "C"], "rule": ["budget", "budget", None],
                        "reason": ["no budget for A", "no budget for B", "no eligible host"]})
     r = T.unmatched_reasons(un)
@@ -103,9 +103,12 @@ def test_headline_reads_solver_fields_from_the_summary(solved):
 
 def test_headline_text_formats_money_and_gap():
     text = dict(T.headline_text({"exchanges": 1234, "lump_sums_eur": 94085.0, "gap": 0.0087237, "status": "feasible",
-                                 "objective": 10144.8123, "mean_score": None}))
-    assert text == {"exchanges proposed": "1,234", "lump sums proposed": "EUR 94,085.00", "gap": "0.8724%",
-                    "solver status": "feasible", "total score (objective)": "10,144.81", "mean score": "-"}
+                                 "total_score": 10144.8123, "objective": 10144.79, "bound": 10200.0,
+                                 "mean_score": None}))
+    assert text == {"exchanges proposed": "1,234", "lump sums proposed": "EUR 94,085.00",
+                    "gap: at most this far from the best possible": "0.8724%", "solver status": "feasible",
+                    "total score (the sum of the proposed pairs' scores, each pair scored out of 100)": "10,144.81",
+                    "mean score (out of 100)": "-"}  # one total, said what it is: no objective, no bound
 
 
 def test_missing_columns_are_named():

@@ -71,6 +71,11 @@ def test_a_valid_pair_passes_every_rule():
     (dict(start=to_days("2027-03-01"), end=to_days("2027-03-03")), {}, {}, "availability",
      "the common window 2027-03-01..2027-03-03 (visitor 2027-03-01..2027-03-03, host 2027-03-01..2027-06-30) has "
      "3 working days, fewer than the minimum stay of 5 working days"),
+    (dict(mode="virtual", physical=False, start=to_days("2027-08-05"), end=to_days("2027-09-03")),
+     dict(mode="virtual", physical=False, start=to_days("2027-08-05"), end=to_days("2027-09-30")), {}, "availability",
+     "the common window 2027-08-05..2027-09-03 (visitor 2027-08-05..2027-09-03, host 2027-08-05..2027-09-30; virtual "
+     "exchanges end by 9999-12-31) holds 4 weeks, but a virtual exchange takes one day a week, so the minimum stay "
+     "of 5 days needs 5 weeks"),
     ({}, {}, dict(forbidden=np.array([0]), forbidden_visitors=np.array([0])), "not_forbidden",
      "the pair V1 -> H1 is forbidden by decisions.csv"),
 ])
@@ -129,8 +134,24 @@ def test_registration_checks_follow_the_pair_rules_order():
      "its longest stay, 10 working days (max_days 20, rules.max_working_days 10), is below its shortest, 12 "
      "(min_days 12, rules.min_working_days 3)"),
     (dict(end=to_days("2027-03-03")), {}, "availability",
-     "its window 2027-03-01..2027-03-03 has 3 working days and 0 weeks before the virtual cut-off 9999-12-31, "
-     "fewer than its minimum stay of 5 days (max of min_days 5 and rules.min_working_days 3)"),
+     "its window 2027-03-01..2027-03-03 has 3 working days, fewer than its minimum stay of 5 days (max of min_days 5 "
+     "and rules.min_working_days 3), and only 0 weeks, while a virtual exchange takes one day a week, so 5 days "
+     "need 5 weeks"),
+    # issue 11 item 10: a virtual-only organisation is told why weeks count, never "4 weeks, fewer than 5 days"
+    (dict(mode="virtual", physical=False, start=to_days("2027-08-05"), end=to_days("2027-09-03")), {},
+     "availability",
+     "it accepts only virtual exchanges (mode 'virtual'), and a virtual exchange takes one day a week, so its "
+     "minimum stay of 5 days (max of min_days 5 and rules.min_working_days 3) needs 5 weeks: its window "
+     "2027-08-05..2027-09-03 holds only 4 weeks"),
+    (dict(already_visited=True, start=to_days("2027-08-05"), end=to_days("2027-09-30")),
+     dict(virtual_until=to_days("2027-09-03")), "availability",
+     "it already took part in a physical exchange (already_visited), so only a virtual exchange is open to it, and "
+     "a virtual exchange takes one day a week, so its minimum stay of 5 days (max of min_days 5 and "
+     "rules.min_working_days 3) needs 5 weeks: its window 2027-08-05..2027-09-30 holds only 4 weeks before the "
+     "virtual cut-off 2027-09-03"),
+    (dict(mode="physical", virtual=False, end=to_days("2027-03-03")), {}, "availability",
+     "its window 2027-03-01..2027-03-03 has 3 working days, fewer than its minimum stay of 5 days (max of min_days 5 "
+     "and rules.min_working_days 3)"),
 ])
 def test_each_registration_check_refuses_and_words_it(values, ctx, rule, sentence):
     assert registration_reasons(side("V1", "ES", **values), context(**ctx)) == {rule: sentence}

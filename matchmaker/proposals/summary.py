@@ -1,0 +1,185 @@
+"""``summary.json``: an officer's part and a solver's part (docs/decisions.md §31).
+
+A solve's summary is one JSON object, in this key order:
+
+``round_dir``, ``input_hash``, ``seed``
+    What was solved: the round's folder, the hash of its files and settings, the seed.
+``round``
+    The officer's part, in the scheme's terms: ``exchanges`` (``physical``, ``virtual``);
+    ``total_score``, the one total, with ``total_score_note`` saying what it is (the sum
+    of the proposed pairs' scores, each out of 100); ``proof`` (how close to the best
+    possible the solver proved it, in words); ``visitors``, ``visitors_unmatched`` and
+    ``unmatched_by_reason`` (``reason`` in words, ``reason_code``, ``visitors``);
+    ``lump_sums_eur``, ``budgets`` (per partnership: ``budget_eur``, ``used_eur``,
+    ``remaining_eur``, ``exchanges``), ``programme_budget_eur``; ``reproducible`` and
+    ``reproducible_note``. A run that failed has ``message`` and ``conflicts`` here instead.
+``solver``
+    The solver's part: ``status``, ``objective`` (in the solver's terms, see
+    ``objective_note``; equal to ``total_score`` for ``solver.objective = "score"``),
+    ``bound``, ``gap``, ``fairness_shortfall``, the limits (``time_limit_s``,
+    ``work_limit``) and ``work_spent``, the ``catalogue``'s counts, ``budget_prices`` (LP
+    duals), ``phases``, ``times_s``, ``solver_stats`` and the package ``versions``.
+``settings``, ``violations``
+    The settings solved with; the rules the proposals break (empty unless a bug).
+
+``matchmaker round`` adds ``carry_over``, and the output set adds ``output_set`` last
+(:mod:`matchmaker.proposals.output_set`).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from importlib.metadata import version
+
+import numpy as np
+import pandas as pd
+
+from matchmaker.inputs.instance import Round
+from matchmaker.inputs.settings import settings_json
+from matchmaker.pairs.catalogue import Catalogue
+from matchmaker.proposals.wording import reason_label
+from matchmaker.solve.config import SolveConfig
+from matchmaker.solve.highs import highs_version
+from matchmaker.solve.problem import SolverInstance
+from matchmaker.solver import SolverResult
+
+#: The officer's counts, taken from the final tables (:func:`officer_counts`); they belong in the
+#: ``round`` part only (an amender written for the flat summary of before may have set them at the top).
+OFFICER_COUNTS = ("exchanges", "physical", "virtual", "visitors", "visitors_unmatched", "unmatched_by_reason")
+#: What ``total_score`` is, in words (``summary.json``'s officer part and the command's result line).
+TOTAL_SCORE_NOTE = "the sum of the proposed pairs' scores, each pair scored out of 100"
+
+
+def points(x: float | None) -> float | None:
+    """Solver units (hundredths of a score point) as score points, 2 decimals."""
+    return None if x is None else round(x / 100.0, 2)
+
+
+def solver_versions() -> dict:
+    """Versions that a reproducible result depends on (same versions, same proposals)."""
+    out = {"python": platform.python_version(), "highs": highs_version()}
+    for pkg in ("matchmaker", "numpy", "scipy", "ortools", "pandas"):
+        try:
+            out[pkg] = version(pkg)
+        except Exception:  # noqa: BLE001 - a missing distribution is reported, not fatal
+            out[pkg] = "unknown"
+    return out
+
+
+def summary_head(rnd: Round, catalogue: Catalogue, problem: SolverInstance, config: SolveConfig) -> dict:
+    """What ``summary.json`` says before the solve: the input, the limits, the versions, the catalogue."""
+    cat = dict(visitors=catalogue.n_visitors, hosts=catalogue.n_hosts, eligible_pairs=int(catalogue.n_eligible),
+               kept_pairs=int(catalogue.n_kept), pruned_min_score=int(catalogue.n_pruned_min_score),
+               pruned_top_k=int(catalogue.n_pruned_top_k), top_k=int(catalogue.top_k),
+               locked_pairs=int(problem.locked.sum()))
+    return dict(round_dir=str(rnd.source) if rnd.source is not None else None, input_hash=rnd.input_hash,
+                seed=config.seed, round={},
+                solver=dict(time_limit_s=config.time_limit, work_limit=config.work_limit, catalogue=cat,
+                            versions=solver_versions()),
+                settings=json.loads(settings_json(rnd.settings)))
+
+
+def _budgets(problem: SolverInstance, result: SolverResult) -> tuple[list[dict], dict]:
+    """Each partnership's budget used (officer's part) and its LP price (solver's part)."""
+    p, pairs = problem, result.pairs
+    spend = np.bincount(p.part[pairs], weights=p.cost[pairs], minlength=p.n_partnerships)
+    n = np.bincount(p.part[pairs], minlength=p.n_partnerships)
+    used, prices = [], {}
+    for q, name in enumerate(p.partnerships):
+        used.append(dict(partnership=name, budget_eur=round(p.budget[q] / 100, 2), used_eur=round(spend[q] / 100, 2),
+                         remaining_eur=round((p.budget[q] - spend[q]) / 100, 2), exchanges=int(n[q])))
+        # score points one more euro of budget would be worth in the LP relaxation
+        prices[name] = round(float(result.budget_duals[q]), 6)
+    return used, prices
+
+
+def officer_counts(proposals: pd.DataFrame, unmatched: pd.DataFrame) -> dict:
+    """The officer's counts of the final tables: exchanges, visitors, unmatched visitors by reason in words.
+
+    Every visitor of the round is in exactly one of the two tables, so ``visitors`` is their sum
+    (``matchmaker round`` adds the visitors it skipped to ``unmatched`` before this is taken).
+    """
+    codes = unmatched["reason_code"] if "reason_code" in unmatched.columns else pd.Series("", index=unmatched.index)
+    counts = codes.fillna("").astype(str).value_counts()
+    by_reason = [dict(reason=reason_label(code), reason_code=code, visitors=int(n))
+                 for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return dict(exchanges=int(len(proposals)), physical=int((proposals["mode"] == "physical").sum()),
+                virtual=int((proposals["mode"] == "virtual").sum()),
+                visitors=int(len(proposals) + len(unmatched)), visitors_unmatched=int(len(unmatched)),
+                unmatched_by_reason=by_reason)
+
+
+def outcome(problem: SolverInstance, result: SolverResult, proposals: pd.DataFrame, unmatched: pd.DataFrame,
+            violations: list, times: dict) -> tuple[dict, dict]:
+    """The officer's part and the solver's part after a solve (in this key order)."""
+    st = result.stats
+    used, prices = _budgets(problem, result)
+    officer = dict(
+        officer_counts(proposals, unmatched),
+        total_score=round(float(proposals["score"].sum()), 2), total_score_note=TOTAL_SCORE_NOTE,
+        proof=proof_text(result.status, result.gap),
+        lump_sums_eur=round(float(proposals["lump_sum_eur"].sum()), 2), budgets=used,
+        programme_budget_eur=None if problem.programme_budget is None else problem.programme_budget / 100,
+        reproducible=bool(st.get("reproducible", True)), reproducible_note=reproducible_note(st))
+    officer = {k: officer[k] for k in ("exchanges", "physical", "virtual", "total_score", "total_score_note", "proof",
+                                       "visitors", "visitors_unmatched", "unmatched_by_reason", "lump_sums_eur",
+                                       "budgets", "programme_budget_eur", "reproducible", "reproducible_note")}
+    solver = dict(
+        status=result.status, objective=points(result.objective), objective_kind=problem.objective,
+        objective_note=objective_note(problem), bound=points(result.bound), gap=result.gap,
+        fairness_shortfall=int(st.get("shortfall", 0)), work_spent=st.get("work_spent"), budget_prices=prices,
+        phases=[dict(ph, best=points(ph["best"]), bound=points(ph["bound"])) for ph in result.phases],
+        times_s=times, solver_stats={k: (v.item() if isinstance(v, np.generic) else v) for k, v in st.items()})
+    return officer, solver
+
+
+def fill(summary: dict, officer: dict, solver: dict, **rest: object) -> None:
+    """Put the two parts into ``summary`` (made by :func:`summary_head`), in place; ``rest`` at the top."""
+    summary.setdefault("round", {}).update(officer)
+    head = summary.get("solver", {})
+    summary["solver"] = {**solver, **{k: v for k, v in head.items() if k not in solver}}
+    settings = summary.pop("settings", None)
+    if settings is not None:
+        summary["settings"] = settings
+    summary.update(rest)
+
+
+def proof_text(status: str, gap: float | None) -> str:
+    """How close to the best possible the proposals are, as the solver proved it."""
+    if status == "optimal" or gap == 0:
+        return "optimal: the solver proved that no valid set of proposals does better"
+    if gap is None:
+        return "the solver found these proposals but proved no bound on how much better others could be"
+    return (f"the solver proved that no valid set of proposals does better by more than {100 * gap:.4f}% "
+            "(its gap)")
+
+
+def reproducible_note(stats: dict) -> str:
+    """Whether the same input, settings and seed give the same proposals, in words."""
+    if stats.get("reproducible", True):
+        return ("the solver stopped within its work limit: the same input, settings and seed give the same "
+                "proposals on any machine with the same package versions (summary.json's versions)")
+    return (f"the time limit stopped the solver ({', '.join(stats.get('clock_stops', []))}) before its work limit, "
+            "so a re-run may give different proposals; raise solver.time_limit_s or lower solver.work_limit "
+            "for reproducible results")
+
+
+def objective_note(p: SolverInstance) -> str:
+    """What the solver's ``objective`` is, in words."""
+    note = ("the total score of the proposals as the solver counts it, each pair's score rounded to a hundredth "
+            "of a point (docs/decisions.md §23): the officer part's total_score up to that rounding")
+    if p.objective == "exchanges_then_score":
+        note = ("most exchanges, then total score: objective = M x exchanges + total score, with M (in points) "
+                "larger than any total score (docs/decisions.md §23)")
+    if p.fairness_share > 0:
+        note += "; minus a penalty larger than everything else per missing fair exchange"
+    return note
+
+
+def result_line(summary: dict) -> str:
+    """The command's one line about a successful solve: the officer's figures, one total said what it is."""
+    r, s = summary["round"], summary["solver"]
+    return (f"{s['status']}: {r['exchanges']} exchanges ({r['physical']} physical, {r['virtual']} virtual), "
+            f"total score {r['total_score']:,.2f} ({TOTAL_SCORE_NOTE}); {r['proof']}; "
+            f"{r['visitors_unmatched']} visitors unmatched")

@@ -1,0 +1,77 @@
+"""The proposals' values in words: an exchange's dates, countries' names, why a visitor is unmatched.
+
+Used by the writer of ``proposals.csv`` (:func:`matchmaker.run.proposals_table`: the
+``schedule`` and ``*_country_name`` columns), by ``summary.json``'s officer part and the
+report (the unmatched reasons in words), and by the notebooks, which can word the
+ledger's rows the same way (:func:`schedules`).
+
+A physical stay is ``working_days`` consecutive working days; a virtual exchange is
+``working_days`` days, one a week, over as many weeks (docs/decisions.md §2-3), so its
+dates span ``7 x working_days`` calendar days.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Why a visitor is unmatched, in words, per ``reason_code`` of ``unmatched.csv``
+#: (:mod:`matchmaker.proposals.unmatched`; ``already_accepted`` and ``kept_by_stable_resolve`` come from
+#: the ledger's next round and stable re-solve).
+REASON_LABELS: dict[str, str] = {
+    "ineligible_registration": "the registration itself cannot take part",
+    "no_eligible_host": "no host passes every rule of the scheme",
+    "pruned": "every possible pair scores too low",
+    "budget_spent": "the partnership's budget is spent",
+    "hosts_full": "every possible host is full",
+    "not_selected": "not selected (score 0, or the solver stopped at its limit)",
+    "already_accepted": "already has an accepted exchange from an earlier round",
+    "kept_by_stable_resolve": "left out by a Partnership's re-solve, which keeps the other Partnerships' lists",
+}
+
+
+def reason_label(code: object) -> str:
+    """A ``reason_code`` in words (an unknown code with its underscores as spaces)."""
+    text = "" if code is None or (isinstance(code, float) and np.isnan(code)) else str(code)
+    return REASON_LABELS.get(text, text.replace("_", " "))
+
+
+def _day(value: object) -> str:
+    """A date as ``5 Aug 2027``."""
+    d = pd.Timestamp(value)
+    return f"{d.day} {d:%b %Y}"
+
+
+def schedule_text(mode: str, start: object, end: object, working_days: int) -> str:
+    """An exchange's dates in words.
+
+    >>> schedule_text("virtual", "2027-08-05", "2027-09-08", 5)
+    '5 days online, one a week for 5 weeks, 5 Aug 2027 to 8 Sep 2027'
+    >>> schedule_text("physical", "2027-03-01", "2027-03-12", 10)
+    '10 working days in a row on site, 1 Mar 2027 to 12 Mar 2027'
+    """
+    n = int(working_days)
+    days = "1 day" if n == 1 else f"{n} days"
+    dates = f"{_day(start)} to {_day(end)}"
+    if str(mode) == "virtual":
+        weeks = "1 week" if n == 1 else f"{n} weeks"
+        return f"{days} online, one a week for {weeks}, {dates}"
+    return f"{'1 working day' if n == 1 else f'{n} working days'} in a row on site, {dates}"
+
+
+def schedules(proposals: pd.DataFrame) -> pd.Series:
+    """:func:`schedule_text` of every row of a proposals table (``mode``, ``start_date``, ``end_date``,
+    ``working_days``), indexed like it."""
+    cols = ("mode", "start_date", "end_date", "working_days")
+    texts = [schedule_text(*row) for row in zip(*(proposals[c] for c in cols))]
+    return pd.Series(texts, index=proposals.index, dtype=object)
+
+
+def country_names(codes: object, countries: pd.DataFrame) -> np.ndarray:
+    """The names of country ``codes`` from a countries table (index ``country``, column ``name``;
+    ``Round.countries``); an unknown code keeps its code."""
+    codes = pd.Series(np.asarray(codes, dtype=object))
+    names = countries["name"].astype(object) if "name" in countries.columns else pd.Series(dtype=object)
+    found = codes.map(names.to_dict())
+    return found.where(found.notna(), codes).to_numpy(object)
+
