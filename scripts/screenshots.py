@@ -8,11 +8,12 @@ changes except the files written below), it starts JupyterLab on loopback and, i
 headless Chromium (Debian's ``chromium``; ``$MATCHMAKER_CHROMIUM`` overrides):
 
 1. runs ``01_matching_round.ipynb`` from the Run menu (the solver's time limit set in the
-   copy's parameters cell) and takes screenshots of the validation, the settings
-   widgets, the progress bar with the summary, and the plots;
+   copy's parameters cell) and takes screenshots of the round picker, the validation,
+   the settings widgets, the progress bar with the summary, and the plots;
 2. runs ``02_review_proposals.ipynb``, accepts one pair and rejects another by
-   clicking, and takes screenshots of the review panel;
-3. runs ``03_round_report.ipynb`` and takes screenshots of its plots and tables;
+   clicking, and takes screenshots of the review panel, of the export with its download
+   links and of the re-solve with its progress bars;
+3. runs ``03_round_report.ipynb`` and takes screenshots of its headline, plots and tables;
 4. writes the HTML report of the solved round to ``reports/sample_round_report.html``
    and takes screenshots of it.
 """
@@ -92,7 +93,7 @@ def prepare(root: Path, time_limit: float) -> None:
                     ignore=shutil.ignore_patterns("ledger.sqlite*"))
     set_parameters(root / "notebooks" / "01_matching_round.ipynb", time_limit=time_limit)
     set_parameters(root / "notebooks" / "02_review_proposals.ipynb", reviewer="ana.silva@clamtex.eu",
-                   partnership="CLAMTEX")
+                   partnership="CLAMTEX", time_limit=time_limit)
 
 
 def run_notebook(page, lab, name: str, timeout_ms: int) -> None:
@@ -107,15 +108,16 @@ def run_notebook(page, lab, name: str, timeout_ms: int) -> None:
 
 def notebook_01(page, lab, time_limit: float) -> None:
     run_notebook(page, lab, "01_matching_round.ipynb", int((time_limit + 240) * 1000))
-    shot(page, "01_matching_round-1-validation", cell(page, "ui.validate_round(round_dir)"), 40)
+    shot(page, "01_matching_round-0-round", cell(page, "ui.RoundPicker("), 40)
+    shot(page, "01_matching_round-1-validation", cell(page, "ui.validate_round(picker.round_dir)"), 40)
     shot(page, "01_matching_round-2-settings", cell(page, "ui.SettingsPanel(rnd.settings)"), 10)
     shot(page, "01_matching_round-3-solve", cell(page, "ui.SolveProgress("), 10)
-    plots = output_of(page, "ui.round_figures(").locator("img")
+    plots = output_of(page, "ui.show_results(").locator("img")
     shot(page, "01_matching_round-4-budget", plots.nth(0), 10)
     shot(page, "01_matching_round-5-map", plots.nth(3), 10)
 
 
-def notebook_02(page, lab) -> None:
+def notebook_02(page, lab, timeout_ms: int) -> None:
     run_notebook(page, lab, "02_review_proposals.ipynb", 120_000)
     pairs = page.locator(".mm-pair-select select")
     pairs.wait_for(state="visible")
@@ -130,10 +132,18 @@ def notebook_02(page, lab) -> None:
     pairs.select_option(index=2)
     shot(page, "02_review_proposals-1-grid", page.locator(".mm-review"), 60)
     shot(page, "02_review_proposals-2-decisions", page.locator(".mm-pair-select"), 120)
+    page.locator(".mm-xlsx input").check()
+    page.locator("button.mm-export").click()
+    page.locator(".mm-downloads a.mm-download").first.wait_for()
+    shot(page, "02_review_proposals-3-export", page.locator(".mm-status"), 420)
+    page.locator("button.mm-resolve").click()
+    page.locator(".mm-resolve-progress", has_text="recorded").wait_for(timeout=timeout_ms)
+    shot(page, "02_review_proposals-4-resolve", page.locator(".mm-status"), 420)
 
 
 def notebook_03(page, lab) -> None:
     run_notebook(page, lab, "03_round_report.ipynb", 240_000)
+    shot(page, "03_round_report-0-headline", cell(page, 'tables["headline"]'), 60)
     shot(page, "03_round_report-1-budget", cell(page, 'ui.show(figures["budget"])'), 60)
     shot(page, "03_round_report-2-scores", cell(page, 'ui.show(figures["scores"])'), 60)
     shot(page, "03_round_report-3-flows", cell(page, 'ui.show(figures["flows"])'), 60)
@@ -179,7 +189,7 @@ def main(argv=None) -> int:
                 page = browser.new_page(viewport=VIEWPORT)
                 page.set_default_timeout(120_000)
                 notebook_01(page, lab, args.time_limit)
-                notebook_02(page, lab)
+                notebook_02(page, lab, int((args.time_limit + 240) * 1000))
                 notebook_03(page, lab)
                 html_report(page, root)
             finally:

@@ -132,7 +132,7 @@ class SolveProgress:
         if self.headless:
             print(f"solver finished: {status}" + (f" ({message})" if message else ""), flush=True)
             return
-        self.time_bar.bar_style = "success" if status in ("optimal", "feasible") else "danger"
+        self.time_bar.bar_style = "success" if status in ("optimal", "feasible", "recorded", "done") else "danger"
         if status == "optimal":
             self.gap_bar.value = 1.0
             self.gap_bar.bar_style = "success"

@@ -62,10 +62,12 @@ from matchmaker.ui.review_actions import (
     resolve_next_round,
     write_partnership_list,
 )
-from matchmaker.ui.review_widgets import action_widgets, classed, make_grid
+from matchmaker.ui.review_widgets import GRID_HEADERS, action_widgets, classed, make_grid
 from matchmaker.ui.wording import download_html, ledger_text
 
 __all__ = ["ReviewPanel", "STATUS_FILTERS", "search_pairs", "pair_label"]
+
+_VISITOR, _HOST = GRID_HEADERS["visitor_id"], GRID_HEADERS["host_id"]
 
 
 class ReviewPanel:
@@ -222,8 +224,10 @@ class ReviewPanel:
         finally:
             self._quiet = False
         info = self.ledger.round(self.round_id)
-        self.round_label.value = (f"<b>Round {self.round_id}</b> ({html.escape(str(info.get('name', '')))}, "
-                                  f"{len(self.proposals)} proposals) &middot; decisions are kept in the "
+        name = str(info.get("name") or "")
+        named = f"{html.escape(name)}, " if name.casefold() != f"round {self.round_id}" else ""
+        self.round_label.value = (f"<b>Round {self.round_id}</b> ({named}{len(self.proposals)} proposals) "
+                                  "&middot; decisions are kept in the "
                                   f"{html.escape(ledger_text(self.ledger))}")
         self._show_table()
 
@@ -243,7 +247,7 @@ class ReviewPanel:
         self._syncing = True
         try:
             self.grid.clear_selection()
-            self.grid.data = grid_frame(self._shown)
+            self.grid.data = grid_frame(self._shown).rename(columns=GRID_HEADERS)
             options = [(pair_label(r), (r["visitor_id"], r["host_id"])) for r in self._shown.to_dict("records")]
             self.pair_select.options = options
             values = [v for _, v in options]
@@ -276,7 +280,7 @@ class ReviewPanel:
             return
         try:  # mirror the choice in the grid (its visible order may be sorted or filtered)
             visible = self.grid.get_visible_data()
-            same = (visible["visitor_id"] == pair[0]).to_numpy() & (visible["host_id"] == pair[1]).to_numpy()
+            same = (visible[_VISITOR] == pair[0]).to_numpy() & (visible[_HOST] == pair[1]).to_numpy()
             hit = np.flatnonzero(same)
             if len(hit):
                 self._syncing = True
@@ -294,7 +298,7 @@ class ReviewPanel:
         visible = self.grid.get_visible_data()
         if row is None or not 0 <= row < len(visible):
             return
-        pair = (visible["visitor_id"].iloc[row], visible["host_id"].iloc[row])
+        pair = (visible[_VISITOR].iloc[row], visible[_HOST].iloc[row])
         if pair != self.pair_select.value:
             self._syncing = True
             try:
@@ -363,6 +367,7 @@ class ReviewPanel:
             self.last_result = done.value
         if done.ok:
             self.round_id = done.value.round_id
+            self.downloads.value = ""  # the links were the previous round's lists
             self.refresh()
         self._say(done.message, ok=done.ok)
         return done.value

@@ -10,7 +10,14 @@ import ipywidgets as W
 import pandas as pd
 from ipydatagrid import DataGrid
 
+from matchmaker.ui.pairs_grid import GRID_COLUMNS
 from matchmaker.ui.progress import SolveProgress
+
+#: The grid's column headers, in words (the panel renames :func:`~matchmaker.ui.pairs_grid.grid_frame`'s
+#: columns; the selection is read back through ``GRID_HEADERS["visitor_id"]`` and ``["host_id"]``).
+GRID_HEADERS = {c: {"visitor_id": "visitor", "host_id": "host", "latest_comment": "latest comment",
+                    "distance_km": "distance (km)", "lump_sum_eur": "lump sum (EUR)", "start_date": "start",
+                    "end_date": "end"}.get(c, c.replace("_", " ")) for c in GRID_COLUMNS}
 
 
 def classed(widget: W.Widget, css: str) -> W.Widget:

@@ -57,12 +57,12 @@ def summary_value(summary: dict, key: str, default: Any = None) -> Any:
 def reproducibility_html(summary: dict) -> str:
     """A note saying whether the same input, settings and seed give the same proposals again."""
     reproducible = summary_value(summary, "reproducible")
-    note = summary_value(summary, "reproducible_note") or ""
     if reproducible is False:
         return ("<p class='mm-reproducible-note' style='color:#8a4b00'><b>&#9888; This run cannot be repeated "
-                "exactly</b>: the clock stopped the solver before its work limit (a slow or busy machine), so the "
-                f"same files, settings and seed may give other proposals. {html.escape(str(note))} "
-                "Give it a longer time limit to get a run that can be repeated.</p>")
+                "exactly</b>: the clock stopped the solver before its work limit (a short time limit, or a slow or "
+                "busy machine), so the same files, settings and seed may give other proposals. For a run that can "
+                "be repeated, give the solver more time (Solver &rarr; time_limit_s) or less work "
+                "(Solver &rarr; work_limit).</p>")
     if reproducible is True:
         return ("<p class='mm-reproducible-note' style='color:#2e7d32'>This run can be repeated: the same files, "
                 "settings and seed give the same proposals.</p>")

@@ -162,7 +162,7 @@ def test_review_panel_lists_the_partnership_pairs_best_first(review):
     assert [v for _, v in panel.partnership_box.options] == ["BLUES", "CLAMTEX"]
     panel.partnership_box.value = "CLAMTEX"
     assert [v for _, v in panel.pair_select.options] == [("V1", "H1"), ("V2", "H1")]
-    assert list(panel.grid.data["visitor_id"]) == ["V1", "V2"]
+    assert list(panel.grid.data["visitor"]) == ["V1", "V2"]
     assert panel.selected == ("V1", "H1")
     assert panel.breakdown.value[:4] == b"\x89PNG"
 
@@ -182,7 +182,7 @@ def test_review_panel_accept_and_reject_are_written_to_the_ledger(review):
         {"visitor_id": "V2", "host_id": "H1", "decision": "reject", "reviewer": "ana@clamtex.eu", "comment": ""},
     ]
     assert "reject recorded" in panel.status.value
-    assert dict(zip(panel.grid.data["visitor_id"], panel.grid.data["decision"])) == {"V1": "accept", "V2": "reject"}
+    assert dict(zip(panel.grid.data["visitor"], panel.grid.data["decision"])) == {"V1": "accept", "V2": "reject"}
 
 
 def test_review_panel_shows_why_the_ledger_refuses(review):
