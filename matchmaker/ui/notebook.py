@@ -151,7 +151,7 @@ class RoundCheck:
         if len(self.refused):
             out += (f"<p><b>{self.refused[['role', 'org_id']].drop_duplicates().shape[0]} registration(s) "
                     "cannot take part in any exchange</b> (they stay in the round; every pair with them is "
-                    "refused):</p>" + table(self.refused).to_html())
+                    "refused):</p>" + table(readable(self.refused)).to_html())
         else:
             out += "<p>Every registration can take part in at least one exchange by itself.</p>"
         return out

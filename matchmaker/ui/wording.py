@@ -114,8 +114,10 @@ def readable(df: pd.DataFrame, countries: pd.DataFrame | None = None) -> pd.Data
     ``countries`` (``Round.countries``: index ``country``, column ``name``) turns the
     codes of any ``*country`` column into ``Name (CC)``.
     """
-    out = df.drop(columns=[c for c in HIDDEN_COLUMNS if c in df.columns]).copy()
     names = {str(k): str(v) for k, v in countries["name"].items()} if countries is not None else {}
+    # with the names known, "Spain (ES)" in the country column says what a *_country_name column would
+    named = [c for c in df.columns if names and str(c).endswith("_country_name") and str(c)[:-5] in df.columns]
+    out = df.drop(columns=[c for c in (*HIDDEN_COLUMNS, *named) if c in df.columns]).copy()
     for c in out.columns:
         col = out[c]
         if pd.api.types.is_datetime64_any_dtype(col) or c.endswith("_at"):
