@@ -1,8 +1,8 @@
 """The round's whole life by the command line alone (issue 11), in process through ``cli.main``.
 
 generate -> solve (records round 1 in the round's default ledger) -> export -> decide
-(accept, forbid, lock; refusals) -> solve again (the next round, around the decisions) ->
-export. And the edges: reading before any round is recorded creates no ledger and says what
+(accept, forbid, lock; refusals) -> resolve (the deciding Partnership's re-solve, recorded
+as round 2) -> solve again (the next round, round 3, around the decisions) -> export. And the edges: reading before any round is recorded creates no ledger and says what
 to run; ``--no-record`` touches no ledger; ``round`` is ``solve``.
 """
 
@@ -56,6 +56,7 @@ def test_the_whole_flow_by_the_command_line(round_dir, tmp_path, capsys):
 
     with Ledger(f"sqlite:///{default_ledger_path(round_dir)}") as led:
         (v1, h1), (v2, h2), (v3, h3) = _three_pairs(led, 1)
+        partnership = led.proposals(1).set_index("visitor_id").at[v1, "partnership"]
     decide = ["decide", round_dir, "--by", "ana@clamtex.eu"]
     code, out, err = run([*decide, "--visitor", v1, "--host", h1, "--decision", "accept", "--comment", "by phone"],
                          capsys)
@@ -69,12 +70,18 @@ def test_the_whole_flow_by_the_command_line(round_dir, tmp_path, capsys):
     code, _, err = run([*decide, "--visitor", v1, "--host", h1, "--decision", "accept", "--round", "7"], capsys)
     assert code == 1 and one_paragraph(err) and "round 7 is not in the ledger" in err
 
+    code, out, err = run(["resolve", round_dir, "--partnership", partnership, "--out", tmp_path / "resolved",
+                          *FLAGS], capsys)
+    assert code == 0, err
+    assert f"re-solve of {partnership}" in out and "0 of them in other Partnerships" in out
+    assert "recorded as round 2" in out
+
     code, out, err = run(["solve", round_dir, "--out", tmp_path / "out2", *FLAGS], capsys)
     assert code == 0, err
     assert "1 visitor(s) skipped" in out and "1 locked pair(s) kept" in out and "1 rejected pair(s) forbidden" in out
-    assert "recorded as round 2" in out
+    assert "recorded as round 3" in out
     with Ledger(f"sqlite:///{default_ledger_path(round_dir)}") as led:
-        second = led.proposals(2)
+        second = led.proposals(3)
         pairs = set(zip(second["visitor_id"], second["host_id"]))
         assert v1 not in set(second["visitor_id"]) and (v2, h2) not in pairs and (v3, h3) in pairs
         history = led.decisions()
@@ -84,7 +91,7 @@ def test_the_whole_flow_by_the_command_line(round_dir, tmp_path, capsys):
     assert v1 in set(unmatched["visitor_id"])
     code, out, err = run(["export", round_dir, "--out", tmp_path / "ex2"], capsys)
     assert code == 0, err
-    assert "round 2" in out and (tmp_path / "ex2" / "round_2.csv").is_file()
+    assert "round 3" in out and (tmp_path / "ex2" / "round_3.csv").is_file()
 
 
 def test_reading_before_any_round_creates_no_ledger_and_says_what_to_run(round_dir, tmp_path, capsys):
