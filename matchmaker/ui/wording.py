@@ -128,13 +128,21 @@ def readable(df: pd.DataFrame, countries: pd.DataFrame | None = None) -> pd.Data
             out[c] = col.map(words)
         elif c.endswith("country") and names:
             out[c] = col.map(lambda v: country_label(v, names))
-    named = [COLUMN_WORDS.get(str(c), str(c).replace("_", " ")) for c in out.columns]
+    named = [COLUMN_WORDS.get(str(c), _in_words(str(c))) for c in out.columns]
     # two columns with the same words (reason_code and reason): keep the one already in words
     keep = [i for i, (c, n) in enumerate(zip(out.columns, named)) if named.count(n) == 1 or str(c) == n
             or (n not in map(str, out.columns) and named.index(n) == i)]
     out = out.iloc[:, keep]
     out.columns = [named[i] for i in keep]
     return out
+
+
+def _in_words(column: str) -> str:
+    """A column name in words: ``remaining_eur`` -> ``remaining (EUR)``, ``visitor_name`` -> ``visitor name``."""
+    for suffix, unit in (("_eur", "EUR"), ("_km", "km")):
+        if column.endswith(suffix):
+            return f"{column[:-len(suffix)].replace('_', ' ')} ({unit})"
+    return column.replace("_", " ")
 
 
 def rounds_table(ledger: Ledger) -> pd.DataFrame:

@@ -81,11 +81,12 @@ def test_readable_tables_dates_percentages_words_and_country_names():
     countries = pd.DataFrame({"name": ["Portugal", "France"]}, index=pd.Index(["PT", "FR"], name="country"))
     df = pd.DataFrame({"created_at": pd.to_datetime(["2026-12-04 19:50:46.896335+00:00"]),
                        "used_share": [0.994937], "reason_code": ["no_eligible_host"], "host_country": ["PT"],
-                       "host_country_name": ["Portugal"], "input_hash": ["abc"], "n_proposals": [19]})
+                       "host_country_name": ["Portugal"], "input_hash": ["abc"], "n_proposals": [19],
+                       "remaining_eur": [40.0]})
     out = words.readable(df, countries)
     assert out.to_dict("records") == [{"recorded": "4 Dec 2026, 19:50 UTC", "budget used": "99.5%",
                                        "reason": "no eligible host", "host country": "Portugal (PT)",
-                                       "proposals": 19}]
+                                       "proposals": 19, "remaining (EUR)": 40.0}]
     assert words.when(dt.date(2027, 3, 1)) == "1 Mar 2027"
 
 
