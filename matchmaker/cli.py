@@ -205,6 +205,20 @@ def _solve_limits(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true")
 
 
+RESOLVE_HELP = ("re-solve around the ledger's decisions: the whole round (Support Office), or with --partnership only "
+                "what its decisions force; shows the pairs changed per partnership, then records")
+
+
+def _resolve_options(rs: argparse.ArgumentParser) -> None:
+    """The options of ``resolve`` (:func:`matchmaker.ledger.resolve_command.resolve_round`)."""
+    rs.add_argument("--partnership", default=None, help="the deciding partnership: the others' pairs are kept")
+    rs.add_argument("--out", default=None, help="output folder (default: out/resolved/<round>-round-<N>)")
+    rs.add_argument("--ledger", default=None, help=LEDGER_HELP)
+    rs.add_argument("--name", default=None, help="name of the recorded round (default: 'round N')")
+    rs.add_argument("--dry-run", action="store_true", help="solve and show the changes, record nothing")
+    _solve_limits(rs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``matchmaker`` parser; each sub-command's ``paths`` default names its path options and their kind."""
     p = argparse.ArgumentParser(prog="matchmaker", description="ClusterXchange batch matchmaker")
@@ -262,15 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--comment", default="", help="a note kept with the decision")
     d.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")
     d.add_argument("--ledger", default=None, help=LEDGER_HELP)
-    rs = round_cmd("resolve", "re-solve around the ledger's decisions: the whole round (Support Office), or with "
-                   "--partnership only what its decisions force; shows the pairs changed per partnership, then records",
-                   _cmd_resolve, {**out, "ledger": ("--ledger", "ledger")})
-    rs.add_argument("--partnership", default=None, help="the deciding partnership: the others' pairs are kept")
-    rs.add_argument("--out", default=None, help="output folder (default: out/resolved/<round>-round-<N>)")
-    rs.add_argument("--ledger", default=None, help=LEDGER_HELP)
-    rs.add_argument("--name", default=None, help="name of the recorded round (default: 'round N')")
-    rs.add_argument("--dry-run", action="store_true", help="solve and show the changes, record nothing")
-    _solve_limits(rs)
+    _resolve_options(round_cmd("resolve", RESOLVE_HELP, _cmd_resolve, {**out, "ledger": ("--ledger", "ledger")}))
     x = sub.add_parser("export", help="write injection-safe match lists (CSV per partnership and for the round)")
     x.add_argument("round_dir", help="round directory (its ledger.sqlite is used unless --ledger is given)")
     x.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")
