@@ -81,7 +81,12 @@ class SolveProgress:
     def __call__(self, info: dict) -> None:
         with self._lock:
             info = dict(info)
+            key = tuple(info.get(k) for k in ("phase", "best", "bound", "gap"))
+            repeated = bool(self.history) and key == tuple(self.history[-1].get(k)
+                                                           for k in ("phase", "best", "bound", "gap"))
             self.history.append(info)
+            if self.headless and repeated:  # the same figures again: one line is enough
+                return
             if self.headless:
                 print(format_progress(info, self.scale), flush=True)
                 return

@@ -199,3 +199,10 @@ def test_lab_workspace_copies_the_notebooks_once_and_refresh_keeps_the_old_copy(
     assert lab.main(["--project", str(tmp_path), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "lab --ServerApp.root_dir=" in out and str(workspace) in out
+
+
+def test_headless_progress_prints_a_repeated_report_once(capsys):
+    p = ui.SolveProgress(headless=True)
+    for elapsed in (18.96, 18.97):
+        p(dict(phase="mip", best=10, bound=12, gap=1 / 6, elapsed=elapsed))
+    assert len(capsys.readouterr().out.splitlines()) == 1 and len(p.history) == 2
