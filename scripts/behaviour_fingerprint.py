@@ -61,14 +61,15 @@ def run_case(name: str, work: Path) -> dict:
         round_dir = ROOT / case["round"]
     out = work / f"out-{name}"
     t0 = time.monotonic()
-    proc = subprocess.run([*MM, "solve", str(round_dir), "--out", str(out), "--quiet",
+    # --no-record: the round's files alone; a recorded solve would read and grow data/sample/ledger.sqlite
+    proc = subprocess.run([*MM, "solve", str(round_dir), "--out", str(out), "--quiet", "--no-record",
                            "--time-limit", str(TIME_LIMIT), "--work-limit", str(case["work_limit"])],
                           capture_output=True, text=True)
     seconds = time.monotonic() - t0
     if proc.returncode != 0:
         sys.exit(f"{name}: matchmaker solve failed (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     summary = json.loads((out / "summary.json").read_text())
-    solver = summary.get("solver", summary)  # tolerate a summary split into parts
+    solver = summary.get("solver", summary)  # the split summary (docs/decisions.md §31), or a flat one of before
     officer = summary.get("round", summary)
     if not solver.get("reproducible", officer.get("reproducible", True)):
         sys.exit(f"{name}: the clock stopped the solver, so this run is not reproducible; nothing to compare")

@@ -388,4 +388,4 @@ def test_injection_safe_proposals_still_pass_check(tmp_path):
     assert o.rc == 0, o.describe()
     c = run_cli(["check", str(d), str(tmp_path / "out" / "proposals.csv")], tmp_path)
     assert c.rc == 0 and not c.exception, c.describe()
-    assert json.loads((tmp_path / "out" / "summary.json").read_text())["exchanges"] >= 1
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["round"]["exchanges"] >= 1
