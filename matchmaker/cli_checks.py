@@ -15,11 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from matchmaker.common.errors import UsageError
+from matchmaker.ledger.engine import LedgerURLError, ledger_url
 
 #: Folders of the kernel: nothing can be written there, even as root.
 SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"))
-#: Ledger URL schemes the ledger supports.
-LEDGER_SCHEMES = ("sqlite", "postgresql", "postgres")
 #: Largest solver seed (HiGHS and CP-SAT take 32-bit seeds).
 MAX_SEED = 2**31 - 1
 
@@ -119,11 +118,15 @@ def check_input_file(option: str, value: str) -> None:
 
 
 def check_ledger_url(value: str) -> None:
-    """Refuse a ``--ledger`` URL of a database the ledger does not support (:class:`UsageError`)."""
-    scheme = value.split("://", 1)[0].split("+", 1)[0].lower() if "://" in value else ""
-    if scheme not in LEDGER_SCHEMES:
-        raise UsageError(f"--ledger {value!r}: not a ledger URL; use sqlite:///path/to/ledger.sqlite or "
-                         "postgresql://user:password@host:port/database")
+    """Refuse a ``--ledger`` URL of a database the ledger does not support (:class:`UsageError`).
+
+    The ledger's own check (:func:`matchmaker.ledger.engine.ledger_url`) decides, so the
+    supported databases are listed in one place.
+    """
+    try:
+        ledger_url(value)
+    except LedgerURLError as exc:
+        raise UsageError(f"--ledger: {exc}") from None
 
 
 def check_paths(args: argparse.Namespace) -> None:
