@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 from helpers import host, visitor, write_round
-from test_ledger import hand_made_round, proposal, solution
+from ledger_helpers import hand_made_round, proposal, solution
 
 from matchmaker.cli import main
 from matchmaker.common.errors import RoundDataError

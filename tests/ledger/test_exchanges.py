@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_ledger import hand_made_round, proposal, solution
+from ledger_helpers import hand_made_round, proposal, solution
 
 from matchmaker.ledger.carry_over import apply_carry_over, plan_carry_over
 from matchmaker.ledger.exchanges import STATUSES, exchange_list

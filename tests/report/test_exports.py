@@ -5,7 +5,7 @@ from __future__ import annotations
 import openpyxl
 import pandas as pd
 import pytest
-from test_ledger import hand_made_round, proposal, solution
+from ledger_helpers import hand_made_round, proposal, solution
 
 from matchmaker.cli import main
 from matchmaker.common.csv_safe import unneutralise
