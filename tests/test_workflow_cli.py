@@ -2,8 +2,9 @@
 
 generate -> solve (records round 1 in the round's default ledger) -> export -> decide
 (accept, forbid, lock; refusals) -> resolve (the deciding Partnership's re-solve, recorded
-as round 2) -> solve again (the next round, round 3, around the decisions) -> export. And the edges: reading before any round is recorded creates no ledger and says what
-to run; ``--no-record`` touches no ledger; ``round`` is ``solve``.
+as round 2) -> solve again (the next round, round 3, around the decisions) -> export. And
+the edges: reading before any round is recorded creates no ledger and says what to run;
+``--no-record`` touches no ledger; ``round`` is ``solve``.
 """
 
 from __future__ import annotations
