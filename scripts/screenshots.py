@@ -137,8 +137,11 @@ def notebook_02(page, lab, timeout_ms: int) -> None:
     page.locator(".mm-downloads a.mm-download").first.wait_for()
     shot(page, "02_review_proposals-3-export", page.locator(".mm-status"), 420)
     page.locator("button.mm-resolve").click()
-    page.locator(".mm-resolve-progress", has_text="recorded").wait_for(timeout=timeout_ms)
+    page.locator(".mm-resolve-progress", has_text="record").wait_for(timeout=timeout_ms)  # ready / not recordable
     shot(page, "02_review_proposals-4-resolve", page.locator(".mm-status"), 420)
+    if page.locator("button.mm-record-resolve").is_visible():
+        page.locator("button.mm-record-resolve").click()
+        page.locator(".mm-status", has_text="re-solve recorded").wait_for(timeout=timeout_ms)
 
 
 def notebook_03(page, lab) -> None:

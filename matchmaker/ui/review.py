@@ -13,22 +13,20 @@ to a partnership's reviewer:
 * reviewer and comment boxes (``mm-reviewer``, ``mm-comment``) and buttons
   ``mm-accept``, ``mm-reject``, ``mm-lock``, ``mm-reopen``, ``mm-comment-button``,
   each recording a decision in the ledger with the reviewer's name;
-* re-solving the next round around the decisions (``mm-resolve``, with its progress bars
-  ``mm-resolve-progress``) and exporting the partnership's list (``mm-export``, with
+* the Partnership's stable re-solve around the decisions (``mm-resolve``, with its progress
+  bars ``mm-resolve-progress``): its churn or refusal is shown before anything is recorded,
+  and ``mm-record-resolve`` records it as the next round; exporting the partnership's list (``mm-export``, with
   download links ``mm-downloads``);
 * a status line (``mm-status``) that says what happened, or why not.
 
-Button clicks act only once no widget update is being handled and none was for
-:data:`CLICK_DEFER_S` seconds. ipykernel 7 handles widget updates in a subshell thread
-and a button's click in the main thread, so a click can be handled before the pair just
-selected or the comment just typed reach the panel; a decision must never go to the
-previous pair or lose its comment (regression test
-``test_click_waits_for_a_pair_selection_still_being_handled``, and the browser test).
+Clicks act once no widget update is being handled and none was for :data:`CLICK_DEFER_S`
+seconds: ipykernel 7 handles widget updates in a subshell thread and clicks in the main
+one, and a decision must never go to the previous pair or lose its comment (regression
+test ``test_click_waits_for_a_pair_selection_still_being_handled``, and the browser test).
 
-The CSS classes are stable: the browser test and the screenshots use them. Every
-action is also a method (:meth:`~ReviewPanel.select_pair`,
-:meth:`~ReviewPanel.decide`, :meth:`~ReviewPanel.resolve`, :meth:`~ReviewPanel.export`),
-so the panel can be driven and tested without a browser.
+The CSS classes are stable (the browser test and the screenshots use them). Every action
+is also a method (:meth:`~ReviewPanel.select_pair`, :meth:`~ReviewPanel.decide`, :meth:`~ReviewPanel.resolve`,
+:meth:`~ReviewPanel.record_resolve`, :meth:`~ReviewPanel.export`): drivable without a browser.
 """
 
 from __future__ import annotations
@@ -44,7 +42,7 @@ import pandas as pd
 
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
-from matchmaker.ledger.carry_over import NextRound
+from matchmaker.ledger.resolve import Resolve
 from matchmaker.ledger.store import Ledger, LedgerError
 from matchmaker.report import plots
 from matchmaker.ui.pairs_grid import (
@@ -58,8 +56,9 @@ from matchmaker.ui.pairs_grid import (
 )
 from matchmaker.ui.review_actions import (
     next_round_dir,
+    propose_partnership_resolve,
     record_decision,
-    resolve_next_round,
+    record_proposed,
     write_partnership_list,
 )
 from matchmaker.ui.review_widgets import GRID_HEADERS, action_widgets, classed, make_grid
@@ -89,23 +88,21 @@ class ReviewPanel:
         Where re-solved rounds write their outputs (``resolve_dir/round_N``).
     export_dir : path-like, optional
         Where exported lists go.
-    time_limit : float, optional
-        Solver seconds when re-solving.
+    time_limit, work_limit : float, optional
+        Solver seconds, and deterministic work units (reproducible), when re-solving.
     """
 
     def __init__(self, ledger: Ledger | str, round_id: int | None = None, *, reviewer: str = "",
                  partnership: str | None = None, round_dir: str | Path | None = None,
                  resolve_dir: str | Path | None = None, export_dir: str | Path | None = None,
-                 time_limit: float | None = None):
+                 time_limit: float | None = None, work_limit: float | None = None):
         self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
         self.round_id = int(round_id) if round_id is not None else self.ledger.latest_round_id()
         self.round_dir = Path(round_dir) if round_dir is not None else None
         self.resolve_dir = Path(resolve_dir) if resolve_dir is not None else None
         self.export_dir = Path(export_dir) if export_dir is not None else None
-        self.time_limit = time_limit
-        self._rnd = None
-        self._syncing = False
-        self._quiet = False
+        self.time_limit, self.work_limit = time_limit, work_limit
+        self._rnd, self._syncing, self._quiet = None, False, False
         self.last_result = None
         self._updates_lock = threading.Lock()
         self._busy = 0
@@ -155,7 +152,7 @@ class ReviewPanel:
             self.comment_box,
             W.HBox(list(self.buttons.values())),
             self.status,
-            W.HBox([self.sep_box, self.xlsx_box, self.export_button, self.resolve_button]),
+            W.HBox([self.sep_box, self.xlsx_box, self.export_button, self.resolve_button, self.record_button]),
             self.downloads,
             self.progress.widget,
         ]), "mm-review")
@@ -168,6 +165,7 @@ class ReviewPanel:
         for name, widget in action_widgets(self.time_limit).items():
             setattr(self, name, widget)
         self.resolve_button.on_click(lambda _b: self._on_click(self.resolve))
+        self.record_button.on_click(lambda _b: self._on_click(self.record_resolve))
         self.export_button.on_click(lambda _b: self._on_click(self.export))
 
     def _handled(self, handler, *args) -> None:
@@ -198,7 +196,7 @@ class ReviewPanel:
 
     def _say(self, text: str, ok: bool = True) -> None:
         colour = "#2e7d32" if ok else "#b00020"
-        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+        self.status.value = f"<span style='color:{colour}'>{html.escape(text).replace(chr(10), '<br>')}</span>"
 
     @property
     def rnd(self) -> Round | None:
@@ -344,29 +342,42 @@ class ReviewPanel:
         if keep in [v for _, v in self.pair_select.options]:
             self.pair_select.value = keep
 
-    def resolve(self) -> NextRound | None:
-        """Solve the next round around the ledger's decisions, then review it.
+    def resolve(self) -> Resolve | None:
+        """Solve the selected Partnership's stable re-solve and show its churn; record nothing.
 
-        Returns the :class:`~matchmaker.ledger.carry_over.NextRound`, or ``None`` when it
-        could not run (the reason is in the status line).
+        Returns the :class:`~matchmaker.ledger.resolve.Resolve` (kept in :attr:`last_result`;
+        :meth:`record_resolve` records it), or ``None`` when it could not run (the status says why).
         """
         if self.round_dir is None or self.resolve_dir is None:
             self._say("re-solving needs round_dir and resolve_dir (set them in the notebook's parameters)", ok=False)
             return None
-        out = next_round_dir(self.ledger, self.resolve_dir)
-        self._say(f"solving the next round into {out} ...")
+        out, self.last_result = next_round_dir(self.ledger, self.resolve_dir), None
+        self.record_button.layout.display = "none"
+        self._say(f"re-solving {self.partnership_box.value}'s pairs around its decisions ...")
         self.progress.reset(self.time_limit)
         self.progress.widget.layout.display = None
-        done = resolve_next_round(self.ledger, self.round_dir, out, time_limit=self.time_limit,
-                                  progress=self.progress)
+        done = propose_partnership_resolve(self.ledger, self.round_dir, out, self.partnership_box.value,
+                                           time_limit=self.time_limit, progress=self.progress,
+                                           work_limit=self.work_limit)
         if done.value is None:
             self.progress.not_started(done.message)
         else:
-            self.progress.finish("recorded" if done.ok else "not recorded")
-        if done.value is not None:
+            self.progress.finish("ready to record" if done.ok else "not recordable")
             self.last_result = done.value
+        self.record_button.layout.display = None if done.ok else "none"
+        self._say(done.message, ok=done.ok)
+        return done.value
+
+    def record_resolve(self) -> int | None:
+        """Record the re-solve shown (:meth:`resolve`) as the next round and review it; return its id."""
+        if self.last_result is None:
+            self._say("re-solve first: nothing to record", ok=False)
+            return None
+        done = record_proposed(self.ledger, self.last_result)
+        self.record_button.layout.display = "none"
         if done.ok:
-            self.round_id = done.value.round_id
+            self.round_id, self.last_result = done.value, None
+            self.progress.finish("recorded")
             self.downloads.value = ""  # the links were the previous round's lists
             self.refresh()
         self._say(done.message, ok=done.ok)

@@ -8,6 +8,10 @@ boxes and shows the :class:`Outcome` they return in its status line:
 * :func:`resolve_next_round` solves the next round around the ledger's decisions and
   records it (:func:`matchmaker.ledger.carry_over.run_next_round`), into
   :func:`next_round_dir`;
+* :func:`propose_partnership_resolve` solves a Partnership's stable re-solve
+  (:func:`matchmaker.ledger.resolve.propose_resolve`) without recording it, and says its
+  churn in words (:func:`churn_words`); :func:`record_proposed` records it once the
+  reviewer confirms (:func:`matchmaker.ledger.resolve.record_resolve`);
 * :func:`write_partnership_list` writes a partnership's pairs as a formula-safe CSV and,
   if asked, an .xlsx (:mod:`matchmaker.report.exports`).
 
@@ -27,6 +31,7 @@ import pandas as pd
 from matchmaker.common.errors import OutputSetError, RoundDataError, SettingsError
 from matchmaker.inputs.instance import Round
 from matchmaker.ledger.carry_over import run_next_round
+from matchmaker.ledger.resolve import Resolve, ResolveRefusedError, propose_resolve, record_resolve
 from matchmaker.ledger.store import Ledger, LedgerError
 from matchmaker.report.exports import export_csv, export_xlsx
 
@@ -92,6 +97,54 @@ def resolve_next_round(ledger: Ledger, round_dir: Path, out_dir: Path, time_limi
     if result.round_id is None:
         return Outcome(result, result.describe(), ok=False)
     return Outcome(result, result.describe().replace("\n", " | "))
+
+
+#: What a refused Partnership's re-solve needs, in the reviewer's words.
+GLOBAL_NEEDED = "the Support Office must re-solve the whole round"
+
+
+def churn_words(res: Resolve) -> str:
+    """A proposed re-solve in words: pairs changed per Partnership (0 outside the deciding one), or the refusal.
+
+    One line per point; nothing is recorded yet.
+    """
+    text = res.describe()
+    if not res.recordable:
+        for needed in ("a global re-solve by the Support Office is needed (matchmaker resolve ROUND_DIR "
+                       "without --partnership)", "a global re-solve by the Support Office is needed"):
+            text = text.replace(needed, GLOBAL_NEEDED + "; nothing was recorded")
+        return text if GLOBAL_NEEDED in text else f"{text}\n{GLOBAL_NEEDED}; nothing was recorded"
+    return f'{text}\nnot recorded yet: press "Record this re-solve" to record it as the next round'
+
+
+def propose_partnership_resolve(ledger: Ledger, round_dir: Path, out_dir: Path, partnership: str | None,
+                                time_limit: float | None = None,
+                                progress: Callable[[dict], None] | None = None,
+                                work_limit: float | None = None) -> Outcome:
+    """Solve ``partnership``'s stable re-solve of ``round_dir`` into ``out_dir``; record nothing.
+
+    The outcome's value is the :class:`~matchmaker.ledger.resolve.Resolve` (``ok`` when it
+    can be recorded), or ``None`` when the round's files, settings or the ledger stopped it.
+    """
+    try:
+        res = propose_resolve(round_dir, out_dir, ledger, partnership, time_limit=time_limit, work_limit=work_limit,
+                              progress=progress)
+    except RoundDataError as exc:
+        return Outcome(None, "cannot re-solve: " + "; ".join(str(p) for p in exc.problems), ok=False)
+    except (SettingsError, LedgerError, OutputSetError) as exc:
+        return Outcome(None, f"cannot re-solve: {exc}", ok=False)
+    return Outcome(res, churn_words(res), ok=res.recordable)
+
+
+def record_proposed(ledger: Ledger, res: Resolve) -> Outcome:
+    """Record a proposed re-solve as the ledger's next round; the outcome's value is its id, or ``None``."""
+    try:
+        new_id = record_resolve(ledger, res)
+    except ResolveRefusedError:
+        return Outcome(None, "not recorded: " + churn_words(res).replace("\n", "; "), ok=False)
+    except (LedgerError, OutputSetError) as exc:
+        return Outcome(None, f"not recorded: {exc}", ok=False)
+    return Outcome(new_id, f"re-solve recorded as round {new_id}")
 
 
 def write_partnership_list(table: pd.DataFrame, export_dir: Path, round_id: int, partnership: str, *,

@@ -37,7 +37,8 @@ def make_grid() -> DataGrid:
 def action_widgets(time_limit: float | None) -> dict[str, W.Widget]:
     """Re-solve and export: buttons, CSV options, status line, download links, the re-solve's progress bars.
 
-    Keys: ``resolve_button``, ``sep_box``, ``xlsx_box``, ``export_button``, ``status``,
+    Keys: ``resolve_button``, ``record_button`` (hidden until a re-solve can be recorded), ``sep_box``,
+    ``xlsx_box``, ``export_button``, ``status``,
     ``downloads``, ``progress`` (a :class:`SolveProgress`, hidden until a re-solve starts).
     """
     progress = SolveProgress(time_limit=time_limit)
@@ -46,6 +47,8 @@ def action_widgets(time_limit: float | None) -> dict[str, W.Widget]:
     return {
         "resolve_button": classed(W.Button(description="Re-solve around decisions", icon="refresh",
                                            layout=W.Layout(width="230px")), "mm-resolve"),
+        "record_button": classed(W.Button(description="Record this re-solve", icon="check", button_style="success",
+                                          layout=W.Layout(width="200px", display="none")), "mm-record-resolve"),
         "sep_box": classed(W.Dropdown(options=[("comma ,", ","), ("semicolon ; (continental Excel)", ";")],
                                       value=",", description="CSV", layout=W.Layout(width="300px")), "mm-sep"),
         "xlsx_box": classed(W.Checkbox(value=False, description="also .xlsx", indent=False), "mm-xlsx"),

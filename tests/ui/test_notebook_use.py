@@ -140,10 +140,13 @@ def test_review_panel_export_gives_download_links_and_names_the_ledger_in_words(
         assert panel.downloads.value.count("class='mm-download'") == 2
         assert f"download='{written[0].name}'" in panel.downloads.value
         assert panel.progress.widget.layout.display == "none"  # until a re-solve
-        result = panel.resolve()
-    assert result is not None and result.round_id == rid + 1, panel.status.value
-    assert panel.progress.widget.layout.display is None and panel.progress.history  # live reports shown
-    assert "recorded" in panel.progress.figures.value
+        result = panel.resolve()  # the hand-made round's kept pairs move: not recordable by CLAMTEX
+        assert result is not None and not result.recordable and ledger.latest_round_id() == rid
+        assert "the Support Office must re-solve the whole round" in panel.status.value
+        assert panel.record_button.layout.display == "none"
+        assert panel.progress.widget.layout.display is None and panel.progress.history  # live reports shown
+    assert "not recordable" in panel.progress.figures.value
+    # the recordable path, then recording on confirmation: tests/ui/test_review_resolve.py
 
 
 # -- the round picker and where runtime files go -----------------------------------------------
