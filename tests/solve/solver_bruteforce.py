@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from matchmaker.solve.problem import make_instance
+
 
 def schedulable(durations, es, ls, capacity) -> bool:
     """True when some start days put at most ``capacity`` stays on any day.
@@ -100,3 +102,12 @@ def brute_force(p):
         if feasible(p, chosen):
             best, best_set = k, chosen
     return best, best_set
+
+
+def with_pair_locked(p, j: int):
+    """``p`` with pair ``j`` locked too: the round's optimum among solutions that use ``j``."""
+    locked = p.locked | (np.arange(p.n_pairs) == j)
+    return make_instance(dict(v=p.v, h=p.h, score=p.score, cost=p.cost, physical=p.physical,
+                              duration=p.duration, es=p.es, ls=p.ls, locked=locked),
+                         capacity=p.capacity, max_visitors=p.max_visitors, budget=p.budget,
+                         visitor_part=p.visitor_part, n_visitors=p.n_visitors, objective=p.objective)

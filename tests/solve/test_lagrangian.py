@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given
-from solver_bruteforce import brute_force
+from solver_bruteforce import brute_force, with_pair_locked
 from solver_strategies import fixed, pair, solver_instances
 
 import matchmaker.solve.lagrangian as lagrangian_module
@@ -68,12 +68,7 @@ def test_rc_bounds_every_solution_that_uses_the_pair(p):
     core = build_core(p)
     r = lagrangian(p, time_limit=None, primal=False)
     for i, j in enumerate(core.cand.tolist()):
-        locked = p.locked | (np.arange(p.n_pairs) == j)
-        forced = make_instance(dict(v=p.v, h=p.h, score=p.score, cost=p.cost, physical=p.physical,
-                                   duration=p.duration, es=p.es, ls=p.ls, locked=locked),
-                              capacity=p.capacity, max_visitors=p.max_visitors, budget=p.budget,
-                              visitor_part=p.visitor_part, n_visitors=p.n_visitors, objective=p.objective)
-        with_j = optimum(forced)
+        with_j = optimum(with_pair_locked(p, j))
         if with_j is not None:
             assert with_j <= r.pair_bound[i] <= r.bound
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from solver_bruteforce import brute_force
+from solver_bruteforce import brute_force, with_pair_locked
 from solver_strategies import fixed, pair, solver_instances
 
 from matchmaker.solve.core import build_core, lock_conflicts
@@ -75,12 +75,7 @@ def test_the_lp_duals_bound_the_optimum_and_price_the_rows(p):
     ub, _ = lp.rows.bound(y, lp.rows.reduced_costs(y, core.cand))
     assert ub == lp.bound >= best
     for i, j in enumerate(core.cand.tolist()):
-        locked = p.locked | (np.arange(p.n_pairs) == j)
-        forced = make_instance(dict(v=p.v, h=p.h, score=p.score, cost=p.cost, physical=p.physical,
-                                    duration=p.duration, es=p.es, ls=p.ls, locked=locked),
-                               capacity=p.capacity, max_visitors=p.max_visitors, budget=p.budget,
-                               visitor_part=p.visitor_part, n_visitors=p.n_visitors, objective=p.objective)
-        with_j = optimum(forced)
+        with_j = optimum(with_pair_locked(p, j))
         if with_j is not None:
             assert with_j <= lp.bound_float + lp.rc[i] + 1e-6 * max(1.0, abs(lp.bound_float))
 
