@@ -14,11 +14,13 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from matchmaker.ledger.exchanges import STATUS
 from matchmaker.proposals.spec import BY_NAME, GRID_AFTER_DECISIONS, GRID_BEFORE_DECISIONS
 from matchmaker.proposals.wording import schedule_text
 
-#: The reviewers' columns of the grid (from the ledger's current decisions), all text.
-DECISION_TEXT_COLUMNS = ("decision", "reviewer", "latest_comment")
+#: The reviewers' columns of the grid (the cumulative list's status, the round that decided it, the
+#: ledger's current decision), all text.
+DECISION_TEXT_COLUMNS = ("status", "decided_in_round", "decision", "reviewer", "latest_comment")
 #: Columns shown in the grid, in order (those present in the ledger's proposals): the
 #: proposals' columns the specification marks ``grid``, with the decision columns before
 #: those that follow the scores (``locked``).
@@ -28,8 +30,9 @@ SEARCH_COLUMNS = tuple(c for c in GRID_COLUMNS if c in DECISION_TEXT_COLUMNS or 
 #: The grid's date columns (shown as ISO text) and number columns (shown with 2 decimals).
 DATE_COLUMNS = tuple(c for c in GRID_COLUMNS if c in BY_NAME and BY_NAME[c].type == "date")
 NUMBER_COLUMNS = tuple(c for c in GRID_COLUMNS if c in BY_NAME and BY_NAME[c].type == "float")
-#: Decision filter choices: label -> current decision kept (None: undecided).
-STATUS_FILTERS = {"all": None, "open": "", "accepted": "accept", "rejected": "reject", "locked": "lock"}
+#: Filter choices: label -> the pair's status kept (:func:`matchmaker.ledger.exchanges.exchange_list`).
+STATUS_FILTERS = {"all": None, "open": "proposed", "accepted": "accepted", "rejected": "rejected", "locked": "locked",
+                  "withdrawn": "withdrawn"}
 #: A button's action runs once no widget update has been handled for this many seconds
 #: (the updates sent before the click; see :mod:`matchmaker.ui.review`) ...
 CLICK_DEFER_S = 0.3
@@ -81,24 +84,41 @@ def search_pairs(table: pd.DataFrame, text: str, status: str = "all") -> pd.Data
             keep &= hay.str.contains(word, regex=False).to_numpy()
     wanted = STATUS_FILTERS[status]
     if wanted is not None:
-        decision = table["decision"].fillna("").astype(str) if "decision" in table.columns else ""
-        keep &= (decision == wanted).to_numpy()
+        keep &= (pair_status(table) == wanted).to_numpy()
     return table[keep]
+
+
+def pair_status(table: pd.DataFrame) -> pd.Series:
+    """Each pair's status (proposed, accepted, ...): the list's ``status``, else from its current ``decision``."""
+    if "status" in table.columns:
+        return table["status"].fillna("proposed").astype(str)
+    decision = table["decision"] if "decision" in table.columns else pd.Series(None, index=table.index, dtype=object)
+    return decision.map(STATUS).fillna("proposed").astype(str)
 
 
 def pair_label(row: Mapping) -> str:
     """Text of a pair in the list: visitor -> host, score, current decision."""
-    decision = row.get("decision")
-    state = decision if isinstance(decision, str) and decision else "open"
+    state = row.get("status") if isinstance(row.get("status"), str) else STATUS.get(row.get("decision"), "open")
+    if isinstance(row.get("decided_in_round"), (int, np.integer)):
+        state = f"{state} in round {row['decided_in_round']}"
     return (f"{row['visitor_id']} {row.get('visitor_name', '')} ({row.get('visitor_country', '')}) -> "
             f"{row['host_id']} {row.get('host_name', '')} ({row.get('host_country', '')}) | "
             f"score {float(row['score']):.1f} | {state}")
 
 
-def grid_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """The pairs as shown in the grid: :data:`GRID_COLUMNS`, dates as text, no missing text."""
+def grid_frame(table: pd.DataFrame, countries: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The pairs as shown in the grid: :data:`GRID_COLUMNS`, dates as text, no missing text.
+
+    A virtual pair's distance reads ``virtual`` (it has none); ``decided_in_round`` reads
+    ``round N``; with ``countries`` (code -> name) a country reads ``Spain (ES)``.
+    """
     cols = [c for c in GRID_COLUMNS if c in table.columns]
     df = table[cols].copy()
+    if "decided_in_round" in df.columns:
+        df["decided_in_round"] = [f"round {r}" if pd.notna(r) else "" for r in df["decided_in_round"]]
+    for c in ("visitor_country", "host_country"):
+        if countries and c in df.columns:
+            df[c] = [f"{countries[v]} ({v})" if v in countries else v for v in df[c]]
     for c in DATE_COLUMNS:
         if c in df.columns:
             df[c] = pd.to_datetime(df[c]).dt.strftime("%Y-%m-%d")
@@ -108,6 +128,8 @@ def grid_frame(table: pd.DataFrame) -> pd.DataFrame:
     for c in NUMBER_COLUMNS:
         if c in df.columns:
             df[c] = df[c].astype(float).round(2)
+    if "distance_km" in df.columns:
+        df["distance_km"] = df["distance_km"].astype(object).where(df["distance_km"].notna(), "virtual")
     df.index = pd.RangeIndex(1, len(df) + 1, name="#")
     return df
 

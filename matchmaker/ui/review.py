@@ -42,6 +42,7 @@ import pandas as pd
 
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
+from matchmaker.ledger.exchanges import exchange_list
 from matchmaker.ledger.resolve import Resolve
 from matchmaker.ledger.store import Ledger, LedgerError
 from matchmaker.report import plots
@@ -208,7 +209,7 @@ class ReviewPanel:
     # -- data --------------------------------------------------------------------------
     def refresh(self, partnership: str | None = None) -> None:
         """Re-read the round's proposals and current decisions from the ledger."""
-        self.proposals = self.ledger.proposals(self.round_id)
+        self.proposals = exchange_list(self.ledger, None, self.round_id)
         counts = self.proposals["partnership"].value_counts().sort_index()
         options = [(f"{p} ({n} pairs)", p) for p, n in counts.items()]
         keep = partnership or self.partnership_box.value
@@ -230,9 +231,8 @@ class ReviewPanel:
         self._show_table()
 
     def partnership_table(self) -> pd.DataFrame:
-        """All pairs of the selected partnership, best score first, with current decisions."""
-        p = self.proposals[self.proposals["partnership"] == self.partnership_box.value]
-        return p.sort_values(["score", "visitor_id"], ascending=[False, True]).reset_index(drop=True)
+        """The selected partnership's cumulative list (its status order, then best score first)."""
+        return self.proposals[self.proposals["partnership"] == self.partnership_box.value].reset_index(drop=True)
 
     def table(self) -> pd.DataFrame:
         """The pairs shown: the partnership's, filtered by the search box and the decision filter."""
@@ -245,7 +245,8 @@ class ReviewPanel:
         self._syncing = True
         try:
             self.grid.clear_selection()
-            self.grid.data = grid_frame(self._shown).rename(columns=GRID_HEADERS)
+            names = dict(self.rnd.countries["name"]) if self.round_dir is not None else None
+            self.grid.data = grid_frame(self._shown, names).rename(columns=GRID_HEADERS)
             options = [(pair_label(r), (r["visitor_id"], r["host_id"])) for r in self._shown.to_dict("records")]
             self.pair_select.options = options
             values = [v for _, v in options]
@@ -337,7 +338,7 @@ class ReviewPanel:
 
     def _show_after_change(self) -> None:
         keep = self.pair_select.value
-        self.proposals = self.ledger.proposals(self.round_id)
+        self.proposals = exchange_list(self.ledger, None, self.round_id)
         self._show_table()
         if keep in [v for _, v in self.pair_select.options]:
             self.pair_select.value = keep

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from matchmaker.generator.generate import generate_round
@@ -12,6 +13,7 @@ from matchmaker.ledger.carry_over import run_next_round
 from matchmaker.ledger.resolve import REFUSED_COLUMNS, Resolve
 from matchmaker.ledger.store import Ledger
 from matchmaker.ui import review_actions
+from matchmaker.ui.pairs_grid import grid_frame, pair_label, search_pairs
 from matchmaker.ui.review import ReviewPanel
 from matchmaker.ui.review_actions import GLOBAL_NEEDED, churn_words, record_proposed
 
@@ -32,8 +34,8 @@ def _decide_three(panel: ReviewPanel) -> dict[str, tuple[str, str]]:
     panel.partnership_box.value = sorted(counts[counts >= 3].index)[0]
     panel.reviewer_box.value = "reviewer@p.eu"
     decided = {}
-    for index, decision in enumerate(("accept", "reject", "lock")):
-        pair = panel.pair_select.options[index][1]
+    pairs = [v for _, v in panel.pair_select.options[:3]]  # chosen first: the list re-sorts by status
+    for pair, decision in zip(pairs, ("accept", "reject", "lock")):
         panel.select_pair(*pair)
         assert panel.decide(decision) is not None, panel.status.value
         decided[decision] = pair
@@ -44,7 +46,7 @@ def test_resolve_shows_churn_before_recording_then_records_on_confirmation(tmp_p
     d, led, rid = _round(tmp_path)
     with led:
         panel = ReviewPanel(led, rid, round_dir=d, resolve_dir=tmp_path / "resolved", work_limit=WORK)
-        _decide_three(panel)
+        decided = _decide_three(panel)
         mine = panel.partnership_box.value
         res = panel.resolve()
         assert res is not None and res.recordable, panel.status.value
@@ -62,6 +64,19 @@ def test_resolve_shows_churn_before_recording_then_records_on_confirmation(tmp_p
         new = after[after["partnership"] != mine][key].sort_values(key, ignore_index=True).astype(str)
         pd.testing.assert_frame_equal(old, new)
         assert panel.partnership_box.value == mine
+        # round 2's list still holds the accepted pair, with its status and the round that decided it
+        panel.status_filter.value = "accepted"
+        assert [v for _, v in panel.pair_select.options] == [decided["accept"]]
+        assert "accepted in round 1" in panel.pair_select.options[0][0]
+        shown = panel.grid.data
+        assert shown["status"].tolist() == ["accepted"] and shown["decided in round"].tolist() == ["round 1"]
+        panel.status_filter.value = "all"
+        assert set(panel.table()["status"]) >= {"accepted", "locked", "rejected"}
+        panel.export_dir = tmp_path / "exports"
+        written = panel.export()
+        text = written[0].read_text(encoding="utf-8-sig")
+        row = next(line for line in text.splitlines() if decided["accept"][0] in line and decided["accept"][1] in line)
+        assert "accepted" in row and "decided_in_round" in text.splitlines()[0]
 
 
 def _resolve(refused: pd.DataFrame, exit_code: int = 0, churn: pd.DataFrame | None = None) -> Resolve:
@@ -106,3 +121,21 @@ def test_panel_resolve_without_folders_says_so(tmp_path, monkeypatch):
         assert panel.resolve() is None and not called and "resolve_dir" in panel.status.value
         assert panel.record_resolve() is None and "re-solve first" in panel.status.value
         assert led.rounds()["id"].tolist() == [rid]
+
+
+def test_grid_frame_virtual_distance_countries_and_status_in_words():
+    table = pd.DataFrame({"visitor_id": ["V1", "V2"], "visitor_country": ["ES", "XX"], "host_id": ["H1", "H2"],
+                          "host_country": ["PT", "ES"], "mode": ["virtual", "physical"],
+                          "start_date": pd.to_datetime(["2027-01-04", "2027-02-01"]),
+                          "end_date": pd.to_datetime(["2027-02-01", "2027-02-12"]), "distance_km": [np.nan, 812.3],
+                          "score": [70.0, 80.0], "decision": ["accept", None], "status": ["accepted", "proposed"],
+                          "decided_in_round": pd.array([2, pd.NA], dtype="Int64")})
+    grid = grid_frame(table, {"ES": "Spain", "PT": "Portugal"})
+    assert grid["distance_km"].tolist() == ["virtual", 812.3]
+    assert grid["visitor_country"].tolist() == ["Spain (ES)", "XX"]
+    assert grid["host_country"].tolist()[0] == "Portugal (PT)"
+    assert grid["decided_in_round"].tolist() == ["round 2", ""] and grid["status"].tolist() == ["accepted", "proposed"]
+    assert "accepted in round 2" in pair_label(table.to_dict("records")[0])
+    assert search_pairs(table, "", "accepted")["visitor_id"].tolist() == ["V1"]
+    assert search_pairs(table, "", "open")["visitor_id"].tolist() == ["V2"]
+    assert search_pairs(table.drop(columns="status"), "", "accepted")["visitor_id"].tolist() == ["V1"]
