@@ -222,8 +222,7 @@ class ReviewPanel:
             self.partnership_box.value = keep if keep in counts.index else (options[0][1] if options else None)
         finally:
             self._quiet = False
-        info = self.ledger.round(self.round_id)
-        name = str(info.get("name") or "")
+        name = str(self.ledger.round(self.round_id).get("name") or "")
         named = f"{html.escape(name)}, " if name.casefold() != f"round {self.round_id}" else ""
         self.round_label.value = (f"<b>Round {self.round_id}</b> ({named}{len(self.proposals)} proposals) "
                                   "&middot; decisions are kept in the "
@@ -231,8 +230,9 @@ class ReviewPanel:
         self._show_table()
 
     def partnership_table(self) -> pd.DataFrame:
-        """The selected partnership's cumulative list (its status order, then best score first)."""
-        return self.proposals[self.proposals["partnership"] == self.partnership_box.value].reset_index(drop=True)
+        """The selected partnership's cumulative list, best score first (a decision does not move its row)."""
+        p = self.proposals[self.proposals["partnership"] == self.partnership_box.value]
+        return p.sort_values(["score", "visitor_id"], ascending=[False, True]).reset_index(drop=True)
 
     def table(self) -> pd.DataFrame:
         """The pairs shown: the partnership's, filtered by the search box and the decision filter."""

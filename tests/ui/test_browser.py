@@ -1,4 +1,4 @@
-"""A real JupyterLab, a real browser: a Partnership reviews round 1 by clicking, and downloads its list.
+"""A real JupyterLab, a real browser: a Partnership reviews round 1 by clicking, re-solves, reviews round 2.
 
 The test starts ``jupyter lab`` on 127.0.0.1 (free port, random token) over a temporary
 copy of the notebooks with a prepared round (a small generated round, solved and
@@ -12,17 +12,16 @@ function below, so that the flow reads as the issue's list):
    and clicking), each with a comment;
 3. export the list and download it from the link under the panel: the file holds the
    accepted pair, with its decision;
-4. no cell shows a traceback.
+4. *Re-solve around decisions*: the churn is shown before anything is recorded and says
+   0 pairs of other Partnerships changed; *Record this re-solve* records it as round 2;
+5. round 2's list, filtered on *accepted*, still shows the accepted pair ("accepted in
+   round 1"), and the export of round 2, downloaded, holds it with its status;
+6. no cell shows a traceback.
 
 The ledger is then read: the three decisions, on the right pairs, with their reviewer
-and comments.
-
-Still to add when the stable re-solve (one Partnership's re-solve changes no other
-Partnership's pairs) and cumulative decisions land (issue 11): ``step_resolve`` (click
-*Re-solve around decisions*, wait for the progress bars to finish, compare every other
-Partnership's pairs of round 2 with round 1: unchanged) and ``step_round_2`` (round 2's
-list and its *accepted* filter still show the accepted pair; the export of round 2 holds
-it). See the ``TODO`` in :func:`test_review_notebook_round_by_clicking`.
+and comments, and every other Partnership's pairs of round 2 the same as round 1 (same
+hosts, same dates). The re-solve runs for at most :data:`RESOLVE_S` seconds (the
+notebook's parameter in the test's copy); the whole test takes about 25 seconds.
 
 The browser is Debian's ``chromium`` (``$MATCHMAKER_CHROMIUM`` or on the PATH); nothing
 is downloaded. Without it the test is skipped with the reason, unless
@@ -53,6 +52,8 @@ from matchmaker.ledger.store import Ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 REVIEWER = "browser-test@clamtex.eu"
+#: solver seconds of the re-solve in the notebook (its parameter, in the test's copy)
+RESOLVE_S = 15.0
 #: decision -> comment typed before clicking its button
 COMMENTS = {"accept": "Good fit: same sector, short trip", "reject": "Host is full in June",
             "lock": "Agreed by phone with both"}
@@ -99,6 +100,9 @@ def lab_root(chromium, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    nb = root / "notebooks" / "02_review_proposals.ipynb"  # the copy: a short re-solve keeps the test fast
+    nb.write_text(nb.read_text(encoding="utf-8").replace("time_limit = 60.0", f"time_limit = {RESOLVE_S}"),
+                  encoding="utf-8")
     round_dir = root / "data" / "sample"
     generate_round(round_dir, n_visitors=40, n_hosts=20, seed=11)
     result = run_next_round(round_dir, root / "out" / "sample-round", time_limit=10.0, verbose=False)
@@ -112,8 +116,8 @@ def _pair_of(label: str) -> tuple[str, str]:
     return tuple(text.split(" -> ")[i].split(" ")[0] for i in (0, 1))
 
 
-def step_round_1(page) -> None:
-    """Round 1 is shown; pick the partnership with the most pairs (three are needed)."""
+def step_round_1(page) -> str:
+    """Round 1 is shown; pick the partnership with the most pairs (three are needed); return its id."""
     page.locator(".mm-round", has_text="Round 1").wait_for(timeout=90_000)
     select = page.locator(".mm-partnership select")
     labels = [o.inner_text() for o in select.locator("option").all()]  # spaces may be NBSP
@@ -122,6 +126,32 @@ def step_round_1(page) -> None:
     assert max(counts) >= 3, f"no partnership has three pairs: {labels}"
     select.select_option(label=best)
     page.locator(".mm-pair-select select option").nth(2).wait_for(state="attached")
+    return best.replace("\xa0", " ").split(" (")[0].strip()
+
+
+def step_resolve(page) -> str:
+    """Re-solve around the decisions: the churn is shown (0 pairs outside) before recording; record it."""
+    page.locator("button.mm-resolve").click()
+    page.locator(".mm-resolve-progress", has_text="ready to record").wait_for(timeout=120_000)
+    churn = page.locator(".mm-status").inner_text()
+    assert "0 of them in other Partnerships" in churn, churn
+    assert page.locator(".mm-round", has_text="Round 1").count() == 1  # nothing recorded yet
+    page.locator("button.mm-record-resolve").click()
+    page.locator(".mm-status", has_text="re-solve recorded as round 2").wait_for(timeout=60_000)
+    page.locator(".mm-round", has_text="Round 2").wait_for(timeout=30_000)
+    return churn
+
+
+def step_round_2(page, accepted: tuple[str, str]) -> None:
+    """Round 2's list, filtered on *accepted*, still shows the accepted pair, decided in round 1."""
+    from playwright.sync_api import expect
+
+    page.locator(".mm-status-filter button", has_text="accepted").click()
+    options = page.locator(".mm-pair-select select option")
+    expect(options).to_have_count(1, timeout=30_000)  # the filter applied: only the accepted pair
+    text = options.first.inner_text().replace("\xa0", " ")
+    assert accepted[0] in text and accepted[1] in text and "accepted in round 1" in text, text
+    page.locator(".mm-status-filter button", has_text="all").click()
 
 
 def step_decide(page) -> dict[str, tuple[str, str]]:
@@ -171,14 +201,14 @@ def test_review_notebook_round_by_clicking(chromium, lab_root):
             open_notebook(page, lab, "notebooks/02_review_proposals.ipynb")
             run_all_cells(page)
             page.locator(".mm-pair-select select").wait_for(state="visible", timeout=90_000)
-            step_round_1(page)
+            partnership = step_round_1(page)
             decided = step_decide(page)
             step_export_download(page, decided["accept"], lab_root)
-            # TODO(issue 11, stable re-solve and cumulative decisions): step_resolve(page) - click
-            # button.mm-resolve, wait for ".mm-resolve-progress" to say "recorded" and ".mm-round" to say
-            # "Round 2", then compare every other partnership's pairs of rounds 1 and 2 in the ledger
-            # (unchanged); step_round_2(page) - the accepted pair is still in round 2's list (filter
-            # "accepted") and step_export_download of round 2 holds it.
+            step_resolve(page)
+            step_round_2(page, decided["accept"])
+            (lab_root / "round_2").mkdir()
+            text = step_export_download(page, decided["accept"], lab_root / "round_2")
+            assert "decided_in_round" in text.splitlines()[0] and "accepted" in text
             assert not cell_errors(page), cell_errors(page)
             assert not tracebacks(page), tracebacks(page)
         except Exception:
@@ -191,5 +221,10 @@ def test_review_notebook_round_by_clicking(chromium, lab_root):
 
     with Ledger(default_ledger_url(lab_root / "data" / "sample")) as ledger:
         d = ledger.decisions(1)
+        before, after = ledger.proposals(1), ledger.proposals(2)
     got = {(r.visitor_id, r.host_id): (r.decision, r.reviewer, r.comment) for r in d.itertuples()}
+    key = ["visitor_id", "host_id", "start_date", "end_date"]
+    old = before[before["partnership"] != partnership][key].sort_values(key, ignore_index=True).astype(str)
+    new = after[after["partnership"] != partnership][key].sort_values(key, ignore_index=True).astype(str)
+    assert old.equals(new), f"other Partnerships' pairs changed:\n{old}\n{new}"
     assert got == {pair: (decision, REVIEWER, COMMENTS[decision]) for decision, pair in decided.items()}
