@@ -12,6 +12,7 @@ from matchmaker.common.schema import SCORE_PREFIX
 from matchmaker.criteria.registry import SCORE_COLUMNS
 from matchmaker.inputs.loading import load_round
 from matchmaker.ledger import store, tables
+from matchmaker.ledger.exchanges import exchange_list
 from matchmaker.proposals import spec
 from matchmaker.proposals.reading import read_proposals
 from matchmaker.proposals.solution import read_output_table
@@ -105,5 +106,5 @@ def test_the_writer_the_reader_and_the_ledger_agree(solved):
             got = pd.to_datetime(got).strftime("%Y-%m-%d").to_numpy()
         assert list(got) == list(want), name
     np.testing.assert_allclose(back[list(SCORE_COLUMNS)].to_numpy(float), written[list(SCORE_COLUMNS)].to_numpy(float))
-    grid = grid_frame(led.proposals(rid))
+    grid = grid_frame(exchange_list(led, None, rid))  # the review panel's list: proposals with their status
     assert tuple(grid.columns) == GRID_COLUMNS
