@@ -107,5 +107,7 @@ def describe_churn(churn: pd.DataFrame) -> list[str]:
     for r in churn[churn["pairs_changed"] > 0].itertuples():
         kinds = [f"{n} {label}" for n, label in ((r.new_host, "with a new host"), (r.new_dates, "with new dates"),
                                                  (r.added, "added"), (r.removed, "removed")) if n]
-        lines.append(f"{r.partnership}: {r.pairs_changed} of {r.pairs_before} pair(s) changed ({', '.join(kinds)})")
+        # added pairs can make the changes outnumber the pairs before: say both counts
+        lines.append(f"{r.partnership}: {r.pairs_before} pair(s) before, {r.pairs_after} after; "
+                     f"{r.pairs_changed} changed ({', '.join(kinds)})")
     return lines

@@ -89,7 +89,8 @@ def _resolve(refused: pd.DataFrame, exit_code: int = 0, churn: pd.DataFrame | No
 
 def test_churn_words_recordable_says_zero_outside_and_how_to_record():
     text = churn_words(_resolve(pd.DataFrame(columns=REFUSED_COLUMNS)))
-    assert "0 of them in other Partnerships" in text and "A: 1 of 2 pair(s) changed (1 with a new host)" in text
+    assert "0 of them in other Partnerships" in text
+    assert "A: 2 pair(s) before, 2 after; 1 changed (1 with a new host)" in text
     assert "Record this re-solve" in text and GLOBAL_NEEDED not in text
 
 
