@@ -9,7 +9,11 @@ visitor's, which pays). Pure functions on tables; :mod:`matchmaker.ledger.resolv
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
+
+from matchmaker.proposals.output_set import read_summary, write_output_set
 
 #: Columns of a list compared by :func:`pair_changes`.
 LIST_COLUMNS = ["visitor_id", "host_id", "start_date", "end_date", "partnership"]
@@ -111,3 +115,29 @@ def describe_churn(churn: pd.DataFrame) -> list[str]:
         lines.append(f"{r.partnership}: {r.pairs_before} pair(s) before, {r.pairs_after} after; "
                      f"{r.pairs_changed} changed ({', '.join(kinds)})")
     return lines
+
+
+def churn_summary(churn: pd.DataFrame, base_round_id: int, partnership: str | None) -> dict:
+    """The churn as ``summary.json`` holds it: against which round, for whom, and per Partnership."""
+    rows = [{k: (v if isinstance(v, str) else int(v)) for k, v in r.items()} for r in churn.to_dict("records")]
+    return {"against_round": int(base_round_id), "partnership": partnership,
+            "pairs_changed": int(churn["pairs_changed"].sum()) if len(churn) else 0,
+            "pairs_changed_in_other_partnerships": churn_outside(churn, partnership) if len(churn) else 0,
+            "by_partnership": rows, "in_words": describe_churn(churn)}
+
+
+def write_churn(out_dir: Path, churn: pd.DataFrame, base_round_id: int, partnership: str | None) -> None:
+    """Add the churn to a re-solve's ``summary.json`` (its officer's part), rewriting the output set as one.
+
+    The other files of the set are kept byte for byte; the set is swapped in whole
+    (:func:`matchmaker.proposals.output_set.write_output_set`), so a reader sees the set
+    with or without the churn, never a mix.
+    """
+    summary = read_summary(out_dir)
+    if summary is None:
+        return
+    tables = {name: (Path(out_dir) / name).read_bytes() for name in summary["output_set"]["files"]}
+    summary = {k: v for k, v in summary.items() if k != "output_set"}
+    part = summary["round"] if isinstance(summary.get("round"), dict) else summary
+    part["churn"] = churn_summary(churn, base_round_id, partnership)
+    write_output_set(out_dir, tables, summary)

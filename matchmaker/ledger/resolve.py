@@ -41,6 +41,7 @@ from matchmaker.ledger.churn import (
     describe_churn,
     pair_changes,
     pair_list,
+    write_churn,
 )
 from matchmaker.ledger.engine import LedgerError
 from matchmaker.ledger.store import Ledger
@@ -317,6 +318,7 @@ def _solve_once(ledger: Ledger, rnd: Round, adjusted: Round, out: Path, partners
         before, after = base_list(ledger, base_id), _after_list(out, plan, accepted)
         result.changes = pair_changes(before, after)
         result.churn = churn_by_partnership(before, after, result.changes, sorted(map(str, rnd.partnerships.index)))
+        write_churn(out, result.churn, base_id, partnership)
     return result
 
 

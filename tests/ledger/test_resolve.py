@@ -16,6 +16,7 @@ from matchmaker.ledger.exchanges import exchange_list
 from matchmaker.ledger.resolve import ResolveRefusedError, propose_resolve, record_resolve
 from matchmaker.ledger.store import Ledger
 from matchmaker.pairs.catalogue import build_catalogue
+from matchmaker.proposals.output_set import read_summary
 
 WORK = 0.3  # deterministic work limit: small rounds, fast tests
 
@@ -50,6 +51,11 @@ def test_partnership_resolve_changes_no_other_partnership(tmp_path, seed):
     others = res.churn[res.churn["partnership"] != p]
     assert (others["pairs_before"] == others["pairs_after"]).all()
     assert len(led.rounds()) == 1  # proposing records nothing
+    # the churn is in the re-solve's summary.json too (the officer's part), and the set still checks out
+    churn = read_summary(tmp_path / "resolve")["round"]["churn"]
+    assert churn["against_round"] == rid and churn["partnership"] == p
+    assert churn["pairs_changed_in_other_partnerships"] == 0
+    assert {r["partnership"] for r in churn["by_partnership"]} == set(res.churn["partnership"])
     new_id = record_resolve(led, res)
     # every other Partnership's pair is there again, same host and same dates
     before = led.proposals(rid)
