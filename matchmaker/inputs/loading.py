@@ -190,29 +190,64 @@ def load_round(round_dir: str | Path, settings_file: str | Path | None = None,
         raise RoundDataError([Problem(str(round_dir), None, None, "", "round directory not found")])
     settings, problems = _settings(round_dir, settings_file, overrides)
     vocabularies: dict = dict(load_vocabularies())
-    inputs: list[tuple[str, bytes]] = []
+    files = _RoundFiles()
+    countries = _load_countries(round_dir, files, vocabularies, problems)
+    partnerships = _load_partnerships(round_dir, files, vocabularies, problems)
+    visitors, hosts = _load_registrations(round_dir, files, vocabularies, problems)
+    decisions = _load_decisions(round_dir, files, vocabularies, visitors, hosts, problems)
+    if settings is None or any(p.severity == "error" for p in problems):
+        raise RoundDataError(problems)
+    visitors, hosts = _resolve_auto(visitors, hosts, partnerships, countries, problems)
+    return Round(visitors=visitors, hosts=hosts, partnerships=partnerships, countries=countries,
+                 decisions=decisions, settings=settings, source=round_dir,
+                 input_hash=files.input_hash(settings_json(settings)), warnings=problems)
 
-    def read(path: Path, allow_empty=False):
+
+class _RoundFiles:
+    """Reads a round's files, keeping each one's bytes for the round's input hash."""
+
+    def __init__(self) -> None:
+        self.inputs: list[tuple[str, bytes]] = []
+
+    def read(self, path: Path, allow_empty: bool = False) -> tuple[RawTable | None, list[Problem]]:
         table, found = read_table(path, allow_empty)
         if table is not None:
-            inputs.append((path.name, table.raw))
+            self.inputs.append((path.name, table.raw))
         return table, found
 
-    countries_path = round_dir / "countries.csv"
-    if not countries_path.exists():
-        countries_path = reference_file("countries.csv")
+    def input_hash(self, settings_text: str) -> str:
+        """SHA-256 of every file read (name, length, bytes, in reading order) and the settings."""
+        digest = hashlib.sha256()
+        for name, raw in self.inputs:
+            digest.update(f"{name}\0{len(raw)}\0".encode())
+            digest.update(raw)
+        digest.update(settings_text.encode())
+        return digest.hexdigest()
+
+
+def _load_countries(round_dir: Path, files: _RoundFiles, vocabularies: dict,
+                    problems: list[Problem]) -> pd.DataFrame | None:
+    """``countries.csv`` of the round (else the reference table, with a warning); sets the country vocabulary."""
+    path = round_dir / "countries.csv"
+    if not path.exists():
+        path = reference_file("countries.csv")
         problems.append(Problem("countries.csv", None, None, "", f"no countries.csv in the round: using the "
-                                f"reference table {countries_path}", "warning"))
+                                f"reference table {path}", "warning"))
     countries = None
-    table, found = read(countries_path)
+    table, found = files.read(path)
     if table is not None:
         countries, more = checked_countries(table, vocabularies)
         found += more
     problems += sorted_problems(found, schema.COUNTRIES)
     vocabularies["country"] = tuple(countries.index) if countries is not None else None
+    return countries
 
+
+def _load_partnerships(round_dir: Path, files: _RoundFiles, vocabularies: dict,
+                       problems: list[Problem]) -> pd.DataFrame | None:
+    """``partnerships.csv``; sets the partnership vocabularies (with and without ``auto``)."""
     partnerships = None
-    table, found = read(round_dir / "partnerships.csv")
+    table, found = files.read(round_dir / "partnerships.csv")
     if table is not None:
         partnerships, more = checked_partnerships(table, vocabularies)
         found += more
@@ -220,44 +255,47 @@ def load_round(round_dir: str | Path, settings_file: str | Path | None = None,
     ids = tuple(partnerships.index) if partnerships is not None else None
     vocabularies["partnership"] = ids
     vocabularies["partnership_or_auto"] = ids + ("auto",) if ids is not None else None
+    return partnerships
 
+
+def _load_registrations(round_dir: Path, files: _RoundFiles, vocabularies: dict,
+                        problems: list[Problem]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The visitors and hosts of ``registrations.csv`` (or ``.xlsx``)."""
     visitors = hosts = None
     path, found = _registrations_path(round_dir)
     if path is not None:
-        table, found = read(path)
+        table, found = files.read(path)
         if table is not None:
             visitors, hosts, more = _registrations(table, vocabularies)
             found += more
             if not len(table.data):  # reported as empty; checking decisions against no one adds nothing
                 visitors = hosts = None
     problems += sorted_problems(found, schema.REGISTRATIONS)
+    return visitors, hosts
 
+
+def _load_decisions(round_dir: Path, files: _RoundFiles, vocabularies: dict, visitors: pd.DataFrame | None,
+                    hosts: pd.DataFrame | None, problems: list[Problem]) -> pd.DataFrame:
+    """``decisions.csv`` when the round has one (locks and forbids), else an empty table."""
     decisions = _empty_decisions()
     if (round_dir / "decisions.csv").exists():
-        table, found = read(round_dir / "decisions.csv", allow_empty=True)
+        table, found = files.read(round_dir / "decisions.csv", allow_empty=True)
         if table is not None:
             decisions, more = _decisions(table, vocabularies, visitors, hosts)
             found += more
         problems += sorted_problems(found, schema.DECISIONS)
+    return decisions
 
-    if settings is None or any(p.severity == "error" for p in problems):
-        raise RoundDataError(problems)
 
-    digest = hashlib.sha256()
-    for name, raw in inputs:
-        digest.update(f"{name}\0{len(raw)}\0".encode())
-        digest.update(raw)
-    digest.update(settings_json(settings).encode())
-
+def _resolve_auto(visitors: pd.DataFrame, hosts: pd.DataFrame, partnerships: pd.DataFrame,
+                  countries: pd.DataFrame, problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``partnership = auto`` resolved for visitors and hosts (automatic partnership selection)."""
     try:
         points = load_country_points()
-        visitors = resolve_partnerships(visitors, partnerships, countries, points)
-        hosts = resolve_partnerships(hosts, partnerships, countries, points)
+        return (resolve_partnerships(visitors, partnerships, countries, points),
+                resolve_partnerships(hosts, partnerships, countries, points))
     except RoundDataError as exc:  # the reference table of country points
         raise RoundDataError(problems + exc.problems) from exc
     except (ValueError, FileNotFoundError) as exc:  # e.g. a member country without a point
         raise RoundDataError(problems + [Problem("partnerships.csv", None, None, "",
                                                  f"automatic partnership selection cannot run: {exc}")]) from exc
-    return Round(visitors=visitors, hosts=hosts, partnerships=partnerships, countries=countries,
-                 decisions=decisions, settings=settings, source=round_dir, input_hash=digest.hexdigest(),
-                 warnings=problems)
