@@ -32,10 +32,10 @@ LAYERS = (
     ("matchmaker.criteria", "matchmaker.scoring"),
     ("matchmaker.pairs",),
     ("matchmaker.solve", "matchmaker.solver"),
-    ("matchmaker.proposals",),
-    ("matchmaker.run",),
+    ("matchmaker.proposals", "matchmaker.quality"),
+    ("matchmaker.run", "matchmaker.compare"),
     ("matchmaker.ledger",),
-    ("matchmaker.report", "matchmaker.generator"),
+    ("matchmaker.report", "matchmaker.generator", "matchmaker.building"),
     ("matchmaker.ui",),
     ("matchmaker.cli", "matchmaker.cli_checks"),
 )
