@@ -12,8 +12,9 @@
     the total score and what it is, the proof in words, unmatched visitors by reason in
     words, budgets used, whether the run is reproducible) and the solver's part ``solver``
     (status, objective, bound, gap, phases, work, times, versions;
-    :mod:`matchmaker.proposals.summary`); the settings; ``output_set``: whether the run
-    succeeded (or why it failed) and each file's SHA-256.
+    :mod:`matchmaker.proposals.summary`); after ``round``, ``match_quality``: the round's
+    match quality in words (:mod:`matchmaker.quality.metrics`); the settings; ``output_set``:
+    whether the run succeeded (or why it failed) and each file's SHA-256.
 
 The CSV files go through the product's injection-safe writer (:mod:`matchmaker.common.csv_safe`).
 
@@ -48,6 +49,7 @@ from matchmaker.proposals.spec import SCORE_COLUMNS, output_frame
 from matchmaker.proposals.unmatched import unmatched_visitors
 from matchmaker.proposals.validator import check_proposals
 from matchmaker.proposals.wording import country_names, schedules
+from matchmaker.quality.metrics import match_quality, round_budgets
 from matchmaker.solve.problem import SolverInstance, build_instance
 from matchmaker.solver import Progress, SolveConfig, SolverResult, solve
 
@@ -206,6 +208,8 @@ def _run(rnd: Round, out: Path, config: SolveConfig, summary: dict, verbose: boo
         summary.clear()
         summary.update({k: v for k, v in amended.items() if k not in S.OFFICER_COUNTS})  # none at the top
         summary["round"].update(S.officer_counts(proposals, unmatched))  # with the visitors amend added
+    S.put_after_round(summary, "match_quality", match_quality(rnd, proposals, unmatched,
+                                                              *round_budgets(rnd, summary)))
     tables = {"proposals.csv": csv_bytes(proposals), "unmatched.csv": csv_bytes(unmatched)}
     failure = (f"the proposals break {len(violations)} rule(s) of the scheme, so nothing is valid (a bug: please "
                f"report it with the round's files): {'; '.join(map(str, violations[:3]))}") if violations else None

@@ -13,6 +13,12 @@ A solve's summary is one JSON object, in this key order:
     ``lump_sums_eur``, ``budgets`` (per partnership: ``budget_eur``, ``used_eur``,
     ``remaining_eur``, ``exchanges``), ``programme_budget_eur``; ``reproducible`` and
     ``reproducible_note``. A run that failed has ``message`` and ``conflicts`` here instead.
+``match_quality``
+    The officer's match-quality report of a successful run, in words
+    (:func:`matchmaker.quality.metrics.match_quality`, docs/decisions.md §36): exchanges,
+    scores, visitors matched, unmatched by reason, budget use per Partnership, the spread
+    across Partnerships, countries and organisation types, and the places ``comparison``
+    and ``stability``. Put after ``round`` by :func:`put_after_round`.
 ``solver``
     The solver's part: ``status``, ``objective`` (in the solver's terms, see
     ``objective_note``; equal to ``total_score`` for ``solver.objective = "score"``),
@@ -143,6 +149,14 @@ def fill(summary: dict, officer: dict, solver: dict, **rest: object) -> None:
     if settings is not None:
         summary["settings"] = settings
     summary.update(rest)
+
+
+def put_after_round(summary: dict, key: str, value: object) -> None:
+    """Set ``summary[key] = value`` in place, placed right after the officer's ``round`` part."""
+    items = [(k, v) for k, v in summary.items() if k != key]
+    at = next((i + 1 for i, (k, _) in enumerate(items) if k == "round"), len(items))
+    summary.clear()
+    summary.update(items[:at] + [(key, value)] + items[at:])
 
 
 def proof_text(status: str, gap: float | None) -> str:
