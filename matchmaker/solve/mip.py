@@ -10,13 +10,18 @@ cuts that every feasible schedule satisfies:
   stay ``j`` spends at least ``m_j(a, b)`` days in it wherever it starts in
   ``[es_j, ls_j]`` (the smaller of its overlaps when started earliest and latest), so
   ``sum_j m_j(a, b) x_j <= capacity * (b - a + 1)``;
-* **no-good cuts**: for a set ``S`` of stays that cannot be scheduled together (made
-  minimal by a deletion filter), ``sum_{j in S} x_j <= |S| - 1``.
+* **no-good cuts**: for a set ``S`` of stays *proven* unable to be scheduled together
+  (made minimal by a deletion filter that only drops a stay when the rest is still proven
+  unschedulable), ``sum_{j in S} x_j <= |S| - 1``.
 
 Both only remove assignments that no schedule can realise, so the MIP stays a
-relaxation of the restricted problem and its dual bound stays valid; once a solution's
-stays can all be scheduled it is feasible, and if the MIP proved it optimal it is the
-optimum of the restricted problem. HiGHS is deterministic for a given model; the work
+relaxation of the restricted problem and its dual bound stays valid. A host whose stays
+were not proven unschedulable (more than :data:`~matchmaker.solve.schedule.EXACT_MAX_STAYS`
+stays, or the exact check ran out of its limit) gets its window cuts only, never a
+no-good cut, and the solution is not accepted (a repaired copy is kept instead): an
+unproven check never cuts and never certifies. Once a solution's stays can all be
+scheduled it is feasible, and if the MIP proved it optimal it is the optimum of the
+restricted problem. HiGHS is deterministic for a given model; the work
 limit (:mod:`matchmaker.solve.effort`) becomes a node limit per round, which makes the
 stopping point deterministic too; the ``time_limit`` is a safety net.
 """
@@ -101,7 +106,8 @@ def window_cuts(core: Core, host: int, pairs: np.ndarray) -> list[Cut]:
 
 
 def _minimal_unschedulable(p: SolverInstance, stays: list[int]) -> list[int]:
-    """Deletion filter: a minimal subset of ``stays`` that still cannot be scheduled."""
+    """Deletion filter: a minimal subset of ``stays`` (proven unschedulable) that is still
+    proven unschedulable; a stay is dropped only when the rest is proven so."""
     kept = list(stays)
     for j in sorted(stays, key=lambda j: (-p.duration[j], j)):
         if p.locked[j]:
@@ -115,17 +121,26 @@ def _minimal_unschedulable(p: SolverInstance, stays: list[int]) -> list[int]:
 
 
 def scheduling_cuts(core: Core, solution: np.ndarray, failed_hosts: ArrayLike, keep: np.ndarray,
-                    done_windows: set) -> list[Cut]:
-    """Cuts that remove ``solution``'s unschedulable host assignments.
+                    done_windows: set, *, unproven: ArrayLike) -> list[Cut]:
+    """Valid cuts that remove ``solution``'s unschedulable host assignments where they can.
 
-    The window cuts of each failed host (once per host: ``done_windows`` records them)
-    and, unless they already remove the assignment, a no-good cut on a minimal set of the
-    host's stays that cannot be scheduled together.
+    The window cuts of each failed host (once per host: ``done_windows`` records them;
+    valid whatever the check found) and, unless they already remove the assignment and
+    only for a host *proven* unschedulable, a no-good cut on a minimal set of the host's
+    stays that cannot be scheduled together.
+
+    Parameters
+    ----------
+    unproven : array_like of int
+        The failed hosts whose infeasibility is not proven (the third result of
+        :func:`~matchmaker.solve.schedule.schedule_pairs`): no no-good cut for them, since
+        it could remove a feasible assignment and make the MIP's bound invalid.
     """
     p = core.problem
     cuts = []
     chosen = np.zeros(p.n_pairs, dtype=bool)
     chosen[solution] = True
+    not_proven = set(np.asarray(unproven, dtype=np.int64).tolist())
     for host in np.asarray(failed_hosts).tolist():
         if host not in done_windows:
             done_windows.add(host)
@@ -133,6 +148,8 @@ def scheduling_cuts(core: Core, solution: np.ndarray, failed_hosts: ArrayLike, k
             cuts.extend(wc)
             if any(float(cut.coef[chosen[cut.pairs]].sum()) > cut.rhs + 1e-9 for cut in wc):
                 continue  # the window cuts already remove this assignment
+        if host in not_proven:
+            continue  # only a proven-infeasible set may be cut
         stays = [int(j) for j in solution if p.h[j] == host and p.physical[j]]
         unschedulable = _minimal_unschedulable(p, stays)
         free = np.array([j for j in unschedulable if not p.locked[j]], dtype=np.int64)
@@ -299,7 +316,7 @@ def solve_restricted_mip(core: Core, keep: ArrayLike, time_limit: float | None, 
             best.bound = None if status == "infeasible" else rb
             break
         sol = mip.solution()
-        _, failed, _ = schedule_pairs(p, sol)
+        _, failed, unproven = schedule_pairs(p, sol)
         if len(failed) == 0:
             best = _scheduled(best, core, sol, status == "optimal", rb, rounds)
             if progress is not None:
@@ -312,7 +329,7 @@ def solve_restricted_mip(core: Core, keep: ArrayLike, time_limit: float | None, 
             best = MipResult("feasible", fixed, zf, rb, rounds, cuts, n_pairs=len(keep))
             start = fixed
         best.bound = rb
-        new = scheduling_cuts(core, sol, failed, keep, done_windows)
+        new = scheduling_cuts(core, sol, failed, keep, done_windows, unproven=unproven)
         if not new:
             break
         cuts.extend(new)

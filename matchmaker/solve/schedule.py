@@ -124,7 +124,7 @@ def _exact(duration, es, ls, capacity, time_limit: float) -> tuple[np.ndarray | 
     st = solver.Solve(m)
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return np.array([solver.Value(s) for s in starts], dtype=np.int64), True
-    if st != cp_model.INFEASIBLE and solver.DeterministicTime() < 0.999 * time_limit:
+    if st != cp_model.INFEASIBLE and float(solver.ResponseProto().deterministic_time) < 0.999 * time_limit:
         global _clock_stops
         _clock_stops += 1  # the wall clock, not the deterministic time, ended the search
     return None, st == cp_model.INFEASIBLE

@@ -56,7 +56,8 @@ def test_cuts_never_cut_off_the_optimum(p):
     chosen[best] = True
     cuts = [c for host in conflicting_hosts(p, core.cand).tolist() for c in window_cuts(core, host, core.cand)]
     every = np.concatenate([core.cand, core.locked])
-    cuts += scheduling_cuts(core, every, schedule_pairs(p, every)[1], core.cand, set())
+    _, failed, unproven = schedule_pairs(p, every)
+    cuts += scheduling_cuts(core, every, failed, core.cand, set(), unproven=unproven)
     for cut in cuts:
         assert float(cut.coef[chosen[cut.pairs]].sum()) <= cut.rhs + 1e-9, cut.kind
 
