@@ -1,5 +1,5 @@
-"""Command line: ``matchmaker generate | validate | check | score | rank | solve | decide | resolve | export |
-report``.
+"""Command line: ``matchmaker generate | validate | check | score | rank | solve | decide | resolve | step |
+ec-draw | statement | export | report``.
 
 Each sub-command is a thin wrapper: it parses arguments, calls one package function and
 prints its result. Heavy imports are done inside the commands so ``--help`` is quick.
@@ -31,6 +31,7 @@ from matchmaker.cli_checks import (
     separator,
 )
 from matchmaker.common.errors import OutputSetError, RoundDataError, SettingsError, UsageError
+from matchmaker.ledger.steps_options import exchange_commands
 
 REPORT_TO = "the matchmaker maintainers"
 
@@ -161,6 +162,13 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     return rc
 
 
+def _cmd_exchange(args: argparse.Namespace) -> int:
+    from matchmaker.ledger.steps_command import run_exchange_command
+
+    print(run_exchange_command(args))
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from matchmaker.ledger.workflow import open_ledger
     from matchmaker.report.exports import export_partnership_lists
@@ -277,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")
     d.add_argument("--ledger", default=None, help=LEDGER_HELP)
     _resolve_options(round_cmd("resolve", RESOLVE_HELP, _cmd_resolve, {**out, "ledger": ("--ledger", "ledger")}))
+    exchange_commands(round_cmd, _cmd_exchange, positive_float, seed_int, LEDGER_HELP)
     x = sub.add_parser("export", help="write injection-safe match lists (CSV per partnership and for the round)")
     x.add_argument("round_dir", help="round directory (its ledger.sqlite is used unless --ledger is given)")
     x.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")

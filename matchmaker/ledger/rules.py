@@ -15,6 +15,8 @@ from matchmaker.constraints import pair_refusals
 from matchmaker.inputs.instance import Round
 from matchmaker.ledger import tables
 from matchmaker.ledger.engine import LedgerError
+from matchmaker.ledger.step_history import step_history
+from matchmaker.ledger.step_rules import FINAL, LABELS
 
 
 def current_states(conn: Connection, where: ColumnElement[bool] | None = None) -> pd.DataFrame:
@@ -96,7 +98,20 @@ def check_decision(conn: Connection, rid: int, visitor_id: str, host_id: str, de
             f"exchange: reject or reopen that pair first")
     if decision == "reopen" and this.empty:
         raise LedgerError(f"cannot reopen {pair}: it has no accept, reject or lock to withdraw")
+    if decision in ("reject", "reopen"):
+        check_not_in_progress(conn, visitor_id, host_id, decision, pair)
     return partnership
+
+
+def check_not_in_progress(conn: Connection, visitor_id: str, host_id: str, decision: str, pair: str) -> None:
+    """Refuse to reject or reopen a pair whose exchange is in its validation chain (withdraw it instead)."""
+    s = tables.exchange_steps.c
+    steps = step_history(conn, (s.visitor_id == visitor_id) & (s.host_id == host_id))
+    if len(steps) and not set(steps["step"]) & set(FINAL):
+        raise LedgerError(
+            f"cannot {decision} {pair}: its exchange is under way (latest step: {LABELS[steps['step'].iloc[-1]]}); "
+            "withdraw the exchange with its reason instead (`matchmaker step ROUND_DIR --visitor "
+            f"{visitor_id} --host {host_id} --to withdrawn --by NAME --reason TEXT`), which releases its lump sum")
 
 
 def check_lockable(conn: Connection, rid: int, visitor_id: str, host_id: str, rnd: Round | None,

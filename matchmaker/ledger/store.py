@@ -53,6 +53,7 @@ from matchmaker.ledger.decisions import checked_request, store_decision
 from matchmaker.ledger.engine import LedgerError, make_engine, write_transaction
 from matchmaker.ledger.rules import current_states, unknown_round
 from matchmaker.ledger.schema import open_schema, take_lock
+from matchmaker.ledger.step_history import released_after_start
 from matchmaker.proposals.solution import (
     Solution,
     check_solution,
@@ -348,6 +349,10 @@ class Ledger:
     def accepted_exchanges(self) -> pd.DataFrame:
         """Pairs currently accepted, with the proposal they accepted.
 
+        An exchange withdrawn after it started stays accepted (the visitor made its one
+        visit) with ``lump_sum_eur`` 0 (released); one withdrawn before it started is no
+        longer accepted (docs/ledger.md, "Money").
+
         Columns ``visitor_id, host_id, round_id, reviewer, decided_at, mode, start_date,
         end_date, lump_sum_eur, partnership``.
         """
@@ -358,6 +363,9 @@ class Ledger:
                                   p.lump_sum_eur, p.partnership)
                            .where(p.round_id.in_(sorted({int(x) for x in acc["round_id"]}) or [-1])))
         out = acc.merge(props, on=["round_id", "visitor_id", "host_id"], how="left")
+        with self.engine.connect() as conn:  # withdrawn after it started: the visit counts, its lump sum is released
+            released = released_after_start(conn)
+        out.loc[[(v, h) in released for v, h in zip(out["visitor_id"], out["host_id"])], "lump_sum_eur"] = 0.0
         return out.sort_values(["partnership", "visitor_id"]).reset_index(drop=True)
 
     def committed_lump_sums(self) -> pd.Series:

@@ -31,9 +31,23 @@ Tables
     decisions (not comments) of each visitor 1, 2, 3, ...; it is unique per visitor
     (``uq_decisions_visitor_seq``), so two decisions on one visitor that did not see each
     other cannot both be stored (rows of a ledger older than the column have it empty).
+``exchange_steps``
+    The append-only validation chain of each exchange (an accepted or locked pair):
+    ``step`` (:data:`matchmaker.ledger.step_rules.STEPS`), who (``actor``), when
+    (``done_at``, UTC), the ``round_id`` of the pair's accept or lock, the Partnership
+    that validated (``validated_by_partnership`` only) and a free ``comment`` (the
+    reason of a ``withdrawn``). ``visitor_seq`` numbers each visitor's steps 1, 2, 3,
+    ...; unique per visitor (``uq_exchange_steps_visitor_seq``), like decisions.
+``ec_draws``
+    Each random draw of exchanges for validation by the European Commission: ``seed``,
+    ``share``, ``by_partnership``, who and when, the ``candidates`` (JSON list of
+    ``[visitor_id, host_id, partnership]`` in the order the draw used) and the
+    exchanges ``drawn`` (JSON list of ``[visitor_id, host_id]``), so that anyone can
+    re-run it (:func:`matchmaker.ledger.ec_draw.check_ec_draw`).
 ``write_locks``
     One row per lock a write transaction takes (``SELECT ... FOR UPDATE``): ``visitor
-    <id>`` for every decision on that visitor, ``round names`` for recording a round.
+    <id>`` for every decision or step on that visitor, ``round names`` for recording a
+    round, ``ec draw`` for an EC draw.
     Rows are only ever inserted (once per name) and locked.
 
 :mod:`matchmaker.ledger.schema` creates the tables and brings an older ledger up to date.
@@ -169,6 +183,46 @@ write_locks = Table(
     metadata,
     Column("name", Text, primary_key=True),
 )
+
+
+#: Steps of an exchange's validation chain (see :mod:`matchmaker.ledger.step_rules`).
+STEP_NAMES = ("ctq_drafted", "signed_by_host", "signed_by_visitor", "validated_by_partnership",
+              "validated_by_support_office", "validated_by_ec", "fa_signed", "started", "completed", "reported",
+              "withdrawn")
+
+exchange_steps = Table(
+    "exchange_steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
+    Column("visitor_id", ID, nullable=False),
+    Column("host_id", ID, nullable=False),
+    Column("step", String(40), nullable=False),
+    Column("partnership", ID, nullable=True),
+    Column("actor", String(200), nullable=False),
+    Column("done_at", DateTime(timezone=True), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("visitor_seq", Integer, nullable=False),
+    CheckConstraint(f"step IN ({', '.join(repr(s) for s in STEP_NAMES)})", name="ck_exchange_steps_step"),
+    Index("ix_exchange_steps_pair", "visitor_id", "host_id"),
+    Index("uq_exchange_steps_visitor_seq", "visitor_id", "visitor_seq", unique=True),
+)
+
+ec_draws = Table(
+    "ec_draws",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("drawn_at", DateTime(timezone=True), nullable=False),
+    Column("drawn_by", String(200), nullable=False),
+    Column("seed", Integer, nullable=False),
+    Column("share", Float, nullable=False),
+    Column("by_partnership", Boolean, nullable=False),
+    Column("candidates", JSON, nullable=False),
+    Column("drawn", JSON, nullable=False),
+)
+
+#: Name of the lock row that an EC draw takes (two draws at once would draw the same exchanges).
+EC_DRAW_LOCK = "ec draw"
 
 
 def visitor_lock(visitor_id: str) -> str:
