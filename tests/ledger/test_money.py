@@ -1,0 +1,77 @@
+"""Money of the exchanges (issue 14): reserved, committed, paid, released; and the next round's budgets."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from ledger_workers import make_round
+from steps_helpers import accepted_ledger, walk_to
+
+from matchmaker.ledger.carry_over import plan_carry_over
+from matchmaker.ledger.money import statement, statement_table
+from matchmaker.ledger.steps import record_step
+
+
+@pytest.fixture
+def led(tmp_path):
+    """8 visitors accepted at EUR 830; CLAMTEX pays V001 and V005."""
+    ledger, _ = accepted_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", n_visitors=8, n_hosts=3)
+    yield ledger
+    ledger.close()
+
+
+def _money(result: dict) -> dict:
+    return {k: result[k] for k in ("reserved_eur", "committed_eur", "paid_eur", "released_eur", "remaining_eur")}
+
+
+@pytest.mark.parametrize("last, where", [(None, "reserved"), ("validated_by_support_office", "reserved"),
+                                         ("fa_signed", "committed"), ("started", "committed"),
+                                         ("completed", "committed"), ("reported", "paid")])
+def test_the_lump_sum_moves_with_the_chain(led, last, where):
+    if last:
+        walk_to(led, "V001", "H001", last)
+    result = statement(led, "CLAMTEX", budget_eur=5000.0)
+    rows = result["exchanges"].set_index("visitor_id")
+    assert rows.at["V001", "money"] == where and rows.at["V001", f"{where}_eur"] == 830.0
+    assert rows.at["V005", "money"] == "reserved"
+    expected = {"reserved_eur": 830.0, "committed_eur": 0.0, "paid_eur": 0.0, "released_eur": 0.0}
+    expected[f"{where}_eur"] += 830.0
+    assert _money(result) == {**expected, "remaining_eur": 5000.0 - 1660.0}
+
+
+@pytest.mark.parametrize("after", [None, "fa_signed", "started"])
+def test_a_withdrawal_releases_the_lump_sum(led, after):
+    if after:
+        walk_to(led, "V001", "H001", after)
+    record_step(led, "V001", "H001", "withdrawn", "ana", reason="cancelled")
+    result = statement(led, "CLAMTEX", budget_eur=5000.0)
+    assert _money(result) == {"reserved_eur": 830.0, "committed_eur": 0.0, "paid_eur": 0.0, "released_eur": 830.0,
+                              "remaining_eur": 4170.0}
+    assert result["exchanges"].set_index("visitor_id").at["V001", "state_words"].endswith(": cancelled")
+
+
+def test_the_next_round_uses_committed_and_released_amounts(led):
+    walk_to(led, "V001", "H001", "fa_signed")                 # committed: counted, visitor skipped
+    walk_to(led, "V002", "H002", "reported")                  # paid: counted, visitor skipped
+    record_step(led, "V003", "H003", "withdrawn", "ana", reason="host closed")  # before start: released, free again
+    walk_to(led, "V004", "H001", "started")
+    record_step(led, "V004", "H001", "withdrawn", "ana", reason="cut short")   # after start: released, one visit
+    plan = plan_carry_over(make_round(8, 3), led.current_decisions(), led.accepted_exchanges())
+    skipped = set(plan.skipped["visitor_id"])
+    assert "V003" not in skipped and {"V001", "V002", "V004"} <= skipped
+    committed = plan.budgets["committed_eur"].to_dict()
+    # CLAMTEX: V001 (committed) + V005 (reserved); EXTRATEX: V002 (paid) + V006; BLUES: V007 only (V003 released);
+    # CELIS: V008 only (V004 released although skipped)
+    assert committed == {"CLAMTEX": 1660.0, "EXTRATEX": 1660.0, "BLUES": 830.0, "CELIS": 830.0}
+    assert plan.budgets.at["BLUES", "remaining_eur"] == 1e6 - 830.0
+    assert set(plan.forbids["visitor_id"]) == {"V003"}  # the withdrawn pair is never proposed again
+
+
+def test_statement_as_a_table_ends_with_the_totals(led):
+    walk_to(led, "V001", "H001", "reported")
+    table = statement_table(statement(led, "CLAMTEX", budget_eur=2000.0))
+    assert list(table["visitor_id"]) == ["V001", "V005", "total"]
+    total = table.iloc[-1]
+    assert (total["paid_eur"], total["reserved_eur"], total["lump_sum_eur"]) == (830.0, 830.0, 1660.0)
+    assert total["state_words"] == "budget EUR 2,000.00, remaining EUR 340.00"
+    assert pd.isna(statement(led, "CLAMTEX")["remaining_eur"])
