@@ -18,11 +18,13 @@
     zero budget) and ``exchanges``; ``total`` (the same over all); ``summary``, one sentence.
 ``spread``
     Per grouping (``partnership``, ``country``, ``organisation_type``: the visitor's): its
-    ``grouping`` in words, ``groups`` (``group`` in words, ``visitors``, ``exchanges``,
-    ``share_matched``, ``total_score``, ``mean_score``, ``hosted``: exchanges hosted by the
-    group's organisations), ``lowest_share_matched`` / ``highest_share_matched`` and
+    ``grouping`` in words (``groupings``: the plural), ``groups`` (``group`` in words,
+    ``visitors``, ``exchanges``, ``share_matched``, ``total_score``, ``mean_score``, ``hosted``:
+    exchanges hosted by the group's organisations), ``lowest_share_matched`` / ``highest_share_matched`` and
     ``lowest_mean_score`` / ``highest_mean_score`` (``group`` and value), and ``summary``,
     one sentence.
+``spread_note``
+    What the spread's groups are, in a sentence.
 ``comparison``, ``stability``
     Places for the same round matched other ways and for its blocking pairs
     (:mod:`matchmaker.compare`, :mod:`matchmaker.quality.stability`): ``None`` until filled.
@@ -40,12 +42,15 @@ import pandas as pd
 
 from matchmaker.inputs.instance import Round
 from matchmaker.proposals.summary import TOTAL_SCORE_NOTE, officer_counts
+from matchmaker.proposals.wording import reason_label
 
 #: Organisation types in words (the codes of ``data/reference/vocabularies.csv``).
 ORG_TYPE_WORDS = {"cluster_organisation": "cluster organisation", "scaleup_support": "scale-up support organisation",
                   "sme": "SME", "other": "other organisation"}
 #: The groupings of the spread, in words.
 GROUPINGS = {"partnership": "Partnership", "country": "country", "organisation_type": "organisation type"}
+#: ... and in the plural.
+GROUPINGS_PLURAL = {"partnership": "Partnerships", "country": "countries", "organisation_type": "organisation types"}
 #: What the spread's groups are.
 SPREAD_NOTE = ("visitors are grouped by their own Partnership, country and organisation type; 'hosted' counts the "
                "exchanges hosted by the group's organisations")
@@ -124,6 +129,21 @@ def _hosts(rnd: Round, proposals: pd.DataFrame) -> pd.DataFrame:
     return _side_groups(ids, rnd.hosts, own)
 
 
+def unmatched_by_reason(unmatched: pd.DataFrame) -> list[dict]:
+    """Visitors unmatched per reason in words (``reason``, ``visitors``), most frequent first.
+
+    Grouped by ``reason_code`` (or ``rule``, the column of an older ``unmatched.csv``); a row
+    without a code counts under its own ``reason`` text.
+    """
+    key = next((c for c in ("reason_code", "rule") if c in unmatched.columns and unmatched[c].notna().any()), None)
+    codes = unmatched[key].astype(object) if key else pd.Series(np.nan, index=unmatched.index, dtype=object)
+    coded = codes.notna() & (codes.astype(str) != "")
+    text = _column(unmatched, "reason").fillna("").astype(str)
+    labels = codes.map(reason_label).where(coded, text)
+    counts = labels.value_counts()
+    return [{"reason": str(r), "visitors": int(n)} for r, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
 def _extreme(rows: list[dict], key: str, lowest: bool) -> dict | None:
     candidates = [r for r in rows if r[key] is not None]
     if not candidates:
@@ -132,10 +152,11 @@ def _extreme(rows: list[dict], key: str, lowest: bool) -> dict | None:
     return {"group": pick["group"], key: pick[key]}
 
 
-def _spread_summary(word: str, rows: list[dict], lo: dict | None, hi: dict | None, lo_s: dict | None,
+def _spread_summary(key: str, rows: list[dict], lo: dict | None, hi: dict | None, lo_s: dict | None,
                     hi_s: dict | None) -> str:
+    word, words = GROUPINGS[key], GROUPINGS_PLURAL[key]
     if lo is None or hi is None:
-        return f"no visitors to spread across {word}s"
+        return f"no visitors to spread across {words}"
     parts = [f"share of visitors matched per {word} from {lo['share_matched']:.0%} ({lo['group']}) "
              f"to {hi['share_matched']:.0%} ({hi['group']})"]
     if lo_s is not None and hi_s is not None:
@@ -143,8 +164,8 @@ def _spread_summary(word: str, rows: list[dict], lo: dict | None, hi: dict | Non
                      f"to {hi_s['mean_score']:.2f} ({hi_s['group']})")
     empty = [r["group"] for r in rows if r["visitors"] and not r["exchanges"]]
     if empty:
-        parts.append(f"{len(empty)} {word}(s) with visitors but no exchange ({', '.join(empty[:5])}"
-                     f"{', ...' if len(empty) > 5 else ''})")
+        named = ", ".join(empty[:5]) + (", ..." if len(empty) > 5 else "")
+        parts.append(f"{len(empty)} {word if len(empty) == 1 else words} with visitors but no exchange ({named})")
     return "; ".join(parts)
 
 
@@ -181,10 +202,9 @@ def group_spread(visitors: pd.DataFrame, hosts: pd.DataFrame, key: str, labels: 
     rows.sort(key=lambda r: r["group"])
     ext = {f"{end}_{what}": _extreme(rows, what, end == "lowest")
            for what in ("share_matched", "mean_score") for end in ("lowest", "highest")}
-    word = GROUPINGS[key]
-    summary = _spread_summary(word, rows, ext["lowest_share_matched"], ext["highest_share_matched"],
+    summary = _spread_summary(key, rows, ext["lowest_share_matched"], ext["highest_share_matched"],
                               ext["lowest_mean_score"], ext["highest_mean_score"])
-    return {"grouping": word, "groups": rows, **ext, "summary": summary}
+    return {"grouping": GROUPINGS[key], "groupings": GROUPINGS_PLURAL[key], "groups": rows, **ext, "summary": summary}
 
 
 def budget_use(proposals: pd.DataFrame, budgets: pd.Series, committed: pd.Series | None,
@@ -265,8 +285,7 @@ def match_quality(rnd: Round, proposals: pd.DataFrame, unmatched: pd.DataFrame, 
                   "note": TOTAL_SCORE_NOTE},
         "visitors": {"total": n, "matched": matched, "unmatched": n - matched,
                      "share_matched": _num(matched / n, 4) if n else None},
-        "unmatched_by_reason": [{"reason": r["reason"], "visitors": r["visitors"]}
-                                for r in counts["unmatched_by_reason"]],
+        "unmatched_by_reason": unmatched_by_reason(unmatched),
         "budget_use": budget_use(proposals, budgets, committed, labels["partnership"]),
         "spread": {key: group_spread(visitors, hosts, key, labels[key]) for key in GROUPINGS},
         "spread_note": SPREAD_NOTE,

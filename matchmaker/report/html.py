@@ -3,39 +3,36 @@
 :func:`build_report` reads a solved round's output directory (``proposals.csv``,
 ``unmatched.csv``, ``summary.json``) and the round's data (for budgets, organisations'
 coordinates and refused registrations) and returns the HTML text: the headline figures,
-budget used per partnership, score distributions, the flows between countries, a map of
-the exchanges, the unmatched visitors and their reasons, the registrations refused and
-the proposals themselves. Plots are embedded as base64 PNG, styles are inline, so the
-file opens anywhere, offline, and can be mailed. :func:`write_report` writes it
-(``matchmaker report OUTDIR``).
+the match quality (exchanges, scores, budget use and the spread across Partnerships,
+countries and organisation types, in words: :mod:`matchmaker.quality.metrics`), budget used
+per partnership, score distributions, the flows between countries, a map of the exchanges,
+the unmatched visitors and their reasons, the registrations refused and the proposals
+themselves. Plots are embedded as base64 PNG, styles are inline, so the file opens
+anywhere, offline, and can be mailed. :func:`write_report` writes it (``matchmaker report OUTDIR``).
+
+The sections are :data:`SECTION_BUILDERS`, in order: ``(id, heading, builder)``, where a
+builder takes the :class:`ReportContext` and returns the section's body. A new section is one
+more entry there (:data:`SECTIONS` follows).
 """
 
 from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from matchmaker.constraints import registration_refusals
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
-from matchmaker.proposals.solution import SCORE_PREFIX, read_solution
+from matchmaker.proposals.solution import SCORE_PREFIX, Solution, read_solution
+from matchmaker.quality.metrics import round_budgets
 from matchmaker.report import plots
 from matchmaker.report import tables as T
-
-#: Section ids of the report, in order, with their headings.
-SECTIONS = {
-    "summary": "Summary",
-    "budget": "Budget used per partnership",
-    "scores": "Score distributions",
-    "flows": "Flows between countries",
-    "map": "Map of the exchanges",
-    "unmatched": "Unmatched visitors and reasons",
-    "refused": "Registrations refused",
-    "proposals": "Proposals",
-}
 
 #: Columns of the proposals table in the report.
 PROPOSAL_COLUMNS = ("partnership", "visitor_id", "visitor_name", "visitor_country", "visitor_country_name",
@@ -92,8 +89,8 @@ def _table(df: pd.DataFrame, index: bool = False, css_class: str = "") -> str:
     return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _section(key: str, body: str) -> str:
-    return f'<section id="{key}"><h2>{_esc(SECTIONS[key])}</h2>\n{body}\n</section>'
+def _section(key: str, heading: str, body: str) -> str:
+    return f'<section id="{key}"><h2>{_esc(heading)}</h2>\n{body}\n</section>'
 
 
 def budgets_of(summary: dict, rnd: Round) -> tuple[pd.Series, pd.Series | None]:
@@ -101,19 +98,57 @@ def budgets_of(summary: dict, rnd: Round) -> tuple[pd.Series, pd.Series | None]:
 
     A round run by :func:`matchmaker.ledger.carry_over.run_next_round` records in its summary
     each partnership's ``budget_eur`` and ``committed_eur``; otherwise the budgets are
-    those of the round's ``partnerships.csv`` and nothing was committed before.
+    those of the round's ``partnerships.csv`` and nothing was committed before
+    (:func:`matchmaker.quality.metrics.round_budgets`).
     """
-    carry = summary.get("carry_over") if isinstance(summary, dict) else None
-    if isinstance(carry, dict) and carry.get("budgets"):
-        b = pd.DataFrame(carry["budgets"]).set_index("partnership_id")
-        return b["budget_eur"].astype(float), b["committed_eur"].astype(float)
-    return rnd.partnerships["budget_eur"].astype(float), None
+    return round_budgets(rnd, summary)
 
 
-def _summary_section(head: dict, summary: dict, rnd, title_note: str) -> str:
-    kpis = T.headline_text(head)
+@dataclass
+class ReportContext:
+    """What every section builder reads: the solved round's tables, the round, the report's options.
+
+    Attributes
+    ----------
+    sol : Solution
+        The output set (``proposals``, ``unmatched``, ``summary``).
+    rnd : Round
+        The round's data.
+    source : str
+        The round's folder, as the report names it.
+    dpi : int
+        Resolution of the embedded figures.
+    budget : DataFrame
+        :func:`matchmaker.report.tables.budget_use` against the budgets solved with.
+    quality : dict
+        The match quality (:func:`matchmaker.report.tables.quality_of`).
+    """
+
+    sol: Solution
+    rnd: Round
+    source: str
+    dpi: int
+    budget: pd.DataFrame = field(default_factory=pd.DataFrame)
+    quality: dict = field(default_factory=dict)
+
+    @property
+    def props(self) -> pd.DataFrame:
+        return self.sol.proposals
+
+    @property
+    def unmatched(self) -> pd.DataFrame:
+        return self.sol.unmatched
+
+    def img(self, fig: Figure, alt: str) -> str:
+        """A figure as an embedded PNG."""
+        return _img(fig, alt, self.dpi)
+
+
+def _summary_body(ctx: ReportContext) -> str:
+    summary, rnd = ctx.sol.summary, ctx.rnd
+    kpis = T.headline_text(T.headline(ctx.props, ctx.unmatched, summary))
     body = "".join(f'<div class="kpi"><b>{_esc(v)}</b>{_esc(k)}</div>' for k, v in kpis)
-    body += (f'<p class="note">Round data: {_esc(title_note)}; {rnd.n_visitors} visitors, {rnd.n_hosts} hosts, '
+    body += (f'<p class="note">Round data: {_esc(ctx.source)}; {rnd.n_visitors} visitors, {rnd.n_hosts} hosts, '
              f'{len(rnd.partnerships)} partnerships. Input hash <code>{_esc(rnd.input_hash[:16])}</code>.</p>')
     officer = summary.get("round") if isinstance(summary, dict) else None
     if isinstance(officer, dict):  # the officer's part of summary.json: the proof and reproducibility in words
@@ -130,7 +165,114 @@ def _summary_section(head: dict, summary: dict, rnd, title_note: str) -> str:
                  f"{carry.get('rejected_pairs_forbidden', 0)} rejected pair(s) never proposed again.</p>")
         for w in carry.get("warnings", []):
             body += f'<p class="warn">{_esc(w)}</p>'
-    return _section("summary", body)
+    return body
+
+
+def _sentence(text: str) -> str:
+    return f"<p>{_esc(text[:1].upper() + text[1:])}.</p>" if text else ""
+
+
+def _extra_part(title: str, part: object) -> str:
+    """A part of the match quality filled by another measure (``comparison``, ``stability``), as given:
+    its ``summary`` sentence and each list of rows as a table."""
+    if part is None:
+        return ""
+    body = f"<h3>{_esc(title)}</h3>"
+    if isinstance(part, str):
+        return body + _sentence(part)
+    if isinstance(part, list):
+        return body + (_table(pd.DataFrame(part)) if part else "<p>None.</p>")
+    if isinstance(part, dict):
+        body += _sentence(str(part.get("summary", "")))
+        for key, value in part.items():
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                body += f"<p>{_esc(str(key).replace('_', ' '))}:</p>" + _table(pd.DataFrame(value))
+    return body
+
+
+def _quality_body(ctx: ReportContext) -> str:
+    q = ctx.quality
+    frames = T.quality_frames(q)
+    body = _table(frames["headline"])
+    body += "<h3>Budget use per Partnership</h3>" + _sentence(q["budget_use"]["summary"]) + _table(frames["budget"])
+    body += ctx.img(plots.quality_figure(q), "share of visitors matched per group")
+    body += f'<p class="note">{_esc(q.get("spread_note", ""))}.</p>'
+    for key, part in q["spread"].items():
+        body += (f"<h3>Spread across {_esc(part.get('groupings', part['grouping']))}</h3>" + _sentence(part["summary"])
+                 + _table(frames[key]))
+    body += "<h3>Visitors unmatched by reason</h3>" + (_table(frames["reasons"]) if len(frames["reasons"])
+                                                        else "<p>Every visitor has a proposal.</p>")
+    body += _extra_part("The same round matched other ways", q.get("comparison"))
+    body += _extra_part("Stability: pairs that would rather be together", q.get("stability"))
+    return body
+
+
+def _budget_body(ctx: ReportContext) -> str:
+    return ctx.img(plots.budget_figure(ctx.budget), "budget used per partnership") + _table(ctx.budget.round(4),
+                                                                                            index=True)
+
+
+def _scores_body(ctx: ReportContext) -> str:
+    scores = T.score_summary(ctx.props)
+    return (ctx.img(plots.score_figure(ctx.props), "score distributions")
+            + "<p>Scores per partnership (criteria in score points):</p>"
+            + _table(scores.rename(columns=lambda c: c.removeprefix(SCORE_PREFIX)), index=True))
+
+
+def _flows_body(ctx: ReportContext) -> str:
+    flows = T.country_flows(ctx.props)
+    busiest = flows.sum(axis=1).sort_values(ascending=False).head(5)
+    flows_note = ", ".join(f"{c}: {n}" for c, n in busiest.items() if n)
+    return (ctx.img(plots.flows_figure(flows), "flows between countries")
+            + f'<p class="note">Countries sending most visitors: {_esc(flows_note or "none")}.</p>')
+
+
+def _map_body(ctx: ReportContext) -> str:
+    segments = T.exchange_segments(ctx.props, ctx.rnd.visitors, ctx.rnd.hosts)
+    return ctx.img(plots.map_figure(segments), "map of the exchanges")
+
+
+def _unmatched_body(ctx: ReportContext) -> str:
+    unmatched = ctx.unmatched
+    reasons = T.unmatched_reasons(unmatched)
+    un_cols = [c for c in ("visitor_id", "visitor_name", "name", "visitor_country", "visitor_country_name", "country",
+                           "partnership", "reason_code", "reason") if c in unmatched.columns]
+    return (ctx.img(plots.unmatched_figure(reasons), "unmatched visitors by reason") + _table(reasons)
+            + f"<p>All {len(unmatched)} visitors without a proposal:</p>" + _table(unmatched[un_cols]))
+
+
+def _refused_body(ctx: ReportContext) -> str:
+    refused = registration_refusals(ctx.rnd)
+    refused_body = (_table(refused) if len(refused)
+                    else "<p>Every registration can take part in at least one exchange by itself.</p>")
+    return ('<p class="note">Registrations that cannot take part in any exchange '
+            "by themselves (they stay in the round; every pair with them is refused).</p>" + refused_body)
+
+
+def _proposals_body(ctx: ReportContext) -> str:
+    cols = [c for c in PROPOSAL_COLUMNS if c in ctx.props.columns]
+    ordered = ctx.props.sort_values(["partnership", "score"], ascending=[True, False])[cols]
+    return _table(ordered, css_class="proposals")
+
+
+#: A section of the report: ``(id, heading, builder)``; ``builder(ctx)`` returns the section's body (HTML).
+Section = tuple[str, str, Callable[[ReportContext], str]]
+
+#: The report's sections, in order. Add a section by adding an entry (its id must be new).
+SECTION_BUILDERS: list[Section] = [
+    ("summary", "Summary", _summary_body),
+    ("quality", "Match quality", _quality_body),
+    ("budget", "Budget used per partnership", _budget_body),
+    ("scores", "Score distributions", _scores_body),
+    ("flows", "Flows between countries", _flows_body),
+    ("map", "Map of the exchanges", _map_body),
+    ("unmatched", "Unmatched visitors and reasons", _unmatched_body),
+    ("refused", "Registrations refused", _refused_body),
+    ("proposals", "Proposals", _proposals_body),
+]
+
+#: Section ids of the report, in order, with their headings.
+SECTIONS = {key: heading for key, heading, _ in SECTION_BUILDERS}
 
 
 def build_report(out_dir: str | Path, rnd: Round | None = None, round_dir: str | Path | None = None,
@@ -168,42 +310,10 @@ def build_report(out_dir: str | Path, rnd: Round | None = None, round_dir: str |
         rnd = load_round(round_dir)
     source = str(rnd.source) if rnd.source is not None else "(in memory)"
     title = title or f"Matching round report: {Path(source).name or source}"
-    props, unmatched = sol.proposals, sol.unmatched
-    head = T.headline(props, unmatched, sol.summary)
-
     budgets, committed = budgets_of(sol.summary, rnd)
-    budget = T.budget_use(props, budgets, committed)
-    scores = T.score_summary(props)
-    flows = T.country_flows(props)
-    segments = T.exchange_segments(props, rnd.visitors, rnd.hosts)
-    reasons = T.unmatched_reasons(unmatched)
-    refused = registration_refusals(rnd)
-
-    parts = [_summary_section(head, sol.summary, rnd, source)]
-    parts.append(_section("budget", _img(plots.budget_figure(budget), "budget used per partnership", dpi)
-                          + _table(budget.round(4), index=True)))
-    parts.append(_section("scores", _img(plots.score_figure(props), "score distributions", dpi)
-                          + "<p>Scores per partnership (criteria in score points):</p>"
-                          + _table(scores.rename(columns=lambda c: c.removeprefix(SCORE_PREFIX)), index=True)))
-    busiest = (flows.sum(axis=1).sort_values(ascending=False).head(5))
-    flows_note = ", ".join(f"{c}: {n}" for c, n in busiest.items() if n)
-    parts.append(_section("flows", _img(plots.flows_figure(flows), "flows between countries", dpi)
-                          + f'<p class="note">Countries sending most visitors: {_esc(flows_note or "none")}.</p>'))
-    parts.append(_section("map", _img(plots.map_figure(segments), "map of the exchanges", dpi)))
-    un_cols = [c for c in ("visitor_id", "visitor_name", "name", "visitor_country", "visitor_country_name", "country",
-                           "partnership", "reason_code", "reason") if c in unmatched.columns]
-    parts.append(_section("unmatched", _img(plots.unmatched_figure(reasons), "unmatched visitors by reason", dpi)
-                          + _table(reasons) + f"<p>All {len(unmatched)} visitors without a proposal:</p>"
-                          + _table(unmatched[un_cols])))
-    refused_body = (_table(refused) if len(refused)
-                    else "<p>Every registration can take part in at least one exchange by itself.</p>")
-    parts.append(_section("refused", '<p class="note">Registrations that cannot take part in any exchange '
-                          "by themselves (they stay in the round; every pair with them is refused).</p>"
-                          + refused_body))
-    cols = [c for c in PROPOSAL_COLUMNS if c in props.columns]
-    ordered = props.sort_values(["partnership", "score"], ascending=[True, False])[cols]
-    parts.append(_section("proposals", _table(ordered, css_class="proposals")))
-
+    ctx = ReportContext(sol, rnd, source, dpi, budget=T.budget_use(sol.proposals, budgets, committed),
+                        quality=T.quality_of(sol.summary, sol.proposals, sol.unmatched, rnd))
+    parts = [_section(key, heading, build(ctx)) for key, heading, build in SECTION_BUILDERS]
     nav = "".join(f'<a href="#{k}">{_esc(v)}</a>' for k, v in SECTIONS.items())
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{_esc(title)}</title><style>{STYLE}</style></head><body>\n"

@@ -285,3 +285,37 @@ def unmatched_figure(reasons: pd.DataFrame) -> Figure:
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def quality_figure(quality: dict) -> Figure:
+    """The share of visitors matched per Partnership, country and organisation type.
+
+    Parameters
+    ----------
+    quality : dict
+        :func:`matchmaker.quality.metrics.match_quality` (``spread`` and ``visitors``); groups
+        without visitors (hosts only) are left out. A dashed line marks the round's share.
+    """
+    spread = quality["spread"]
+    keys = list(spread)
+    groups = {k: [g for g in spread[k]["groups"] if g["share_matched"] is not None][::-1] for k in keys}
+    tallest = max([len(g) for g in groups.values()] + [1])
+    fig = Figure(figsize=(12, 0.24 * tallest + 1.6))
+    axes = fig.subplots(1, len(keys), gridspec_kw={"width_ratios": [1.0] * len(keys), "wspace": 0.6})
+    overall = quality["visitors"].get("share_matched")
+    for ax, key in zip(np.atleast_1d(axes), keys):
+        rows = groups[key]
+        if not rows:
+            _empty(ax, "no visitors")
+            continue
+        y = np.arange(len(rows))
+        ax.barh(y, [100 * r["share_matched"] for r in rows], color=MODE_COLOURS["physical"])
+        ax.set_yticks(y, [r["group"] if len(r["group"]) <= 28 else r["group"][:25] + "..." for r in rows], fontsize=7)
+        if overall is not None:
+            ax.axvline(100 * overall, color="#555555", ls="--", lw=1)
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("visitors matched (%)")
+        ax.set_title(f"per {spread[key]['grouping']}", fontsize=10)
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.suptitle("Share of visitors matched (dashed: the whole round)", fontsize=11)
+    return fig

@@ -13,8 +13,17 @@ import numpy as np
 import pandas as pd
 
 from matchmaker.common.schema import SCORE_PREFIX
+from matchmaker.inputs.instance import Round
 from matchmaker.proposals.summary import TOTAL_SCORE_NOTE
 from matchmaker.proposals.wording import reason_label
+from matchmaker.quality.metrics import GROUPINGS, match_quality, round_budgets
+
+#: The match-quality tables' columns in words (:func:`quality_frames`).
+QUALITY_WORDS = {"partnership": "Partnership", "budget_eur": "budget (EUR)", "committed_eur": "committed earlier (EUR)",
+                 "used_eur": "used this round (EUR)", "remaining_eur": "remaining (EUR)", "share_used": "share used",
+                 "exchanges": "exchanges", "visitors": "visitors", "share_matched": "share matched",
+                 "total_score": "total score", "mean_score": "mean score", "hosted": "exchanges hosted",
+                 "reason": "reason", "group": "group"}
 
 
 def _require(df: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -234,4 +243,62 @@ def headline_text(head: dict) -> list[tuple[str, str]]:
         else:
             text = f"{value:,}" if isinstance(value, int) else str(value)
         out.append((label, text))
+    return out
+
+
+def quality_of(summary: dict | None, proposals: pd.DataFrame, unmatched: pd.DataFrame, rnd: Round) -> dict:
+    """A solved round's match quality: ``summary.json``'s ``match_quality`` when it has one, else
+    measured from the tables (:func:`matchmaker.quality.metrics.match_quality`; an output set
+    written before it existed), against the budgets the round was solved with."""
+    recorded = summary.get("match_quality") if isinstance(summary, dict) else None
+    if isinstance(recorded, dict) and recorded.get("spread"):
+        return recorded
+    return match_quality(rnd, proposals, unmatched, *round_budgets(rnd, summary))
+
+
+def _percent(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{float(value):.1%}"
+
+
+def _worded(rows: list[dict], first: str | None = None) -> pd.DataFrame:
+    """Rows of the match-quality dict as a table for people: shares in percent, columns in words."""
+    df = pd.DataFrame(rows)
+    for c in ("share_used", "share_matched"):
+        if c in df.columns:
+            df[c] = df[c].map(_percent)
+    df = df.rename(columns=QUALITY_WORDS)
+    return df.rename(columns={"group": first}) if first else df
+
+
+def quality_headline(quality: dict) -> pd.DataFrame:
+    """The match quality in a few lines: ``what`` and ``figure`` (text)."""
+    ex, sc, vis = quality["exchanges"], quality["score"], quality["visitors"]
+    mean = "-" if sc.get("mean") is None else f"{sc['mean']:,.2f}"
+    total = quality["budget_use"]["total"]
+    rows = [("exchanges", f"{ex['total']:,} ({ex['physical']:,} physical, {ex['virtual']:,} virtual)"),
+            (f"total score ({sc.get('note', TOTAL_SCORE_NOTE)})", f"{sc['total']:,.2f}"),
+            ("mean score per exchange (out of 100)", mean),
+            ("visitors matched", f"{vis['matched']:,} of {vis['total']:,} ({_percent(vis['share_matched']) or '-'})"),
+            ("budget used", f"EUR {total['committed_eur'] + total['used_eur']:,.2f} of EUR {total['budget_eur']:,.2f}"
+                            f" ({_percent(total['share_used']) or '-'})")]
+    return pd.DataFrame(rows, columns=["what", "figure"])
+
+
+def quality_frames(quality: dict) -> dict[str, pd.DataFrame]:
+    """The match-quality dict as tables for people (the HTML report and notebook 03).
+
+    Returns
+    -------
+    dict
+        ``headline`` (:func:`quality_headline`), ``budget`` (per Partnership), one table per
+        grouping of the spread (``partnership``, ``country``, ``organisation_type``: the group,
+        visitors, exchanges, share matched, total and mean score, exchanges hosted) and
+        ``reasons`` (visitors unmatched per reason in words). Shares are in percent.
+    """
+    out = {"headline": quality_headline(quality),
+           "budget": _worded(quality["budget_use"]["partnerships"])}
+    for key, word in GROUPINGS.items():
+        out[key] = _worded(quality["spread"][key]["groups"], first=word)
+    out["reasons"] = _worded(quality["unmatched_by_reason"]) if quality["unmatched_by_reason"] else pd.DataFrame(
+        columns=["reason", "visitors"])
     return out

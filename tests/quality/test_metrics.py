@@ -53,8 +53,8 @@ def test_headline_figures_of_the_hand_made_round(hand_round):
     assert q["exchanges"] == {"total": 3, "physical": 2, "virtual": 1}
     assert q["score"]["total"] == 180.0 and q["score"]["mean"] == 60.0 and "out of 100" in q["score"]["note"]
     assert q["visitors"] == {"total": 5, "matched": 3, "unmatched": 2, "share_matched": 0.6}
-    assert q["unmatched_by_reason"] == [{"reason": "the partnership's budget is spent", "visitors": 1},
-                                        {"reason": "every possible host is full", "visitors": 1}]
+    assert q["unmatched_by_reason"] == [{"reason": "every possible host is full", "visitors": 1},
+                                        {"reason": "the partnership's budget is spent", "visitors": 1}]
     assert q["comparison"] is None and q["stability"] is None  # places filled later
     json.dumps(q, allow_nan=False)  # JSON-ready
 
@@ -90,7 +90,7 @@ def test_spread_across_partnerships_countries_and_organisation_types(hand_round)
     assert country["highest_share_matched"] == {"group": "France (FR)", "share_matched": 1.0}  # first of the ties
     assert country["highest_mean_score"] == {"group": "Spain (ES)", "mean_score": 80.0}
     assert "from 0% (Italy (IT)) to 100% (France (FR))" in country["summary"]
-    assert "1 country(s) with visitors but no exchange (Italy (IT))" in country["summary"]
+    assert "1 country with visitors but no exchange (Italy (IT))" in country["summary"]
     t = _groups(q, "organisation_type")
     assert t["SME"]["visitors"] == 3 and t["SME"]["exchanges"] == 2 and t["SME"]["hosted"] == 3
     assert t["cluster organisation"]["share_matched"] == 1.0

@@ -107,7 +107,7 @@ def test_headline_text_formats_money_and_gap():
                                  "mean_score": None}))
     assert text == {"exchanges proposed": "1,234", "lump sums proposed": "EUR 94,085.00",
                     "gap: at most this far from the best possible": "0.8724%", "solver status": "feasible",
-                    "total score (the sum of the proposed pairs' scores, each pair scored out of 100)": "10,144.81",
+                    f"total score ({TOTAL_SCORE_NOTE})": "10,144.81",
                     "mean score (out of 100)": "-"}  # one total, said what it is: no objective, no bound
 
 
@@ -158,7 +158,7 @@ def test_report_has_every_section_and_embedded_pngs(solved):
     for key in SECTIONS:
         assert f'<section id="{key}">' in text
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
-    assert len(images) == 5
+    assert len(images) == 6  # match quality, budget, scores, flows, map, unmatched
     assert all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
     assert "http://" not in text and "https://" not in text  # self-contained: nothing fetched
     assert "partnership CLAMTEX has no budget left for this visitor" in text

@@ -1,0 +1,83 @@
+"""The match-quality section of the HTML report and its tables (report/tables.quality_*), on the small
+hand-made solved round of ui_helpers (3 exchanges, 1 visitor unmatched)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from ui_helpers import write_solved_round
+
+from matchmaker.inputs.loading import load_round
+from matchmaker.report import plots
+from matchmaker.report import tables as T
+from matchmaker.report.html import SECTION_BUILDERS, SECTIONS, build_report
+
+
+@pytest.fixture
+def solved(tmp_path):
+    return write_solved_round(tmp_path)
+
+
+def _quality(solved):
+    round_dir, out, props = solved
+    unmatched = pd.read_csv(out / "unmatched.csv")
+    return T.quality_of({}, props, unmatched, load_round(round_dir))
+
+
+def test_quality_is_measured_from_the_tables_of_an_older_output_set(solved):
+    q = _quality(solved)
+    assert q["exchanges"] == {"total": 3, "physical": 2, "virtual": 1}
+    assert q["score"]["total"] == 180.0 and q["visitors"]["matched"] == 3 and q["visitors"]["total"] == 4
+
+
+def test_quality_frames_speak_in_words_with_shares_in_percent(solved):
+    frames = T.quality_frames(_quality(solved))
+    head = dict(zip(frames["headline"]["what"], frames["headline"]["figure"]))
+    assert head["exchanges"] == "3 (2 physical, 1 virtual)"
+    assert head["visitors matched"] == "3 of 4 (75.0%)"
+    assert list(frames["partnership"].columns) == ["Partnership", "visitors", "exchanges", "share matched",
+                                                   "total score", "mean score", "exchanges hosted"]
+    assert "Spain (ES)" in set(frames["country"]["country"])
+    assert set(frames["organisation_type"]["organisation type"]) == {"SME"}
+    assert "share used" in frames["budget"].columns and frames["budget"]["share used"].str.endswith("%").all()
+    for df in frames.values():
+        assert not any("_" in str(c) for c in df.columns)  # no codes as column names
+
+
+def test_quality_figure_draws_a_panel_per_grouping(solved):
+    fig = plots.quality_figure(_quality(solved))
+    assert isinstance(fig, Figure) and len([ax for ax in fig.axes if ax.patches]) == 3
+    assert plots.figure_png(fig, dpi=30)[:4] == b"\x89PNG"
+
+
+def test_report_has_the_match_quality_section_after_the_summary(solved):
+    round_dir, out, _ = solved
+    text = build_report(out, round_dir=round_dir, dpi=30)
+    assert list(SECTIONS)[:2] == ["summary", "quality"] and [s[0] for s in SECTION_BUILDERS] == list(SECTIONS)
+    section = text[text.index('<section id="quality">'):text.index('<section id="budget">')]
+    assert "<h2>Match quality</h2>" in section
+    for words in ("Budget use per Partnership", "Spread across Partnerships", "Spread across countries",
+                  "Spread across organisation types", "Visitors unmatched by reason",
+                  "3 (2 physical, 1 virtual)", "Share of visitors matched per country from",
+                  "<td>budget</td>"):
+        assert words in section, words
+    assert section.count("data:image/png;base64,") == 1
+    assert "reason_code" not in section and "share_matched" not in section and "{'" not in section
+
+
+def test_report_shows_the_recorded_quality_with_comparison_and_stability(solved):
+    round_dir, out, props = solved
+    q = _quality(solved)
+    q["comparison"] = {"summary": "the optimiser proposes 3 exchanges, ranked-list picking 2",
+                       "methods": [{"method": "ranked-list picking", "exchanges": 2, "total score": 120.0}]}
+    q["stability"] = {"summary": "no blocking pair", "blocking_pairs": []}
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    (out / "summary.json").write_text(json.dumps({**summary, "match_quality": q}), encoding="utf-8")
+    text = build_report(out, round_dir=round_dir, dpi=30)
+    section = text[text.index('<section id="quality">'):text.index('<section id="budget">')]
+    assert "The same round matched other ways" in section and "ranked-list picking" in section
+    assert "The optimiser proposes 3 exchanges, ranked-list picking 2." in section
+    assert "No blocking pair." in section
