@@ -1,5 +1,5 @@
 """Command line: ``matchmaker generate | validate | check | score | rank | solve | decide | resolve | step |
-ec-draw | statement | export | report``.
+ec-draw | statement | ctq | export | report``.
 
 Each sub-command is a thin wrapper: it parses arguments, calls one package function and
 prints its result. Heavy imports are done inside the commands so ``--help`` is quick.
@@ -169,6 +169,15 @@ def _cmd_exchange(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ctq(args: argparse.Namespace) -> int:
+    from matchmaker.building.ctq_command import ctq_command
+
+    rc, text = ctq_command(args.round_dir, args.out, visitor=args.visitor, host=args.host, ledger_url=args.ledger,
+                           round_id=args.round, force=args.force, settings_file=args.settings)
+    print(text, file=sys.stderr if rc else sys.stdout)
+    return rc
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from matchmaker.ledger.workflow import open_ledger
     from matchmaker.report.exports import export_partnership_lists
@@ -225,6 +234,20 @@ def _resolve_options(rs: argparse.ArgumentParser) -> None:
     rs.add_argument("--name", default=None, help="name of the recorded round (default: 'round N')")
     rs.add_argument("--dry-run", action="store_true", help="solve and show the changes, record nothing")
     _solve_limits(rs)
+
+
+CTQ_HELP = "write Commitment to Quality drafts (.docx and .html) of the accepted or locked pairs"
+
+
+def _ctq_options(q: argparse.ArgumentParser) -> None:
+    """The options of ``ctq`` (:func:`matchmaker.building.ctq_command.ctq_command`)."""
+    q.add_argument("--visitor", default=None, help="only the pair of this visitor (with --host)")
+    q.add_argument("--host", default=None, help="only the pair of this host (with --visitor)")
+    q.add_argument("--out", required=True, help="folder of the drafts (created if missing)")
+    q.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")
+    q.add_argument("--ledger", default=None, help=LEDGER_HELP)
+    q.add_argument("--force", action="store_true",
+                   help="replace draft files that differ from the new drafts (people may have edited them)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--ledger", default=None, help=LEDGER_HELP)
     _resolve_options(round_cmd("resolve", RESOLVE_HELP, _cmd_resolve, {**out, "ledger": ("--ledger", "ledger")}))
     exchange_commands(round_cmd, _cmd_exchange, positive_float, seed_int, LEDGER_HELP)
+    _ctq_options(round_cmd("ctq", CTQ_HELP, _cmd_ctq, {**out, "ledger": ("--ledger", "ledger")}))
     x = sub.add_parser("export", help="write injection-safe match lists (CSV per partnership and for the round)")
     x.add_argument("round_dir", help="round directory (its ledger.sqlite is used unless --ledger is given)")
     x.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")

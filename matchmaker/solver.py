@@ -190,7 +190,7 @@ def _result(state: SolveState) -> SolverResult:
     eff = state.effort
     if schedule_clock_stop_count() > state.schedule_clock_stops:
         eff.clock_stopped("schedule")
-    shortfall = np.maximum(core.target - np.bincount(p.part[pairs], minlength=p.n_partnerships), 0).sum()
+    shortfall = np.maximum(core.target - np.bincount(p.fair[pairs], minlength=p.n_fair_groups), 0).sum()
     stats = dict(state.stats, exchanges=int(len(pairs)), score=int(p.score[pairs].sum()),
                  work_spent=round(eff.spent, 3), reproducible=eff.reproducible, clock_stops=list(eff.clock_stops),
                  shortfall=int(shortfall), weight=int(core.w[pairs].sum()))

@@ -22,6 +22,10 @@ from matchmaker.common.schema import DATE_RANGE, MAX_EUR
 DEFAULTS_FILE = Path(__file__).resolve().parents[1] / "defaults" / "settings.toml"
 
 OBJECTIVES = ("score", "exchanges_then_score")
+#: The fairness groups of ``solver.fairness_by`` (docs/decisions.md §38).
+FAIRNESS_BY = ("partnership", "country")
+#: Largest ``solver.stability_weight`` (the exponent of score / 100 in the stability option).
+MAX_STABILITY_WEIGHT = 10.0
 
 #: Largest solver seed (HiGHS and CP-SAT take 32-bit seeds).
 MAX_SEED = 2**31 - 1
@@ -121,6 +125,11 @@ def _check_ranges(s: dict, source: str) -> None:
         fail("solver.objective", sv["objective"], f"must be one of {', '.join(OBJECTIVES)}")
     if not 0 <= sv["fairness_share"] <= 1:
         fail("solver.fairness_share", sv["fairness_share"], "must be between 0 and 1")
+    if sv["fairness_by"] not in FAIRNESS_BY:
+        fail("solver.fairness_by", sv["fairness_by"], f"must be one of {', '.join(FAIRNESS_BY)}")
+    if not 0 <= sv["stability_weight"] <= MAX_STABILITY_WEIGHT:
+        fail("solver.stability_weight", sv["stability_weight"],
+             f"must be from 0 (off: the total score) to {MAX_STABILITY_WEIGHT:g}")
     if not 0 <= sv["programme_budget_eur"] <= MAX_EUR:
         fail("solver.programme_budget_eur", sv["programme_budget_eur"], f"must be from 0 (no limit) to {MAX_EUR:g}")
     if not 0 < sv["time_limit_s"] <= MAX_SECONDS:

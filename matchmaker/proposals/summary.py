@@ -12,7 +12,9 @@ A solve's summary is one JSON object, in this key order:
     ``unmatched_by_reason`` (``reason`` in words, ``reason_code``, ``visitors``);
     ``lump_sums_eur``, ``budgets`` (per partnership: ``budget_eur``, ``used_eur``,
     ``remaining_eur``, ``exchanges``), ``programme_budget_eur``; ``reproducible`` and
-    ``reproducible_note``. A run that failed has ``message`` and ``conflicts`` here instead.
+    ``reproducible_note``; with ``solver.fairness_share > 0``, ``fairness``: per group its
+    target, exchanges and shortfall in words (:mod:`matchmaker.proposals.fairness`). A run
+    that failed has ``message`` and ``conflicts`` here instead.
 ``match_quality``
     The officer's match-quality report of a successful run, in words
     (:func:`matchmaker.quality.metrics.match_quality`, docs/decisions.md §36): exchanges,
@@ -44,6 +46,7 @@ import pandas as pd
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.settings import settings_json
 from matchmaker.pairs.catalogue import Catalogue
+from matchmaker.proposals.fairness import fairness_shortfall
 from matchmaker.proposals.wording import reason_label
 from matchmaker.solve.config import SolveConfig
 from matchmaker.solve.highs import highs_version
@@ -131,6 +134,9 @@ def outcome(problem: SolverInstance, result: SolverResult, proposals: pd.DataFra
     officer = {k: officer[k] for k in ("exchanges", "physical", "virtual", "total_score", "total_score_note", "proof",
                                        "visitors", "visitors_unmatched", "unmatched_by_reason", "lump_sums_eur",
                                        "budgets", "programme_budget_eur", "reproducible", "reproducible_note")}
+    fairness = fairness_shortfall(problem, proposals)
+    if fairness:  # only with solver.fairness_share > 0 (decisions §38)
+        officer["fairness"] = fairness
     solver = dict(
         status=result.status, objective=points(result.objective), objective_kind=problem.objective,
         objective_note=objective_note(problem), bound=points(result.bound), gap=result.gap,
@@ -188,6 +194,9 @@ def objective_note(p: SolverInstance) -> str:
                 "larger than any total score (docs/decisions.md §23)")
     if p.fairness_share > 0:
         note += "; minus a penalty larger than everything else per missing fair exchange"
+    if p.stability_weight > 0:
+        note += (f"; each pair counted as score x (score / 100) ** {p.stability_weight:g}, the stability option "
+                 "(fewer blocking pairs, docs/decisions.md §38)")
     return note
 
 

@@ -36,7 +36,7 @@ class Core:
     room : ndarray of int64 -- free places per host after the locks.
     budget : ndarray of int64 -- remaining budget per partnership after the locks (cents).
     programme : int or None -- remaining programme budget after the locks.
-    target : ndarray of int64 -- fairness target per partnership (whole round).
+    target : ndarray of int64 -- fairness target per fairness group (whole round).
     fixed_value : int -- sum of the locked pairs' weights.
     energy : ndarray of int64 -- per host, working days x capacity in the span of its
         physical pairs, less the locked stays (the "energy" relaxation of the capacity).
@@ -56,13 +56,13 @@ class Core:
 
     @property
     def locked_count(self) -> np.ndarray:
-        """Locked exchanges per partnership."""
-        return np.bincount(self.problem.part[self.locked], minlength=self.problem.n_partnerships)
+        """Locked exchanges per fairness group (the partnerships by default)."""
+        return np.bincount(self.problem.fair[self.locked], minlength=self.problem.n_fair_groups)
 
     def value(self, chosen: ArrayLike) -> int:
         """Objective value of a solution given by all its pair indices (locks included)."""
         chosen = np.asarray(chosen, dtype=np.int64)
-        n = np.bincount(self.problem.part[chosen], minlength=self.problem.n_partnerships)
+        n = np.bincount(self.problem.fair[chosen], minlength=self.problem.n_fair_groups)
         return int(self.w[chosen].sum()) - self.penalty * int(np.maximum(self.target - n, 0).sum())
 
     def violations(self, chosen: ArrayLike, starts: ArrayLike) -> list[str]:

@@ -106,9 +106,9 @@ class _ExactModel:
             m.Add(cp_model.LinearExpr.WeightedSum(x, fc.tolist()) <= int(core.programme))
 
     def _add_fairness(self) -> None:
-        """A shortfall variable per partnership short of its fairness target."""
+        """A shortfall variable per fairness group short of its target."""
         core, p, m = self.core, self.core.problem, self.model
-        fp = p.part[self.free]
+        fp = p.fair[self.free]
         self.short: dict[int, cp_model.IntVar] = {}
         self.resid = np.maximum(core.target - core.locked_count, 0)
         for q in np.flatnonzero(self.resid > 0):
@@ -149,7 +149,7 @@ class _ExactModel:
         hs = dict(zip(hint_pairs.tolist(), np.asarray(hint_starts, dtype=np.int64).tolist()))
         for j, s in self.starts.items():
             m.AddHint(s, int(hs.get(j, p.es[j])))
-        nq = np.bincount(p.part[hint_pairs[~p.locked[hint_pairs]]], minlength=p.n_partnerships)
+        nq = np.bincount(p.fair[hint_pairs[~p.locked[hint_pairs]]], minlength=p.n_fair_groups)
         for q, s in self.short.items():
             m.AddHint(s, int(max(0, self.resid[q] - nq[q])))
 

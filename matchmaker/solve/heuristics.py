@@ -34,7 +34,7 @@ class _State:
         self.hcount = np.zeros(p.n_hosts, dtype=np.int64)
         self.spend = np.zeros(p.n_partnerships, dtype=np.int64)
         self.prog = 0
-        self.nfair = np.zeros(p.n_partnerships, dtype=np.int64)
+        self.nfair = np.zeros(p.n_fair_groups, dtype=np.int64)
         allphys = np.concatenate([core.cand, core.locked])
         self.risky = np.zeros(p.n_hosts, dtype=bool)
         self.risky[conflicting_hosts(p, allphys)] = True
@@ -49,7 +49,7 @@ class _State:
         self.hcount[p.h[j]] += 1
         self.spend[p.part[j]] += p.cost[j]
         self.prog += int(p.cost[j])
-        self.nfair[p.part[j]] += 1
+        self.nfair[p.fair[j]] += 1
         if p.physical[j] and self.risky[p.h[j]]:
             self.stays.setdefault(int(p.h[j]), []).append(j)
 
@@ -60,7 +60,7 @@ class _State:
         self.hcount[p.h[j]] -= 1
         self.spend[p.part[j]] -= p.cost[j]
         self.prog -= int(p.cost[j])
-        self.nfair[p.part[j]] -= 1
+        self.nfair[p.fair[j]] -= 1
         if p.physical[j] and self.risky[p.h[j]]:
             self.stays[int(p.h[j])].remove(j)
 
@@ -109,7 +109,7 @@ def _refill(st: _State, key: np.ndarray, only_parts=None) -> None:
     core, p = st.core, st.p
     cand = core.cand
     blocked = np.zeros(len(cand), dtype=bool)
-    allowed = np.ones(len(cand), dtype=bool) if only_parts is None else np.isin(p.part[cand], only_parts)
+    allowed = np.ones(len(cand), dtype=bool) if only_parts is None else np.isin(p.fair[cand], only_parts)
     if core.penalty == 0 or only_parts is None:
         allowed &= core.w[cand] > 0
     while True:
@@ -117,7 +117,7 @@ def _refill(st: _State, key: np.ndarray, only_parts=None) -> None:
         ok = (allowed & ~blocked & ~st.vused[p.v[cand]] & (st.hcount[p.h[cand]] < p.max_visitors[p.h[cand]])
               & (p.cost[cand] <= left[p.part[cand]]) & (p.cost[cand] <= prog))
         if only_parts is not None:
-            ok &= st.nfair[p.part[cand]] < core.target[p.part[cand]]
+            ok &= st.nfair[p.fair[cand]] < core.target[p.fair[cand]]
         idx = np.flatnonzero(ok)
         if len(idx) == 0:
             return
@@ -134,7 +134,7 @@ def _refill(st: _State, key: np.ndarray, only_parts=None) -> None:
             left, prog = st.budget_left()
             if st.vused[p.v[j]] or st.hcount[host] >= p.max_visitors[host] or p.cost[j] > left[q] or p.cost[j] > prog:
                 continue
-            if only_parts is not None and st.nfair[q] >= core.target[q]:
+            if only_parts is not None and st.nfair[p.fair[j]] >= core.target[p.fair[j]]:
                 continue
             if p.physical[j] and st.risky[host] and not st.fits_schedule(host, [j]):
                 blocked[i] = True

@@ -104,7 +104,7 @@ def _start(problem: SolverInstance, mu0: Multipliers | ArrayLike | None, core: C
     if host.shape != (p.n_hosts,) or not np.isfinite(host).all() or (host < 0).any():
         raise ValueError(f"mu0: expected Multipliers or {p.n_hosts} finite host prices >= 0, "
                          f"got an array of shape {host.shape}")
-    return core, Multipliers(host, np.zeros(p.n_hosts), 0.0, np.zeros(p.n_partnerships))
+    return core, Multipliers(host, np.zeros(p.n_hosts), 0.0, np.zeros(p.n_fair_groups))
 
 
 def _check_options(time_limit: float | None, smoothing: float, max_iterations: int, max_states: int | None) -> None:

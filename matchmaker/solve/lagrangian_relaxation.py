@@ -46,7 +46,7 @@ class Multipliers:
 
     host, energy : ndarray (n_hosts) -- a place at the host; a working day of its capacity.
     programme : float -- one cent of the programme budget.
-    fairness : ndarray (n_partnerships) -- one exchange short of the fairness target.
+    fairness : ndarray (n_fair_groups) -- one exchange short of the fairness target.
     windows : list of (host, a, b, rhs) -- window cuts, as
         :attr:`matchmaker.solve.lp_rows.LPRows.windows`.
     window : ndarray -- one day of each window cut.
@@ -62,7 +62,7 @@ class Multipliers:
     @classmethod
     def zeros(cls, problem: SolverInstance) -> Multipliers:
         """No price on any row."""
-        return cls(np.zeros(problem.n_hosts), np.zeros(problem.n_hosts), 0.0, np.zeros(problem.n_partnerships))
+        return cls(np.zeros(problem.n_hosts), np.zeros(problem.n_hosts), 0.0, np.zeros(problem.n_fair_groups))
 
     @classmethod
     def from_lp(cls, lp: LPResult) -> Multipliers:
@@ -91,7 +91,7 @@ class KnapsackRelaxation:
     windows : list of ``(host, a, b, rhs)`` -- the window cuts priced.
     hosts, ehosts : hosts with a priced ``max_visitors`` row, and with a priced energy row.
     programme : bool -- the programme budget is priced.
-    fparts : partnerships with a priced fairness row.
+    fparts : fairness groups with a priced fairness row.
     At : sparse int64 -- candidate pairs x priced rows; ``b`` the right-hand sides,
         ``kind`` each row's kind (0 host, 1 energy, 2 programme, 3 fairness, 4 window),
         ``offs`` where each block of rows starts.
@@ -122,7 +122,7 @@ class KnapsackRelaxation:
         blocks.append((np.where(p.physical[c], erow, -1), p.duration[c], core.energy[self.ehosts], 1))
         if self.programme:
             blocks.append((np.zeros(n, np.int64), p.cost[c] // self.unit, [core.programme // self.unit], 2))
-        blocks.append((index(p.n_partnerships, self.fparts)[p.part[c]], -np.ones(n), -resid[self.fparts], 3))
+        blocks.append((index(p.n_fair_groups, self.fparts)[p.fair[c]], -np.ones(n), -resid[self.fparts], 3))
         by_host = np.argsort(p.h[c], kind="stable")
         host_start = np.searchsorted(p.h[c][by_host], np.arange(p.n_hosts + 1))
         for host, a, b, r in self.windows:

@@ -78,7 +78,7 @@ class LPRows:
         resid = np.maximum(core.target - core.locked_count, 0)
         self.fparts = np.flatnonzero(resid > 0)
         self.ftarget = resid[self.fparts]
-        self.frow = np.full(p.n_partnerships, -1, dtype=np.int64)
+        self.frow = np.full(p.n_fair_groups, -1, dtype=np.int64)
         self.frow[self.fparts] = n + np.arange(len(self.fparts))
         n += len(self.fparts)
         self.n_base = n
@@ -138,7 +138,7 @@ class LPRows:
         add(self.brow[p.part[cols]], p.cost[cols] // self.unit)
         if self.prow >= 0:
             add(np.full(k, self.prow), p.cost[cols] // self.unit)
-        add(self.frow[p.part[cols]], -np.ones(k))
+        add(self.frow[p.fair[cols]], -np.ones(k))
         W = self.window_matrix(cols, 0, len(self.windows)).tocoo()
         r.append(self.n_base + W.row)
         cc.append(W.col)
@@ -174,14 +174,14 @@ class LPRows:
         yp[self.parts] = y[self.brow[self.parts]]
         if self.prow >= 0:
             yp = yp + y[self.prow]
-        yf = np.zeros(p.n_partnerships)
+        yf = np.zeros(p.n_fair_groups)
         yf[self.fparts] = y[self.frow[self.fparts]]
         yh = np.zeros(p.n_hosts)
         yh[self.hosts] = y[self.hrow[self.hosts]]
         ye = np.zeros(p.n_hosts)
         ye[self.ehosts] = y[self.erow[self.ehosts]]
         hh, pp = p.h[idx], p.part[idx]
-        rc = core.w[idx] - y[self.vrow[p.v[idx]]] - yh[hh] - (yp[pp] * (p.cost[idx] // self.unit) - yf[pp])
+        rc = core.w[idx] - y[self.vrow[p.v[idx]]] - yh[hh] - (yp[pp] * (p.cost[idx] // self.unit) - yf[p.fair[idx]])
         if len(self.ehosts):
             rc -= ye[hh] * p.duration[idx] * p.physical[idx]
         if self.windows:

@@ -198,7 +198,7 @@ class _RestrictedModel:
         x = np.zeros(self.n + self.nf)
         free = pairs[~p.locked[pairs]]
         x[self.pos[free]] = 1.0
-        nq = np.bincount(p.part[pairs], minlength=p.n_partnerships)
+        nq = np.bincount(p.fair[pairs], minlength=p.n_fair_groups)
         x[self.n:] = np.maximum(core.target[self.rows.fparts] - nq[self.rows.fparts], 0)
         self.model.set_start(x)
 

@@ -34,6 +34,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from matchmaker.common.workdays import busdaycal
+from matchmaker.inputs.settings import FAIRNESS_BY, MAX_STABILITY_WEIGHT
+from matchmaker.solve.stability_weights import stability_weights
 
 if TYPE_CHECKING:  # types only: the solver's arrays need nothing from the round's modules at run time
     from matchmaker.inputs.instance import Round
@@ -70,7 +72,12 @@ class SolverInstance:
     budget : int64 -- budget of each partnership in cents.
     programme_budget : int or None -- programme-wide budget in cents (None: no limit).
     objective : {"score", "exchanges_then_score"}
-    fairness_share : float -- guaranteed share of each partnership's eligible visitors.
+    fairness_share : float -- guaranteed share of each fairness group's eligible visitors.
+    fairness_by : {"partnership", "country"} -- what the fairness groups are (decisions §38).
+    fair : int32 per pair -- fairness group of the pair's visitor (default: ``part``).
+    visitor_fair : int32 per visitor -- fairness group of each visitor (default: ``visitor_part``).
+    fair_groups : list of str -- names of the fairness groups (default: ``partnerships``).
+    stability_weight : float -- exponent λ of the stability option (decisions §38; 0: none).
     base_date : datetime64[D] -- date of working-day index 0.
     holidays : tuple -- holidays of the working-day calendar.
     """
@@ -94,6 +101,11 @@ class SolverInstance:
     programme_budget: int | None = None
     objective: str = "score"
     fairness_share: float = 0.0
+    fairness_by: str = "partnership"
+    fair: np.ndarray | None = None
+    visitor_fair: np.ndarray | None = None
+    fair_groups: list | None = None
+    stability_weight: float = 0.0
     base_date: np.datetime64 = np.datetime64("2027-01-04", "D")
     holidays: tuple = ()
     earliest_date: np.ndarray | None = None
@@ -115,13 +127,18 @@ class SolverInstance:
         self.budget = np.asarray(self.budget, dtype=np.int64)
         if self.row is None:
             self.row = np.arange(n, dtype=np.int64)
+        self.fair = self.part if self.fair is None else np.asarray(self.fair, dtype=np.int32)
+        self.visitor_fair = (self.visitor_part if self.visitor_fair is None
+                             else np.asarray(self.visitor_fair, dtype=np.int32))
+        if self.fair_groups is None:
+            self.fair_groups = list(self.partnerships)
         if self.earliest_date is None:
             self.earliest_date = self.date_of(self.es)
         self._check()
 
     # -- checks at the boundary ------------------------------------------------------------
     def _check(self) -> None:
-        nh, nv, npart = len(self.capacity), self.n_visitors, len(self.partnerships)
+        nh, nv, npart, n = len(self.capacity), self.n_visitors, len(self.partnerships), len(self.v)
 
         def fail(what, idx):
             i = int(np.flatnonzero(idx)[0])
@@ -156,6 +173,16 @@ class SolverInstance:
             raise ValueError(f"SolverInstance.objective = {self.objective!r}: use 'score' or 'exchanges_then_score'")
         if not 0.0 <= self.fairness_share <= 1.0:
             raise ValueError(f"SolverInstance.fairness_share = {self.fairness_share}: must be in [0, 1]")
+        if self.fairness_by not in FAIRNESS_BY:
+            raise ValueError(f"SolverInstance.fairness_by = {self.fairness_by!r}: use one of {FAIRNESS_BY}")
+        if not 0.0 <= self.stability_weight <= MAX_STABILITY_WEIGHT:
+            raise ValueError(f"SolverInstance.stability_weight = {self.stability_weight}: "
+                             f"must be in [0, {MAX_STABILITY_WEIGHT:g}]")
+        nf = len(self.fair_groups)
+        if len(self.fair) != n or len(self.visitor_fair) != nv:
+            raise ValueError("SolverInstance: fair needs one entry per pair, visitor_fair one per visitor")
+        if ((self.fair < 0) | (self.fair >= nf)).any() or (self.visitor_fair >= nf).any():
+            raise ValueError("SolverInstance: a fairness group outside the fair_groups list")
 
     # -- sizes and derived arrays ----------------------------------------------------------
     @property
@@ -171,6 +198,10 @@ class SolverInstance:
         return len(self.partnerships)
 
     @property
+    def n_fair_groups(self) -> int:
+        return len(self.fair_groups)
+
+    @property
     def calendar(self) -> np.busdaycalendar:
         if self._calendar is None:
             self._calendar = busdaycal(self.holidays)
@@ -182,16 +213,17 @@ class SolverInstance:
                                 busdaycal=self.calendar)
 
     def fairness_targets(self) -> np.ndarray:
-        """Exchanges guaranteed to each partnership "where possible" (decisions §13).
+        """Exchanges guaranteed to each fairness group "where possible" (decisions §13, §38).
 
-        ``ceil(fairness_share * eligible visitors)``, where a partnership's eligible
-        visitors are its visitors with at least one pair in the catalogue.
+        ``ceil(fairness_share * eligible visitors)``, where a group's eligible visitors are
+        its visitors (of a partnership, or of a country) with at least one pair in the catalogue.
         """
-        t = np.zeros(self.n_partnerships, dtype=np.int64)
+        t = np.zeros(self.n_fair_groups, dtype=np.int64)
         if self.fairness_share <= 0 or self.n_pairs == 0:
             return t
         vis = np.unique(self.v)
-        elig = np.bincount(self.visitor_part[vis][self.visitor_part[vis] >= 0], minlength=self.n_partnerships)
+        g = self.visitor_fair[vis]
+        elig = np.bincount(g[g >= 0], minlength=self.n_fair_groups)
         # a tiny tolerance so that e.g. 0.3 * 10 is 3, not 4 after floating error
         return np.ceil(self.fairness_share * elig - 1e-9).astype(np.int64)
 
@@ -221,7 +253,9 @@ def objective_weights(p: SolverInstance) -> tuple[np.ndarray, int]:
 
     The model maximises ``sum(w[j] * x[j]) - penalty * shortfall`` (decisions §13):
 
-    * ``objective = "score"``: ``w = score``.
+    * ``objective = "score"``: ``w = score``; with ``stability_weight = λ > 0``,
+      ``score`` here is ``score x (score / 100 points) ** λ``
+      (:func:`~matchmaker.solve.stability_weights.stability_weights`, decisions §38).
     * ``objective = "exchanges_then_score"``: ``w = M + score`` with ``M = 1 + sum over
       visitors of their best score``; ``M`` exceeds any total score, so one more exchange
       always outweighs any score difference (lexicographic).
@@ -234,8 +268,9 @@ def objective_weights(p: SolverInstance) -> tuple[np.ndarray, int]:
     w : ndarray of int64
     penalty : int
     """
-    best = group_reduce(np.maximum, p.v, p.score, p.n_visitors, 0)
-    w = p.score.copy()
+    score = stability_weights(p.score, p.stability_weight)
+    best = group_reduce(np.maximum, p.v, score, p.n_visitors, 0)
+    w = score.copy()
     if p.objective == "exchanges_then_score":
         w = w + (1 + int(best.sum()))
     penalty = 0
@@ -334,6 +369,7 @@ def build_instance(rnd: Round, catalogue: Catalogue | pd.DataFrame) -> SolverIns
     maxv = hosts["max_visitors"].fillna(1).to_numpy(np.int64)
     budget = np.floor(rnd.partnerships["budget_eur"].to_numpy(float) * 100 + 1e-6).astype(np.int64)
     prog = float(s["solver"]["programme_budget_eur"])
+    vis_fair, fair_groups = fairness_groups(rnd, s["solver"]["fairness_by"], vis_part, partnerships)
     return SolverInstance(
         v=pairs["v"].to_numpy(), h=pairs["h"].to_numpy(),
         score=np.rint(pairs["score"].to_numpy(float) * 100), cost=np.rint(pairs["lump_sum_eur"].to_numpy(float) * 100),
@@ -342,6 +378,23 @@ def build_instance(rnd: Round, catalogue: Catalogue | pd.DataFrame) -> SolverIns
         n_visitors=rnd.n_visitors, visitor_part=vis_part, partnerships=partnerships, budget=budget,
         programme_budget=int(np.floor(prog * 100 + 1e-6)) if prog > 0 else None,
         objective=s["solver"]["objective"], fairness_share=float(s["solver"]["fairness_share"]),
+        fairness_by=s["solver"]["fairness_by"], fair=vis_fair[pairs["v"].to_numpy(np.int64)],
+        visitor_fair=vis_fair, fair_groups=fair_groups, stability_weight=float(s["solver"]["stability_weight"]),
         base_date=base, holidays=tuple(s["rules"]["holidays"]), earliest_date=es_date,
         row=np.arange(n, dtype=np.int64))
 
+
+
+def fairness_groups(rnd: Round, by: str, visitor_part: np.ndarray, partnerships: list[str]
+                    ) -> tuple[np.ndarray, list[str]]:
+    """The fairness group of each visitor and the groups' names (``solver.fairness_by``, decisions §38).
+
+    ``"partnership"``: the visitor's partnership (``visitor_part``, -1 for none);
+    ``"country"``: the visitor's country code, the groups sorted by code.
+    """
+    if by == "partnership":
+        return np.asarray(visitor_part, dtype=np.int32), list(partnerships)
+    if by != "country":
+        raise ValueError(f"fairness_by = {by!r}: use one of {FAIRNESS_BY}")
+    codes, names = pd.factorize(rnd.visitors["country"].astype(str), sort=True)
+    return codes.astype(np.int32), [str(x) for x in names]

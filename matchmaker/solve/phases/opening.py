@@ -78,7 +78,7 @@ def _keeps_every_rule(core: Core, pairs: np.ndarray) -> bool:
         return False
     if p.programme_budget is not None and p.cost[pairs].sum() > p.programme_budget:
         return False
-    n = np.bincount(p.part[pairs], minlength=p.n_partnerships)
+    n = np.bincount(p.fair[pairs], minlength=p.n_fair_groups)
     if not (core.penalty == 0 or bool((n >= core.target).all())):
         return False
     _, failed, _ = schedule_pairs(p, pairs)

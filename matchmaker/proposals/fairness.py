@@ -1,0 +1,68 @@
+"""The fairness option in words: each group's target, its exchanges and its shortfall (decisions §38).
+
+With ``solver.fairness_share > 0`` every fairness group (``solver.fairness_by``: the
+visitors' Partnership or their country) should get at least ``ceil(share x its eligible
+visitors)`` exchanges "where possible". The solver minimises the total shortfall first;
+:func:`fairness_shortfall` recounts each group's exchanges from the proposals table itself
+(its ``partnership`` or ``visitor_country`` column), not from the solver's arrays, so the
+summary and the validator's report say what the file holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from matchmaker.solve.problem import SolverInstance
+
+#: The proposals column that names each fairness group.
+GROUP_COLUMN = {"partnership": "partnership", "country": "visitor_country"}
+#: A group in words.
+GROUP_WORD = {"partnership": "Partnership", "country": "visitors from"}
+
+
+def fairness_shortfall(problem: SolverInstance, proposals: pd.DataFrame) -> list[dict]:
+    """Each fairness group with a target: its eligible visitors, target, exchanges, shortfall and a sentence.
+
+    Parameters
+    ----------
+    problem : SolverInstance -- the round as solved (its groups, targets and eligible visitors).
+    proposals : DataFrame -- the proposals table (``proposals.csv``).
+
+    Returns
+    -------
+    list of dict
+        ``group``, ``eligible_visitors``, ``target``, ``exchanges``, ``shortfall``, ``text``;
+        empty without the fairness option. Groups short of their target come first.
+    """
+    targets = problem.fairness_targets()
+    if problem.fairness_share <= 0 or not targets.any():
+        return []
+    vis = np.unique(problem.v)
+    g = problem.visitor_fair[vis]
+    eligible = np.bincount(g[g >= 0], minlength=problem.n_fair_groups)
+    col = GROUP_COLUMN[problem.fairness_by]
+    counts = proposals[col].astype(str).value_counts() if len(proposals) else pd.Series(dtype=int)
+    out = []
+    for q in np.flatnonzero(targets > 0):
+        name = str(problem.fair_groups[q])
+        n, t = int(counts.get(name, 0)), int(targets[q])
+        short = max(t - n, 0)
+        text = (f"{GROUP_WORD[problem.fairness_by]} {name}: {n} exchange(s) for {int(eligible[q])} eligible "
+                f"visitor(s), target {t} ({problem.fairness_share:.0%}); "
+                + (f"{short} short of the target (the solver found no valid set of proposals that reaches it)" if short
+                   else "target met"))
+        out.append(dict(group=name, eligible_visitors=int(eligible[q]), target=t, exchanges=n,
+                        shortfall=short, text=text))
+    return sorted(out, key=lambda r: (-r["shortfall"], r["group"]))
+
+
+def fairness_lines(report: list[dict]) -> list[str]:
+    """The report's sentences, with one line first on the total shortfall."""
+    if not report:
+        return []
+    total = sum(r["shortfall"] for r in report)
+    head = (f"fairness: every group met its target ({len(report)} group(s))" if total == 0
+            else f"fairness: {total} exchange(s) short of the targets in "
+                 f"{sum(r['shortfall'] > 0 for r in report)} of {len(report)} group(s)")
+    return [head] + [r["text"] for r in report]
