@@ -27,6 +27,7 @@ from matchmaker.building.draft import CtqDraft
 from matchmaker.inputs.instance import Round
 from matchmaker.inputs.loading import load_round
 from matchmaker.inputs.reference import load_vocabulary_labels
+from matchmaker.ledger.ec_draw import ec_draws
 from matchmaker.ledger.exchanges import exchange_list
 from matchmaker.ledger.store import Ledger
 from matchmaker.ledger.workflow import open_ledger
@@ -83,6 +84,15 @@ def _selected(committed: pd.DataFrame, listed: pd.DataFrame, pairs: Iterable[tup
     return committed[index.isin(keys)]
 
 
+def ec_drawn_pairs(ledger: Ledger) -> dict[tuple[str, str], bool]:
+    """Every pair a recorded EC draw considered: ``True`` if drawn for random EC validation, else ``False``."""
+    found: dict[tuple[str, str], bool] = {}
+    for draw in ec_draws(ledger):
+        for table, drawn in ((draw.candidates, False), (draw.drawn, True)):
+            found.update({(str(v), str(h)): drawn for v, h in zip(table["visitor_id"], table["host_id"])})
+    return found
+
+
 def _labels() -> dict[tuple[str, str], str]:
     table = load_vocabulary_labels()
     return {(v, c): lab for v, c, lab in zip(table["vocabulary"], table["code"], table["label"]) if lab}
@@ -96,7 +106,7 @@ def drafts_from(rnd: Round, ledger: Ledger, pairs: Iterable[tuple[str, str]] | N
     committed = listed[listed["status"].isin(DRAFTED_STATUSES)].sort_values(["visitor_id", "host_id"])
     chosen = _selected(committed, listed, pairs, rid)
     groups, labels = co_visitors(committed), _labels()
-    drawn = dict(ec_drawn or {})
+    drawn = ec_drawn_pairs(ledger) if ec_drawn is None else dict(ec_drawn)
     return [draft_content(row, rnd, round_id=rid, labels=labels, co_visitors=groups.get((v, h), ()),
                           ec_drawn=drawn.get((v, h)))
             for row, v, h in zip(chosen.to_dict("records"), chosen["visitor_id"], chosen["host_id"])]
@@ -121,6 +131,7 @@ def ctq_drafts(source: str | Path | tuple[Round, Ledger], pairs: Iterable[tuple[
         Settings overriding the round's ``settings.toml``.
     ec_drawn : Mapping, optional
         ``(visitor_id, host_id) -> bool``: drawn for random EC validation (a pair left out: not known yet).
+        Default: the ledger's recorded EC draws (:func:`ec_drawn_pairs`).
 
     Raises
     ------
@@ -194,4 +205,5 @@ def write_draft(draft: CtqDraft, folder: str | Path, *, force: bool = False) -> 
 
 
 __all__ = ["DRAFTED_STATUSES", "CtqDraft", "CtqError", "WriteResult", "co_visitors", "ctq_drafts", "drafts_from",
+           "ec_drawn_pairs",
            "rendered", "write_draft", "write_drafts"]

@@ -57,10 +57,13 @@ def _registrations() -> list[dict]:
     ]
 
 
-@pytest.fixture
-def ctq_round(tmp_path):
-    """``(round_dir, ledger_url)``: the round above, recorded as round 1 with its decisions."""
-    d = write_round(tmp_path, _registrations(), settings={"rules": {"virtual_until": dt.date(2027, 12, 31)}})
+@pytest.fixture(scope="module")
+def ctq_round(tmp_path_factory):
+    """``(round_dir, ledger_url)``: the round above, recorded as round 1 with its decisions.
+
+    One per test module: the tests only read it."""
+    d = write_round(tmp_path_factory.mktemp("ctq"), _registrations(),
+                    settings={"rules": {"virtual_until": dt.date(2027, 12, 31)}})
     rnd = load_round(d)
     props = pd.DataFrame([
         _row("V001", "H001", "ES", "PT", "physical", "2027-03-01", "2027-03-05", 5, 780.0, "CLAMTEX", 455.2),
