@@ -32,10 +32,13 @@ rule the round is *infeasible* and the conflicts are named
 
 The limits and tunables come in one checked :class:`~matchmaker.solve.config.SolveConfig`.
 
-Status: ``optimal`` (bound = objective), ``feasible`` (with its certified gap
-``(bound - objective) / max(1, |bound|)``), ``infeasible`` (only through locks), or
-``no_solution_yet`` (only when the locks could not be scheduled in time). A time limit
-returns the best solution with its certified gap.
+Status (:func:`status_of`): ``optimal`` when the certified gap
+``(bound - objective) / max(1, |bound|)`` against the best bound is at most
+:data:`OPTIMAL_GAP` (1e-6), else ``feasible`` (with that gap); ``infeasible`` (only
+through locks), or ``no_solution_yet`` (only when the locks could not be scheduled in
+time). A time limit returns the best solution with its certified gap. Whether the gap is
+within the usual MIP tolerance of 0.01 % (:data:`MIP_TOLERANCE`) is reported separately
+(:func:`within_mip_tolerance`); it never makes a solution "optimal".
 
 Determinism: every phase is deterministic (HiGHS, CP-SAT with ``interleave_search`` and
 a fixed seed, stable tie-breaks), and every phase is limited by *work* counted from
@@ -64,7 +67,32 @@ from matchmaker.solve.problem import SolverInstance
 from matchmaker.solve.schedule import clock_stops as schedule_clock_stop_count
 from matchmaker.solve.schedule import schedule_pairs
 
-__all__ = ["Progress", "SolveConfig", "SolverResult", "relative_gap", "solve"]
+__all__ = ["MIP_TOLERANCE", "OPTIMAL_GAP", "Progress", "SolveConfig", "SolverResult", "relative_gap", "solve",
+           "status_of", "within_mip_tolerance"]
+
+#: The largest certified relative gap (against the best bound) called ``optimal``.
+OPTIMAL_GAP = 1e-6
+#: The usual relative gap tolerance of MIP solvers (0.01 %), reported beside the status.
+MIP_TOLERANCE = 1e-4
+
+
+def status_of(objective: int | None, bound: int | None) -> str:
+    """``"optimal"`` when the certified relative gap is at most :data:`OPTIMAL_GAP`, else ``"feasible"``.
+
+    Parameters
+    ----------
+    objective : int or None
+        The solution's objective (``None``: no solution, which is not handled here).
+    bound : int or None
+        The best valid upper bound (``None``: none, so not optimal).
+    """
+    gap = relative_gap(objective, bound)
+    return "optimal" if gap is not None and gap <= OPTIMAL_GAP else "feasible"
+
+
+def within_mip_tolerance(gap: float | None) -> bool | None:
+    """Whether a certified gap is within the usual MIP tolerance of 0.01 % (``None`` without a gap)."""
+    return None if gap is None else bool(gap <= MIP_TOLERANCE)
 
 
 @dataclass
@@ -184,7 +212,7 @@ def _result(state: SolveState) -> SolverResult:
         state.stats["bound_warning"] = (f"a restricted model's bound was {best - bound} below a feasible "
                                         "solution (solver tolerance); the bound is raised to that solution")
         bound = state.bound = best
-    status = "optimal" if bound == best else "feasible"
+    status = status_of(best, bound)
     state.best = best
     state.report("done", final=False)
     eff = state.effort

@@ -99,7 +99,9 @@ PROPOSALS: tuple[ProposalColumn, ...] = (
                    "exchange (nobody travels).", "724.2", minimum=0, decimals=1),
     ProposalColumn("lump_sum_eur", "float", True, "Lump sum of the visitor, EUR.", "780", minimum=0, decimals=2),
     ProposalColumn("partnership", "str", True, "The visitor's (paying) partnership.", "CLAMTEX", grid=False),
-    ProposalColumn("score", "float", False, "Score of the pair, out of 100 (0-100).", "72.5", minimum=0, decimals=4),
+    # to the hundredth the solver counts (docs/decisions.md §23), so the scores add up to its objective (§33)
+    ProposalColumn("score", "float", False, "Score of the pair, out of 100 (0-100), to a hundredth of a point.",
+                   "72.5", minimum=0, decimals=2),
     ProposalColumn("locked", "bool", False, "Whether decisions.csv locks the pair.", "false", after_scores=True),
 )
 

@@ -22,9 +22,10 @@ A solve's summary is one JSON object, in this key order:
     across Partnerships, countries and organisation types, and the places ``comparison``
     and ``stability``. Put after ``round`` by :func:`put_after_round`.
 ``solver``
-    The solver's part: ``status``, ``objective`` (in the solver's terms, see
-    ``objective_note``; equal to ``total_score`` for ``solver.objective = "score"``),
-    ``bound``, ``gap``, ``fairness_shortfall``, the limits (``time_limit_s``,
+    The solver's part: ``status`` (``optimal`` at a certified gap of at most 1e-6),
+    ``objective`` (in the solver's terms, see ``objective_note``; equal to ``total_score``
+    for ``solver.objective = "score"``), ``bound``, ``gap``, ``within_mip_tolerance``
+    (the gap is at most the usual 0.01 %), ``fairness_shortfall``, the limits (``time_limit_s``,
     ``work_limit``) and ``work_spent``, the ``catalogue``'s counts, ``budget_prices`` (LP
     duals), ``phases``, ``times_s``, ``solver_stats`` and the package ``versions``.
 ``settings``, ``violations``
@@ -51,13 +52,13 @@ from matchmaker.proposals.wording import reason_label
 from matchmaker.solve.config import SolveConfig
 from matchmaker.solve.highs import highs_version
 from matchmaker.solve.problem import SolverInstance
-from matchmaker.solver import SolverResult
+from matchmaker.solver import MIP_TOLERANCE, OPTIMAL_GAP, SolverResult, within_mip_tolerance
 
 #: The officer's counts, taken from the final tables (:func:`officer_counts`); they belong in the
 #: ``round`` part only (an amender written for the flat summary of before may have set them at the top).
 OFFICER_COUNTS = ("exchanges", "physical", "virtual", "visitors", "visitors_unmatched", "unmatched_by_reason")
 #: What ``total_score`` is, in words (``summary.json``'s officer part and the command's result line).
-TOTAL_SCORE_NOTE = "the sum of the proposed pairs' scores, each pair scored out of 100"
+TOTAL_SCORE_NOTE = "the sum of the proposed pairs' scores in proposals.csv, each out of 100 to a hundredth of a point"
 
 
 def points(x: float | None) -> float | None:
@@ -140,6 +141,7 @@ def outcome(problem: SolverInstance, result: SolverResult, proposals: pd.DataFra
     solver = dict(
         status=result.status, objective=points(result.objective), objective_kind=problem.objective,
         objective_note=objective_note(problem), bound=points(result.bound), gap=result.gap,
+        within_mip_tolerance=within_mip_tolerance(result.gap),
         fairness_shortfall=int(st.get("shortfall", 0)), work_spent=st.get("work_spent"), budget_prices=prices,
         phases=[dict(ph, best=points(ph["best"]), bound=points(ph["bound"])) for ph in result.phases],
         times_s=times, solver_stats={k: (v.item() if isinstance(v, np.generic) else v) for k, v in st.items()})
@@ -166,13 +168,19 @@ def put_after_round(summary: dict, key: str, value: object) -> None:
 
 
 def proof_text(status: str, gap: float | None) -> str:
-    """How close to the best possible the proposals are, as the solver proved it."""
-    if status == "optimal" or gap == 0:
+    """How close to the best possible the proposals are, as the solver proved it, and whether
+    that is within the usual 0.01 % tolerance of optimisation solvers (docs/decisions.md §33)."""
+    if gap == 0:
         return "optimal: the solver proved that no valid set of proposals does better"
     if gap is None:
         return "the solver found these proposals but proved no bound on how much better others could be"
-    return (f"the solver proved that no valid set of proposals does better by more than {100 * gap:.4f}% "
-            "(its gap)")
+    proved = f"the solver proved that no valid set of proposals does better by more than {100 * gap:.4f}% (its gap)"
+    if status == "optimal":
+        return f"optimal: {proved}, at most {100 * OPTIMAL_GAP:g}%"
+    if within_mip_tolerance(gap):
+        return (f"{proved}: within the usual {100 * MIP_TOLERANCE:g}% tolerance of optimisation solvers, "
+                "but not proven optimal")
+    return f"{proved}: more than the usual {100 * MIP_TOLERANCE:g}% tolerance of optimisation solvers"
 
 
 def reproducible_note(stats: dict) -> str:
@@ -187,8 +195,8 @@ def reproducible_note(stats: dict) -> str:
 
 def objective_note(p: SolverInstance) -> str:
     """What the solver's ``objective`` is, in words."""
-    note = ("the total score of the proposals as the solver counts it, each pair's score rounded to a hundredth "
-            "of a point (docs/decisions.md §23): the officer part's total_score up to that rounding")
+    note = ("the total score of the proposals, each pair's score to a hundredth of a point as in proposals.csv "
+            "(docs/decisions.md §23, §33): the officer part's total_score")
     if p.objective == "exchanges_then_score":
         note = ("most exchanges, then total score: objective = M x exchanges + total score, with M (in points) "
                 "larger than any total score (docs/decisions.md §23)")

@@ -14,6 +14,7 @@ from ui_helpers import write_solved_round
 
 from matchmaker.cli import main
 from matchmaker.inputs.loading import load_round
+from matchmaker.proposals.summary import TOTAL_SCORE_NOTE
 from matchmaker.report import plots
 from matchmaker.report import tables as T
 from matchmaker.report.html import SECTIONS, build_report, write_report
