@@ -17,6 +17,7 @@ h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 1.6rem; border-bo
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 th, td { border: 1px solid #bbb; padding: .35rem .5rem; text-align: left; vertical-align: top; }
 th { background: #eef2f7; }
+td:empty { min-width: 7rem; height: 2.2rem; }
 mark { background: #fff1a8; font-style: italic; }
 .note { font-size: .9rem; color: #444; font-style: italic; }
 .banner { background: #fff8d6; border: 1px solid #e6cf6b; padding: .5rem .75rem; }

@@ -119,7 +119,8 @@ def signatures(ex: Mapping, rnd: Round, vreg: dict | None, hreg: dict | None, ec
     lines = [("Host", f"{ex.get('host_name', '')} ({ex['host_id']})"),
              ("Visitor", f"{ex.get('visitor_name', '')} ({ex['visitor_id']})")]
     if _present(vp) and _present(hp) and str(vp) != str(hp):
-        lines += [("Visitor's Partnership (pays the lump sum)", _partnership(rnd, vp)),
+        pays = "" if str(ex.get("mode")) == "virtual" else " (pays the lump sum)"
+        lines += [(f"Visitor's Partnership{pays}", _partnership(rnd, vp)),
                   ("Host's Partnership", _partnership(rnd, hp))]
     else:
         pid = vp if _present(vp) else hp
