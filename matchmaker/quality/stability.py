@@ -22,7 +22,9 @@ lump sum and possible start dates) that is not proposed **blocks** the proposals
    within its budget; the programme budget likewise.
 
 The other proposals stay as they are (dates included): one pair's deviation, as in the
-hospital-resident game. Only the catalogue's pairs are looked at (pairs pruned by
+hospital-resident game. Only the swap of the host's lowest-scoring visitor is looked at:
+a swap of another visitor whose dates would free the room is not counted, so in that
+rare case the count is a lower bound. Only the catalogue's pairs are looked at (pairs pruned by
 ``min_score`` or top-K are not candidates). All of it is vectorised over the catalogue's
 pairs; the room on dates uses, per host, the run of free days from each working day and
 a sparse table for its maximum over a pair's start dates.
