@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import shutil
 
 import pytest
 from conftest import HOSTILE
@@ -12,6 +13,9 @@ from matchmaker.building.ctq import CtqError, ctq_drafts, write_draft, write_dra
 from matchmaker.building.ctq_docx import docx_bytes, docx_text
 from matchmaker.building.ctq_html import html_text
 from matchmaker.building.draft import file_stem
+from matchmaker.inputs.loading import load_round
+from matchmaker.ledger.ec_draw import ec_draw
+from matchmaker.ledger.store import Ledger
 
 
 @pytest.fixture
@@ -155,3 +159,23 @@ def test_plan_rows_share_days_when_activities_outnumber_them():
     rows = plan_rows(["a", "b", "c", "d"], 3)
     assert rows[0] == (1, 1, None) and rows[-1] == (3, 3, None)
     assert [r[:2] for r in rows[1:-1]] == [(2, 2)] * 4
+
+
+def test_loaded_round_and_open_ledger_give_the_same_drafts(ctq_round):
+    d, url = ctq_round
+    with Ledger(url) as led:
+        loaded = ctq_drafts((load_round(d), led), [("V002", "H001")])
+    assert [docx_bytes(x) for x in loaded] == [docx_bytes(x) for x in ctq_drafts(d, [("V002", "H001")])]
+
+
+def test_the_ledgers_ec_draw_decides_the_ec_signature_line(ctq_round, tmp_path):
+    d = shutil.copytree(ctq_round[0], tmp_path / "round")
+    with Ledger(f"sqlite:///{d / 'ledger.sqlite'}") as led:
+        draw = ec_draw(led, share=0.5, seed=7, by_partnership=False, by="office")
+    drawn = set(zip(draw.drawn["visitor_id"], draw.drawn["host_id"]))
+    assert 0 < len(drawn) < 4
+    for draft in ctq_drafts(d):
+        signatures = docx_text(docx_bytes(draft)).split("9. Signatures")[-1]
+        assert ("European Commission services (drawn for random EC validation)" in signatures) \
+            == ((draft.visitor_id, draft.host_id) in drawn)
+        assert "only if the exchange is drawn" not in signatures
