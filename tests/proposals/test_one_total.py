@@ -29,3 +29,6 @@ def test_total_score_is_the_solver_objective_and_the_sum_of_the_file(tmp_path, c
     assert officer["total_score"] == total == solver["objective"]  # one number, exactly
     assert f"total score {total:,.2f} ({TOTAL_SCORE_NOTE})" in line and line.count("total score") == 1
     assert "hundredth" in TOTAL_SCORE_NOTE and "total_score" in solver["objective_note"]
+    # the status and the tolerance, side by side in the solver part
+    assert solver["status"] == "optimal" and solver["gap"] <= 1e-6 and solver["within_mip_tolerance"] is True
+    assert officer["proof"].startswith("optimal: ")
