@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from matchmaker.building.ctq_content import draft_content
-from matchmaker.building.ctq_docx import docx_bytes
+from matchmaker.building.ctq_docx import clean, docx_bytes
 from matchmaker.building.ctq_html import html_text
 from matchmaker.building.draft import CtqDraft
 from matchmaker.inputs.instance import Round
@@ -151,8 +151,8 @@ def ctq_drafts(source: str | Path | tuple[Round, Ledger], pairs: Iterable[tuple[
 
 
 def rendered(draft: CtqDraft) -> dict[str, bytes]:
-    """The draft's files: ``{".docx": ..., ".html": ...}``."""
-    return {".docx": docx_bytes(draft), ".html": html_text(draft).encode("utf-8")}
+    """The draft's files: ``{".docx": ..., ".html": ...}`` (characters neither can hold shown as U+FFFD in both)."""
+    return {".docx": docx_bytes(draft), ".html": clean(html_text(draft)).encode("utf-8")}
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import docx
@@ -20,11 +21,18 @@ from matchmaker.building.draft import Bullets, CtqDraft, Heading, Paragraph, Run
 
 #: The zip entries' date (the earliest a zip file can hold).
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+#: Characters XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE/U+FFFF): shown as U+FFFD.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean(value: str) -> str:
+    """``value`` with every character a Word document cannot hold replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", str(value))
 
 
 def _runs(paragraph, runs: Text) -> None:
     for r in runs:
-        run = paragraph.add_run(r.shown())
+        run = paragraph.add_run(clean(r.shown()))
         if r.todo:
             run.font.highlight_color = WD_COLOR_INDEX.YELLOW
             run.italic = True
@@ -34,7 +42,7 @@ def _table(document, block: Table) -> None:
     table = document.add_table(rows=1, cols=len(block.header))
     table.style = "Table Grid"
     for cell, title in zip(table.rows[0].cells, block.header):
-        cell.paragraphs[0].add_run(title).bold = True
+        cell.paragraphs[0].add_run(clean(title)).bold = True
     for row in block.rows:
         cells = table.add_row().cells
         for cell, runs in zip(cells, row):
@@ -66,14 +74,14 @@ def docx_bytes(draft: CtqDraft) -> bytes:
     document = docx.Document()
     document.styles["Normal"].font.size = Pt(10.5)
     props = document.core_properties
-    props.title, props.author, props.last_modified_by = draft.title, "matchmaker", "matchmaker"
+    props.title, props.author, props.last_modified_by = clean(draft.title)[:255], "matchmaker", "matchmaker"
     props.subject = "ClusterXchange Commitment to Quality (draft)"
     props.created = props.modified = _stamp(draft)
     props.revision = 1
-    document.add_heading(draft.title, level=0)
+    document.add_heading(clean(draft.title), level=0)
     for block in draft.blocks:
         if isinstance(block, Heading):
-            document.add_heading(block.text, level=block.level)
+            document.add_heading(clean(block.text), level=block.level)
         elif isinstance(block, Paragraph):
             paragraph = document.add_paragraph()
             _runs(paragraph, block.runs)
@@ -101,4 +109,4 @@ def docx_text(path_or_bytes: object) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Run", "docx_bytes", "docx_text"]
+__all__ = ["Run", "clean", "docx_bytes", "docx_text"]

@@ -9,10 +9,10 @@ import pytest
 from conftest import HOSTILE
 
 from matchmaker.building.activities import RECOMMENDED, plan_rows
-from matchmaker.building.ctq import CtqError, ctq_drafts, write_draft, write_drafts
+from matchmaker.building.ctq import CtqError, ctq_drafts, rendered, write_draft, write_drafts
 from matchmaker.building.ctq_docx import docx_bytes, docx_text
 from matchmaker.building.ctq_html import html_text
-from matchmaker.building.draft import file_stem
+from matchmaker.building.draft import CtqDraft, Paragraph, file_stem, text
 from matchmaker.inputs.loading import load_round
 from matchmaker.ledger.ec_draw import ec_draw
 from matchmaker.ledger.store import Ledger
@@ -179,3 +179,12 @@ def test_the_ledgers_ec_draw_decides_the_ec_signature_line(ctq_round, tmp_path):
         assert ("European Commission services (drawn for random EC validation)" in signatures) \
             == ((draft.visitor_id, draft.host_id) in drawn)
         assert "only if the exchange is drawn" not in signatures
+
+
+def test_control_characters_in_a_name_do_not_break_the_documents():
+    draft = CtqDraft("V\x01", "H", "accepted", 1, "physical", "individual", "Tab\tand\x0bvertical tab",
+                     (Paragraph(text("Nul\x00 and \ud800 surrogate")),))
+    files = rendered(draft)
+    assert "Nul\ufffd and \ufffd surrogate" in docx_text(files[".docx"])
+    assert "Nul\ufffd and \ufffd surrogate" in files[".html"].decode("utf-8")
+    assert "/" not in draft.file_stem and "\x01" not in draft.file_stem
