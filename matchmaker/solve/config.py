@@ -107,6 +107,9 @@ class SolveConfig:
         Largest restricted CP-SAT model (pairs).
     cpsat_share : float
         Share of the remaining work for the restricted CP-SAT model.
+    prove : bool
+        Prove mode (``--prove``): after the other phases, the ``exact`` phase searches
+        without a work limit until the round is proven optimal (only a time limit stops it).
 
     Raises
     ------
@@ -126,6 +129,7 @@ class SolveConfig:
     mip_pairs: int | None = None
     max_restricted_pairs: int = MAX_RESTRICTED_PAIRS
     cpsat_share: float = 0.9
+    prove: bool = False
 
     def __post_init__(self) -> None:
         checked = dict(

@@ -13,16 +13,21 @@ means writing one class and adding it to :data:`PHASES`.
 ``mip``, ``cpsat``
     :mod:`matchmaker.solve.phases.restricted`: restricted models by reduced-cost fixing,
     which can prove the optimum.
+``exact``
+    :mod:`matchmaker.solve.phases.exact`: prove mode only, Lagrangian fixing and a MIP with
+    knapsack cuts until the round is proven optimal.
 """
 
 from __future__ import annotations
 
+from matchmaker.solve.phases.exact import Exact
 from matchmaker.solve.phases.lagrangian import Lagrangian, SupportMip
 from matchmaker.solve.phases.opening import Flow, Locks, Relaxation, Repair
 from matchmaker.solve.phases.restricted import CpSat, MipRounds
 from matchmaker.solve.phases.state import Phase, Progress, SolveState
 
 #: The phases in order.
-PHASES: tuple[Phase, ...] = (Locks(), Flow(), Relaxation(), Repair(), Lagrangian(), SupportMip(), MipRounds(), CpSat())
+PHASES: tuple[Phase, ...] = (Locks(), Flow(), Relaxation(), Repair(), Lagrangian(), SupportMip(), MipRounds(), CpSat(),
+                               Exact())
 
 __all__ = ["PHASES", "Phase", "Progress", "SolveState"]
