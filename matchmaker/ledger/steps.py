@@ -252,3 +252,26 @@ def exchange_pipeline(ledger: Ledger) -> pd.DataFrame:
     out["last_at"] = pd.to_datetime(out["last_at"], utc=True)
     out["round_id"] = out["round_id"].astype("Int64")
     return out
+
+
+def exchange_funnel(ledger: Ledger) -> pd.DataFrame:
+    """How many exchanges reached each step (the round report's exchange-building funnel).
+
+    One row per step of :data:`matchmaker.ledger.step_rules.STEPS`, in order, plus
+    ``accepted or locked`` first: ``step``, ``label`` (in words) and ``exchanges`` (how
+    many have that step recorded; ``validated_by_partnership`` counts exchanges whose
+    every Partnership in charge validated; the first row counts every exchange).
+    """
+    pipe = exchange_pipeline(ledger)
+    with ledger.engine.connect() as conn:
+        hist = step_history(conn)
+    reached = {step: len(set(zip(g["visitor_id"], g["host_id"]))) for step, g in hist.groupby("step")}
+    valid = hist[hist["step"] == "validated_by_partnership"]
+    have = valid.groupby(["visitor_id", "host_id"])["partnership"].agg(set).to_dict() if len(valid) else {}
+    reached["validated_by_partnership"] = sum(
+        bool(need) and set(need.split(", ")) <= have.get((v, h), set())
+        for v, h, need in zip(pipe["visitor_id"], pipe["host_id"], pipe["partnerships_in_charge"]))
+    rows = [("accepted or locked", "accepted or locked", len(pipe))]
+    rows += [(step, LABELS[step] if step != "validated_by_partnership" else "validated by every Partnership in charge",
+              int(reached.get(step, 0))) for step in STEPS]
+    return pd.DataFrame(rows, columns=["step", "label", "exchanges"])

@@ -13,7 +13,7 @@ from ledger_helpers import hand_made_round, proposal, solution
 
 from matchmaker.ledger.engine import LedgerError
 from matchmaker.ledger.step_rules import STEPS, Done, Exchange, next_steps, refusal, state_words
-from matchmaker.ledger.steps import exchange_pipeline, record_step
+from matchmaker.ledger.steps import exchange_funnel, exchange_pipeline, record_step
 from matchmaker.ledger.store import Ledger
 
 #: A physical exchange with two Partnerships in charge, drawn for EC validation: its whole chain.
@@ -240,3 +240,14 @@ def test_an_older_ledger_gains_the_tables_when_opened(tmp_path):
         with ledger.engine.connect() as conn:
             names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"exchange_steps", "ec_draws"} <= names
+
+
+def test_the_funnel_counts_the_exchanges_that_reached_each_step(led):
+    walk(led, "V1", "H1", UNDRAWN[:4])  # CLAMTEX validated, BLUES not yet
+    walk(led, "V2", "H2", [("ctq_drafted", None), ("signed_by_host", None), ("signed_by_visitor", None),
+                           ("validated_by_partnership", None), ("validated_by_support_office", None)])
+    record_step(led, "V2", "H2", "withdrawn", "ana", reason="no longer interested")
+    funnel = exchange_funnel(led).set_index("step")["exchanges"].to_dict()
+    assert funnel["accepted or locked"] == 3
+    assert (funnel["ctq_drafted"], funnel["signed_by_host"], funnel["validated_by_partnership"],
+            funnel["validated_by_support_office"], funnel["fa_signed"], funnel["withdrawn"]) == (2, 2, 1, 1, 0, 1)
