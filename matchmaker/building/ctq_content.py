@@ -92,8 +92,16 @@ def _participants(ex: Mapping, rnd: Round, vreg: dict | None, hreg: dict | None)
                      text(city + country_name(rnd, ex.get(f"{prefix}_country"))),
                      text(partnership_name(rnd, pid)) if present(pid) else text(todo("the Partnership in charge")),
                      text(todo("contact person, e-mail, phone"))))
-    return [Heading("1. The participants"),
-            Table(("Role", "Organisation", "Where", "Partnership in charge", "Contact person"), tuple(rows))]
+    blocks: list[Block] = [Heading("1. The participants"),
+                           Table(("Role", "Organisation", "Where", "Partnership in charge", "Contact person"),
+                                 tuple(rows))]
+    missing = [f"the {role} ({ex[f'{role}_id']})" for role, reg in (("host", hreg), ("visitor", vreg)) if reg is None]
+    if missing:
+        blocks.append(Paragraph(text(
+            f"The registration of {' and of '.join(missing)} is no longer in the round's files: what it said "
+            "(objectives, activities, Partnership) could not be pre-filled. ",
+            todo("check the parts taken from the registrations"))))
+    return blocks
 
 
 def _objectives(vreg: dict | None, hreg: dict | None, labels: Labels) -> tuple[list[Block], list[str]]:
@@ -164,19 +172,26 @@ def _action_plan(ex: Mapping, rnd: Round, vreg: dict | None, hreg: dict | None, 
     intro = ("Drawn from the activities both sides chose in their registrations, using the scheme's recommended "
              "activities (FAQ question 10)" + (", in their online form" if virtual else "") + ".")
     blocks: list[Block] = [Heading("5. Action plan"), Paragraph(text(intro), note=True)]
-    if not chosen:
+    if not chosen and _codes(vreg, "activities") and hreg is not None:
         chosen = list(_codes(vreg, "activities"))
         blocks.append(Paragraph(text("The host offers none of the activities the visitor seeks; the plan below uses "
                                      "the visitor's. ", todo("the activities both sides agree on"))))
+    elif not chosen:
+        chosen = [""]  # one row to fill, with every recommended activity to choose from
+        blocks.append(Paragraph(text("The registrations give no activity both sides chose. ",
+                                     todo("the activities both sides agree on"))))
     n = int(ex["working_days"]) if present(ex.get("working_days")) else 3
     rows = []
     for first, last, code in act.plan_rows(chosen, n):
         if code is None:
             what, faq = (act.OPENING if first == 1 else act.CLOSING), ""
+        elif code == "":
+            what, faq = "", "; ".join(pair[1 if virtual else 0] for pair in act.RECOMMENDED.values())
         else:
             what = _labels([code], "activity", labels)[0]
             faq = "; ".join(act.recommended_for(code, virtual))
-        rows.append((text(_when(first, last, ex, rnd)), text(what), text(faq) if faq else text("-"),
+        rows.append((text(_when(first, last, ex, rnd)), text(what) if what else text(todo("the activity")),
+                     text(faq) if faq else text("-"),
                      text(todo("what exactly, with whom, where" if not virtual else "what exactly, with whom, "
                                                                                      "which online tool"))))
     blocks.append(Table(("When", "Activity", "Recommended activity (FAQ q.10)", "Details"), tuple(rows)))

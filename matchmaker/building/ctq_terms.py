@@ -118,13 +118,12 @@ def signatures(ex: Mapping, rnd: Round, vreg: dict | None, hreg: dict | None, ec
     hp = (hreg or {}).get("partnership")
     lines = [("Host", f"{ex.get('host_name', '')} ({ex['host_id']})"),
              ("Visitor", f"{ex.get('visitor_name', '')} ({ex['visitor_id']})")]
-    if _present(vp) and _present(hp) and str(vp) != str(hp):
-        pays = "" if str(ex.get("mode")) == "virtual" else " (pays the lump sum)"
-        lines += [(f"Visitor's Partnership{pays}", _partnership(rnd, vp)),
-                  ("Host's Partnership", _partnership(rnd, hp))]
+    if _present(vp) and _present(hp) and str(vp) == str(hp):
+        lines.append(("Partnership in charge of both", _partnership(rnd, vp)))
     else:
-        pid = vp if _present(vp) else hp
-        lines.append(("Partnership in charge of both", _partnership(rnd, pid) if _present(pid) else ""))
+        pays = "" if str(ex.get("mode")) == "virtual" else " (pays the lump sum)"
+        lines += [(f"Visitor's Partnership{pays}", _partnership(rnd, vp) if _present(vp) else ""),
+                  ("Host's Partnership", _partnership(rnd, hp) if _present(hp) else "")]
     lines.append(("ClusterXchange Support Office (validation)", "ClusterXchange Support Office"))
     if ec_drawn is None:
         lines.append(("European Commission services (only if the exchange is drawn for random EC validation)",

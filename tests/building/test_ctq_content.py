@@ -188,3 +188,20 @@ def test_control_characters_in_a_name_do_not_break_the_documents():
     assert "Nul\ufffd and \ufffd surrogate" in docx_text(files[".docx"])
     assert "Nul\ufffd and \ufffd surrogate" in files[".html"].decode("utf-8")
     assert "/" not in draft.file_stem and "\x01" not in draft.file_stem
+
+
+def test_a_registration_gone_from_the_files_is_said_and_left_to_complete(ctq_round):
+    d, url = ctq_round
+    rnd = load_round(d)
+    rnd.visitors = rnd.visitors[rnd.visitors["org_id"] != "V001"].reset_index(drop=True)
+    rnd.hosts = rnd.hosts[rnd.hosts["org_id"] != "H001"].reset_index(drop=True)
+    with Ledger(url) as led:
+        draft = ctq_drafts((rnd, led), [("V001", "H001")])[0]
+    body = docx_text(docx_bytes(draft))
+    assert "The registration of the host (H001) and of the visitor (V001) is no longer in the round's files" in body
+    assert "The registrations give no activity both sides chose. [to complete: the activities both sides agree on]" \
+        in body
+    row = "days 2-4 (Tue 2 Mar 2027 to Thu 4 Mar 2027) | [to complete: the activity] | "
+    assert row + RECOMMENDED["shadowing"][0] in body
+    assert "Host's Partnership | [to complete: the Partnership]" in body
+    assert "Visitor's Partnership (pays the lump sum) | CLAMTEX" in body
