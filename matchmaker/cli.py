@@ -79,15 +79,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from matchmaker.proposals.fairness import fairness_check
+    from matchmaker.proposals.reading import read_proposals
     from matchmaker.proposals.validator import check_proposals_file
 
-    violations = check_proposals_file(_load(args), Path(args.proposals))
+    rnd = _load(args)
+    violations = check_proposals_file(rnd, Path(args.proposals))
     for v in violations:
         print(v)
     if violations:
         print(f"{args.proposals}: {len(violations)} rule(s) broken", file=sys.stderr)
         return 1
     print(f"{args.proposals}: valid: every rule of the scheme holds")
+    for line in fairness_check(rnd, read_proposals(Path(args.proposals))):
+        print(line)
     return 0
 
 

@@ -5,7 +5,8 @@ visitors' Partnership or their country) should get at least ``ceil(share x its e
 visitors)`` exchanges "where possible". The solver minimises the total shortfall first;
 :func:`fairness_shortfall` recounts each group's exchanges from the proposals table itself
 (its ``partnership`` or ``visitor_country`` column), not from the solver's arrays, so the
-summary and the validator's report say what the file holds.
+summary and the validator's report (:func:`fairness_check`, ``matchmaker check``) say
+what the file holds.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matchmaker.solve.problem import SolverInstance
+from matchmaker.inputs.instance import Round
+from matchmaker.pairs.catalogue import build_catalogue
+from matchmaker.solve.problem import SolverInstance, build_instance
 
 #: The proposals column that names each fairness group.
 GROUP_COLUMN = {"partnership": "partnership", "country": "visitor_country"}
@@ -66,3 +69,17 @@ def fairness_lines(report: list[dict]) -> list[str]:
             else f"fairness: {total} exchange(s) short of the targets in "
                  f"{sum(r['shortfall'] > 0 for r in report)} of {len(report)} group(s)")
     return [head] + [r["text"] for r in report]
+
+
+def fairness_check(rnd: Round, proposals: pd.DataFrame) -> list[str]:
+    """The fairness report of a proposals table in words (empty without the fairness option).
+
+    Builds the round's catalogue for the eligible visitors (as the solver counts them), then
+    :func:`fairness_shortfall` and :func:`fairness_lines`. The shortfall is no rule broken:
+    the share holds "where possible" (docs/decisions.md §13, §38).
+    """
+    if rnd.settings["solver"]["fairness_share"] <= 0:
+        return []
+    country = dict(zip(rnd.visitors["org_id"].astype(str), rnd.visitors["country"].astype(str)))
+    proposals = proposals.assign(visitor_country=proposals["visitor_id"].astype(str).map(country))
+    return fairness_lines(fairness_shortfall(build_instance(rnd, build_catalogue(rnd)), proposals))
