@@ -211,10 +211,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-TIME_HELP = "seconds, a finite number > 0 (default: settings)"
-WORK_HELP = ("deterministic solver budget in work units, about a second each on the reference machine "
-             "(default: settings; 0: three quarters of the time limit); within it, the same input, settings "
-             "and seed give the same proposals")
+TIME_HELP = "wall-clock safety net, seconds > 0 (default: settings; unset: 5 x work limit + 30 s)"
+WORK_HELP = ("deterministic solver budget in work units, about a second each on the reference machine (default: "
+             "settings; 0: 45, or 3/4 of a time limit given); the same input, settings and seed give the same "
+             "proposals on any machine, and more work never a worse total score")
 SEED_HELP = f"solver seed, 0 to {MAX_SEED} (default: settings)"
 LEDGER_HELP = "ledger URL (default: sqlite:///ROUND_DIR/ledger.sqlite, which git ignores)"
 

@@ -61,7 +61,7 @@ from matchmaker.solve.config import SolveConfig
 from matchmaker.solve.core import Core, build_core, lock_conflicts
 from matchmaker.solve.effort import Effort
 from matchmaker.solve.lp import LPResult
-from matchmaker.solve.phases import PHASES, Progress, SolveState
+from matchmaker.solve.phases import EXTENSION, PHASES, Progress, SolveState
 from matchmaker.solve.phases.state import relative_gap
 from matchmaker.solve.problem import SolverInstance
 from matchmaker.solve.schedule import clock_stops as schedule_clock_stop_count
@@ -161,11 +161,12 @@ def solve(problem: SolverInstance, config: SolveConfig | None = None,
     core = build_core(problem)
     state = SolveState(core, config, effort, progress, t0, schedule_clock_stops)
     state.stats.update(pairs=problem.n_pairs, candidates=len(core.cand), locked=len(core.locked),
-                       work_limit=None if effort.work_limit is None else round(effort.work_limit, 3))
+                       work_limit=None if effort.full_limit is None else round(effort.full_limit, 3))
     for phase in PHASES:
         phase.run(state)
         if state.ended:
             break
+    EXTENSION.run(state)  # the work beyond the base, if any (more work is never worse)
     return _result(state)
 
 

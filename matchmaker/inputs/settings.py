@@ -132,11 +132,11 @@ def _check_ranges(s: dict, source: str) -> None:
              f"must be from 0 (off: the total score) to {MAX_STABILITY_WEIGHT:g}")
     if not 0 <= sv["programme_budget_eur"] <= MAX_EUR:
         fail("solver.programme_budget_eur", sv["programme_budget_eur"], f"must be from 0 (no limit) to {MAX_EUR:g}")
-    if not 0 < sv["time_limit_s"] <= MAX_SECONDS:
-        fail("solver.time_limit_s", sv["time_limit_s"], f"must be > 0 and <= {MAX_SECONDS:g} seconds")
+    if not 0 <= sv["time_limit_s"] <= MAX_SECONDS:
+        fail("solver.time_limit_s", sv["time_limit_s"],
+             f"must be from 0 (derived from the work limit) to {MAX_SECONDS:g} seconds")
     if not 0 <= sv["work_limit"] <= MAX_SECONDS:
-        fail("solver.work_limit", sv["work_limit"],
-             f"must be from 0 (three quarters of time_limit_s) to {MAX_SECONDS:g} work units")
+        fail("solver.work_limit", sv["work_limit"], f"must be from 0 (the default) to {MAX_SECONDS:g} work units")
     if not 0 <= sv["seed"] <= MAX_SEED:
         fail("solver.seed", sv["seed"], f"must be a whole number from 0 to {MAX_SEED}")
     if not 0 <= sv["relative_gap"] < 1:

@@ -6,10 +6,19 @@ from the command line or a caller (``--time-limit``, ``--work-limit``, ``--seed`
 setting or option at fault; :func:`matchmaker.solver.solve` and each of its phases
 (:mod:`matchmaker.solve.phases`) then only read the record.
 
-The default work limit (:data:`DEFAULT_WORK_SHARE` of the time limit, when no work limit is
-given) is computed here and nowhere else: a :class:`SolveConfig` built with a time limit and
-no work limit carries the resolved work limit, and :meth:`SolveConfig.within` keeps it
-when it shortens the clock for the solver.
+The default limits are computed here and nowhere else (docs/decisions.md §34). The *work*
+limit is the real one: by default :data:`DEFAULT_WORK` units (about 45 s of the reference
+machine). The time limit is derived from it (:func:`derived_time_limit`: five times the
+work plus half a minute), a safety net far enough away that a machine three times slower,
+or one busy with other jobs, still ends by the work limit and gives the same proposals.
+Only a time limit given without a work limit works the other way round, as before: the
+work is then :data:`DEFAULT_WORK_SHARE` of it. A :class:`SolveConfig` carries the resolved
+work limit, and :meth:`SolveConfig.within` keeps it when it shortens the clock.
+
+More work never gives a worse objective: the phases spend the first :attr:`SolveConfig.base_work`
+units exactly as a run with that work limit would, and only then the rest, in whole steps of
+:attr:`SolveConfig.extension_step` units from the incumbent
+(:mod:`matchmaker.solve.phases.extension`).
 """
 
 from __future__ import annotations
@@ -21,10 +30,30 @@ from numbers import Integral, Real
 
 from matchmaker.common.errors import SettingsError
 
-#: Share of the time limit given as work when no work limit is set.
+#: Work units of a run when neither a work limit nor a time limit is set.
+DEFAULT_WORK = 45.0
+#: Share of the time limit given as work when only a time limit is set.
 DEFAULT_WORK_SHARE = 0.75
+#: Seconds of wall clock per work unit allowed by the derived time limit ...
+SECONDS_PER_WORK = 5.0
+#: ... plus this margin (seconds) for reading the round and building its pairs.
+TIME_MARGIN = 30.0
+#: Work spent by the phases as one run of this size; beyond it, only whole extension steps.
+BASE_WORK = DEFAULT_WORK
+#: Work units of one extension step (a restricted MIP or CP-SAT from the incumbent).
+EXTENSION_STEP = 15.0
 #: Largest restricted CP-SAT model (pairs); the filter threshold is tightened to fit.
 MAX_RESTRICTED_PAIRS = 3_000
+
+
+def derived_time_limit(work_limit: float) -> float:
+    """The time limit of a run given only its work: ``5 x work + 30`` seconds.
+
+    A run spends about one second per work unit on the reference machine, up to about 1.5
+    when a MIP root costs more than estimated; so a machine three times slower (or sharing
+    its cores with other jobs) still ends by the work limit, well before this safety net.
+    """
+    return SECONDS_PER_WORK * float(work_limit) + TIME_MARGIN
 
 
 def _positive(name: str, value: object, unit: str) -> float:
@@ -58,11 +87,16 @@ def _gap(name: str, value: object) -> float:
     return float(value)
 
 
+def _unset(value: object) -> bool:
+    """A number 0 (a limit left to its default)."""
+    return isinstance(value, Real) and not isinstance(value, bool) and value == 0
+
+
 def _work(name: str, value: object) -> float | None:
     """A work limit as the settings and the command line give it: 0 means the default (``None``)."""
-    if isinstance(value, Real) and not isinstance(value, bool) and value == 0:
+    if _unset(value):
         return None
-    return _positive(name, value, "work units (or 0: three quarters of the time limit)")
+    return _positive(name, value, "work units (or 0: the default)")
 
 
 def _pick(solver: Mapping, key: str, given: object, option: str) -> tuple[str, object]:
@@ -84,6 +118,11 @@ class SolveConfig:
         Work units for the whole solve (:mod:`matchmaker.solve.effort`; one is about a second
         of the reference machine), the deterministic limit that the phases share. Left
         unset, it becomes :data:`DEFAULT_WORK_SHARE` of ``time_limit`` (unlimited without one).
+    base_work : float
+        The phases spend ``min(work_limit, base_work)`` as a run of that work limit would;
+        the rest goes to whole extension steps, so more work never gives a worse objective.
+    extension_step : float
+        Work units of one extension step (only whole steps are taken).
     seed : int
         HiGHS and CP-SAT random seed; the same problem, settings, seed and work limit
         give the same proposals unless the time limit stops a phase first.
@@ -129,6 +168,8 @@ class SolveConfig:
     mip_pairs: int | None = None
     max_restricted_pairs: int = MAX_RESTRICTED_PAIRS
     cpsat_share: float = 0.9
+    base_work: float = BASE_WORK
+    extension_step: float = EXTENSION_STEP
     prove: bool = False
 
     def __post_init__(self) -> None:
@@ -139,6 +180,8 @@ class SolveConfig:
             workers=_count("workers", self.workers, 1),
             mip_pairs=None if self.mip_pairs is None else _count("mip_pairs", self.mip_pairs, 0),
             max_restricted_pairs=_count("max_restricted_pairs", self.max_restricted_pairs, 1),
+            base_work=_positive("base_work", self.base_work, "work units"),
+            extension_step=_positive("extension_step", self.extension_step, "work units"),
             **{name: _share(name, getattr(self, name))
                for name in ("lp_share", "lagrangian_share", "support_share", "mip_share", "cpsat_share")})
         if checked["work_limit"] is None and checked["time_limit"] is not None:
@@ -151,22 +194,35 @@ class SolveConfig:
                       seed: int | None = None) -> SolveConfig:
         """The configuration of a run: the ``[solver]`` settings, overridden by the arguments given.
 
+        The limits are resolved in the users' words of ``settings.toml``: with neither a time
+        nor a work limit, the work is :data:`DEFAULT_WORK` units and the time limit
+        :func:`derived_time_limit` of it; a work limit alone also gets the derived time
+        limit; a time limit alone gets :data:`DEFAULT_WORK_SHARE` of it as work; both are
+        taken as given.
+
         Parameters
         ----------
         solver : mapping
             The ``solver`` table of the settings (``time_limit_s``, ``work_limit``, ``seed``,
-            ``relative_gap``).
+            ``relative_gap``); ``time_limit_s = 0`` and ``work_limit = 0`` mean "not set".
         time_limit, work_limit, seed : optional
             Overrides from the command line (``--time-limit``, ``--work-limit``, ``--seed``)
-            or a caller. A work limit of 0 means :data:`DEFAULT_WORK_SHARE` of the time limit.
+            or a caller. A time limit given here must be > 0; a work limit of 0 means "not set".
 
         Raises
         ------
         SettingsError
             A value out of range; the message names the setting or the option it came from.
         """
-        time_limit = _positive(*_pick(solver, "time_limit_s", time_limit, "--time-limit"), "seconds")
+        if time_limit is None and _unset(solver["time_limit_s"]):
+            time_limit = None
+        else:
+            time_limit = _positive(*_pick(solver, "time_limit_s", time_limit, "--time-limit"), "seconds")
         work_limit = _work(*_pick(solver, "work_limit", work_limit, "--work-limit"))
+        if work_limit is None and time_limit is None:
+            work_limit = DEFAULT_WORK
+        if time_limit is None:
+            time_limit = derived_time_limit(work_limit)
         seed = _integer(*_pick(solver, "seed", seed, "--seed"))
         target_gap = _gap("solver.relative_gap", solver["relative_gap"])
         return cls(time_limit=time_limit, work_limit=work_limit, seed=seed, target_gap=target_gap)

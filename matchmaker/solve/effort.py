@@ -10,9 +10,14 @@ reference machine (2 cores, x86_64, the benchmark machine of ``reports/``).
 
 The wall-clock time limit stays a hard stop. When it interrupts a phase before its work
 is spent, the result depends on the machine's speed: :attr:`Effort.clock_stops` records
-which phase, and the solve is reported as not reproducible. With the default work limit
-(:data:`matchmaker.solve.config.DEFAULT_WORK_SHARE` of the time limit) that happens only on
-a slower or busy machine.
+which phase, and the solve is reported as not reproducible. With the default limits (the
+time limit derived from the work, :func:`matchmaker.solve.config.derived_time_limit`) that
+needs a machine more than three times slower than the reference.
+
+More work never gives a worse objective: an :class:`Effort` first offers the phases only
+its *base* (``min(work_limit, base)``), so they take exactly the path of a run with that
+work limit; :meth:`Effort.extend` then opens the rest for the extension steps
+(:mod:`matchmaker.solve.phases.extension`), which start from the incumbent.
 
 Both limits come checked from :class:`matchmaker.solve.config.SolveConfig`
 (:meth:`Effort.for_config`); an :class:`Effort` is the run-time side of them: work spent
@@ -62,19 +67,36 @@ class Effort:
         Wall-clock seconds (``None``: no deadline).
     t0 : float, optional
         ``time.monotonic()`` at the start (default: now).
+    base : float, optional
+        Work offered until :meth:`extend` (default: all of ``work_limit``).
+
+    Attributes
+    ----------
+    work_limit : float or None
+        The work offered now: ``min(work_limit, base)`` until :meth:`extend`, then all of it.
+    full_limit : float or None
+        The solve's whole work limit.
     """
 
-    def __init__(self, work_limit: float | None, time_limit: float | None, t0: float | None = None) -> None:
+    def __init__(self, work_limit: float | None, time_limit: float | None, t0: float | None = None,
+                 base: float | None = None) -> None:
         self.t0 = time.monotonic() if t0 is None else t0
-        self.work_limit = None if work_limit is None else float(work_limit)
+        self.full_limit = None if work_limit is None else float(work_limit)
+        self.work_limit = self.full_limit if base is None or work_limit is None else min(self.full_limit, base)
         self.deadline = None if time_limit is None else self.t0 + float(time_limit)
         self.spent = 0.0
         self.clock_stops: list[str] = []
 
     @classmethod
     def for_config(cls, config: SolveConfig, t0: float | None = None) -> Effort:
-        """The budget of a solve under ``config`` (its work limit already resolved), started at ``t0``."""
-        return cls(config.work_limit, config.time_limit, t0)
+        """The budget of a solve under ``config`` (its work limit already resolved), started at ``t0``;
+        its base is ``config.base_work``."""
+        return cls(config.work_limit, config.time_limit, t0, base=config.base_work)
+
+    def extend(self) -> float:
+        """Offer the whole work limit (after the base); returns the work now left."""
+        self.work_limit = self.full_limit
+        return self.left()
 
     # -- work --------------------------------------------------------------------------------
     def left(self) -> float:
@@ -82,6 +104,7 @@ class Effort:
         return math.inf if self.work_limit is None else max(0.0, self.work_limit - self.spent)
 
     def spend(self, units: float) -> None:
+        """Charge ``units`` work units (negative counts as 0)."""
         self.spent += max(0.0, float(units))
 
     def allot(self, share: float, at_least: float = 0.0) -> float:

@@ -47,7 +47,7 @@ def test_weights_are_finite_and_bounded(value):
 
 @pytest.mark.parametrize("solver, key", [({"programme_budget_eur": 1e300}, "programme_budget_eur"),
                                          ({"programme_budget_eur": 1.1e12}, "programme_budget_eur"),
-                                         ({"time_limit_s": 0.0}, "time_limit_s"),
+                                         ({"time_limit_s": -1.0}, "time_limit_s"),
                                          ({"time_limit_s": 1e300}, "time_limit_s"),
                                          ({"work_limit": -1.0}, "work_limit"),
                                          ({"work_limit": 1e300}, "work_limit"),

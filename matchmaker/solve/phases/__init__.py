@@ -16,11 +16,16 @@ means writing one class and adding it to :data:`PHASES`.
 ``exact``
     :mod:`matchmaker.solve.phases.exact`: prove mode only, Lagrangian fixing and a MIP with
     knapsack cuts until the round is proven optimal.
+``more-work``
+    :mod:`matchmaker.solve.phases.extension` (:data:`EXTENSION`, run after the others even
+    when one ended the solve for want of work): the work beyond the base, in whole steps
+    from the incumbent, so that more work never gives a worse objective.
 """
 
 from __future__ import annotations
 
 from matchmaker.solve.phases.exact import Exact
+from matchmaker.solve.phases.extension import Extension
 from matchmaker.solve.phases.lagrangian import Lagrangian, SupportMip
 from matchmaker.solve.phases.opening import Flow, Locks, Relaxation, Repair
 from matchmaker.solve.phases.restricted import CpSat, MipRounds
@@ -30,4 +35,7 @@ from matchmaker.solve.phases.state import Phase, Progress, SolveState
 PHASES: tuple[Phase, ...] = (Locks(), Flow(), Relaxation(), Repair(), Lagrangian(), SupportMip(), MipRounds(), CpSat(),
                                Exact())
 
-__all__ = ["PHASES", "Phase", "Progress", "SolveState"]
+#: The work beyond the base (after :data:`PHASES`).
+EXTENSION: Phase = Extension()
+
+__all__ = ["EXTENSION", "PHASES", "Phase", "Progress", "SolveState"]
