@@ -81,10 +81,12 @@ def round_budgets(rnd: Round, summary: dict | None = None) -> tuple[pd.Series, p
 
 
 def _labels(rnd: Round) -> dict[str, dict[str, str]]:
-    """Group codes in words, per grouping: a Partnership's name, ``Spain (ES)``, ``SME``."""
+    """Group codes in words, per grouping: a Partnership's name (with its id when two share it),
+    ``Spain (ES)``, ``SME``."""
     parts = rnd.partnerships
     names = parts["name"].astype(str) if "name" in parts.columns else pd.Series(parts.index, index=parts.index)
-    partnership = {str(k): (n if n == str(k) else f"{n} ({k})") for k, n in names.items()}
+    shared = set(names[names.duplicated(keep=False)])  # a name two Partnerships share keeps its id
+    partnership = {str(k): (f"{n} ({k})" if n in shared or not n else n) for k, n in names.items()}
     countries = rnd.countries["name"] if "name" in rnd.countries.columns else pd.Series(dtype=object)
     country = {str(k): f"{n} ({k})" for k, n in countries.items()}
     return {"partnership": partnership, "country": country, "organisation_type": dict(ORG_TYPE_WORDS)}
@@ -242,9 +244,9 @@ def _budget_summary(rows: list[dict], total: dict) -> str:
     lo = min(with_budget, key=lambda r: (r["share_used"], r["partnership"]))
     hi = max(with_budget, key=lambda r: r["share_used"])
     return (f"EUR {total['committed_eur'] + total['used_eur']:,.2f} of EUR {total['budget_eur']:,.2f} used "
-            f"({total['share_used']:.0%}); {nearly} of {len(with_budget)} Partnerships used at least "
-            f"{NEARLY_SPENT:.0%} of their budget; share used from {lo['share_used']:.0%} ({lo['partnership']}) "
-            f"to {hi['share_used']:.0%} ({hi['partnership']})")
+            f"({total['share_used']:.1%}); {nearly} of {len(with_budget)} Partnerships used at least "
+            f"{NEARLY_SPENT:.0%} of their budget; share used from {lo['share_used']:.1%} ({lo['partnership']}) "
+            f"to {hi['share_used']:.1%} ({hi['partnership']})")
 
 
 def match_quality(rnd: Round, proposals: pd.DataFrame, unmatched: pd.DataFrame, budgets: pd.Series | None = None,

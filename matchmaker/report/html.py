@@ -168,8 +168,9 @@ def _summary_body(ctx: ReportContext) -> str:
     return body
 
 
-def _sentence(text: str) -> str:
-    return f"<p>{_esc(text[:1].upper() + text[1:])}.</p>" if text else ""
+def paragraph(text: str) -> str:
+    """``text`` as an HTML paragraph, escaped, written as a sentence (empty for an empty text)."""
+    return f"<p>{_esc(T.sentence(text))}</p>" if text else ""
 
 
 def _extra_part(title: str, part: object) -> str:
@@ -179,11 +180,11 @@ def _extra_part(title: str, part: object) -> str:
         return ""
     body = f"<h3>{_esc(title)}</h3>"
     if isinstance(part, str):
-        return body + _sentence(part)
+        return body + paragraph(part)
     if isinstance(part, list):
         return body + (_table(pd.DataFrame(part)) if part else "<p>None.</p>")
     if isinstance(part, dict):
-        body += _sentence(str(part.get("summary", "")))
+        body += paragraph(str(part.get("summary", "")))
         for key, value in part.items():
             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
                 body += f"<p>{_esc(str(key).replace('_', ' '))}:</p>" + _table(pd.DataFrame(value))
@@ -194,11 +195,11 @@ def _quality_body(ctx: ReportContext) -> str:
     q = ctx.quality
     frames = T.quality_frames(q)
     body = _table(frames["headline"])
-    body += "<h3>Budget use per Partnership</h3>" + _sentence(q["budget_use"]["summary"]) + _table(frames["budget"])
+    body += "<h3>Budget use per Partnership</h3>" + paragraph(q["budget_use"]["summary"]) + _table(frames["budget"])
     body += ctx.img(plots.quality_figure(q), "share of visitors matched per group")
     body += f'<p class="note">{_esc(q.get("spread_note", ""))}.</p>'
     for key, part in q["spread"].items():
-        body += (f"<h3>Spread across {_esc(part.get('groupings', part['grouping']))}</h3>" + _sentence(part["summary"])
+        body += (f"<h3>Spread across {_esc(part.get('groupings', part['grouping']))}</h3>" + paragraph(part["summary"])
                  + _table(frames[key]))
     body += "<h3>Visitors unmatched by reason</h3>" + (_table(frames["reasons"]) if len(frames["reasons"])
                                                         else "<p>Every visitor has a proposal.</p>")

@@ -294,14 +294,15 @@ def quality_figure(quality: dict) -> Figure:
     ----------
     quality : dict
         :func:`matchmaker.quality.metrics.match_quality` (``spread`` and ``visitors``); groups
-        without visitors (hosts only) are left out. A dashed line marks the round's share.
+        without visitors (hosts only) are left out. Each bar says ``exchanges/visitors``; a dashed
+        line marks the round's share. Bars have the same thickness in every panel, from the top.
     """
     spread = quality["spread"]
     keys = list(spread)
     groups = {k: [g for g in spread[k]["groups"] if g["share_matched"] is not None][::-1] for k in keys}
     tallest = max([len(g) for g in groups.values()] + [1])
-    fig = Figure(figsize=(12, 0.24 * tallest + 1.6))
-    axes = fig.subplots(1, len(keys), gridspec_kw={"width_ratios": [1.0] * len(keys), "wspace": 0.6})
+    fig = Figure(figsize=(13, 0.24 * tallest + 1.6))
+    axes = fig.subplots(1, len(keys), gridspec_kw={"wspace": 0.75})
     overall = quality["visitors"].get("share_matched")
     for ax, key in zip(np.atleast_1d(axes), keys):
         rows = groups[key]
@@ -309,13 +310,18 @@ def quality_figure(quality: dict) -> Figure:
             _empty(ax, "no visitors")
             continue
         y = np.arange(len(rows))
-        ax.barh(y, [100 * r["share_matched"] for r in rows], color=MODE_COLOURS["physical"])
-        ax.set_yticks(y, [r["group"] if len(r["group"]) <= 28 else r["group"][:25] + "..." for r in rows], fontsize=7)
+        share = np.array([100 * r["share_matched"] for r in rows])
+        ax.barh(y, share, color=MODE_COLOURS["physical"], height=0.7)
+        for yi, x, r in zip(y, share, rows):
+            ax.text(x + 1, yi, f"{r['exchanges']}/{r['visitors']}", va="center", fontsize=6, color="#555555")
+        ax.set_yticks(y, [r["group"] if len(r["group"]) <= 34 else r["group"][:31] + "..." for r in rows], fontsize=7)
         if overall is not None:
-            ax.axvline(100 * overall, color="#555555", ls="--", lw=1)
-        ax.set_xlim(0, 100)
+            ax.vlines(100 * overall, -0.5, len(rows) - 0.5, color="#555555", ls="--", lw=1)
+        ax.set_xlim(0, 115)
+        ax.set_xticks([0, 25, 50, 75, 100])
+        ax.set_ylim(len(rows) - tallest - 0.5, len(rows) - 0.5)
         ax.set_xlabel("visitors matched (%)")
         ax.set_title(f"per {spread[key]['grouping']}", fontsize=10)
         ax.spines[["top", "right"]].set_visible(False)
-    fig.suptitle("Share of visitors matched (dashed: the whole round)", fontsize=11)
+    fig.suptitle("Share of visitors matched, exchanges/visitors per group (dashed: the whole round)", fontsize=11)
     return fig

@@ -302,3 +302,16 @@ def quality_frames(quality: dict) -> dict[str, pd.DataFrame]:
     out["reasons"] = _worded(quality["unmatched_by_reason"]) if quality["unmatched_by_reason"] else pd.DataFrame(
         columns=["reason", "visitors"])
     return out
+
+
+def sentence(text: str) -> str:
+    """``text`` as a sentence: its first letter a capital, a full stop at the end (empty stays empty)."""
+    text = text.strip()
+    return "" if not text else text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def quality_sentences(quality: dict) -> dict[str, str]:
+    """The match quality's one-line summaries as sentences: ``budget`` and one per grouping of the spread."""
+    out = {"budget": sentence(quality["budget_use"]["summary"])}
+    out.update({key: sentence(part["summary"]) for key, part in quality["spread"].items()})
+    return out

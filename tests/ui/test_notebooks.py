@@ -146,9 +146,11 @@ def test_notebook_03_shows_the_report_and_writes_it(round_01, workspace):
     nb = _run(workspace, EXPECTED[2], report_file="../reports/round_report.html")
     assert not _errors(nb)
     pngs = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
-    assert pngs == 5  # budget, scores, flows, map, unmatched
+    assert pngs == 6  # match quality, budget, scores, flows, map, unmatched
     text = _text(nb)
     assert "mm-headline" in text and "{'exchanges'" not in text  # the headline is a table, not a dict
+    assert "visitors matched" in text and "Share of visitors matched per Partnership from" in text  # match quality
+    assert "Share of visitors matched per organisation type from" in text and "share_matched" not in text
     assert "used_share" not in text and "budget used" in text
     html = (workspace / "reports" / "round_report.html").read_text(encoding="utf-8")
     for key in SECTIONS:
@@ -167,4 +169,4 @@ def test_report_command_on_the_solved_sample_round(round_01, workspace):
         assert f'<section id="{key}"><h2>{title}</h2>' in html
     summary = json.loads((workspace / "out" / "sample-round" / "summary.json").read_text(encoding="utf-8"))
     assert isinstance(summary, dict)
-    assert html.count("data:image/png;base64,") == 5
+    assert html.count("data:image/png;base64,") == 6
