@@ -97,6 +97,7 @@ def describe_statement(result: dict) -> str:
             f"{result['remaining_eur']:,.2f}")
     lines = [head, f"{len(result['exchanges'])} exchange(s):"]
     for r in result["exchanges"].to_dict("records"):
-        lines.append(f"  visitor {r['visitor_id']} with host {r['host_id']} ({r['mode']}): {r['state_words']}; "
+        mode = r["mode"] or "mode not proposed"
+        lines.append(f"  visitor {r['visitor_id']} with host {r['host_id']} ({mode}): {r['state_words']}; "
                      f"lump sum EUR {r['lump_sum_eur']:,.2f} {r['money']}")
     return "\n".join(lines)

@@ -250,6 +250,7 @@ def exchange_pipeline(ledger: Ledger) -> pd.DataFrame:
                      "last_at": pair_hist["done_at"].iloc[-1] if done else pd.NaT})
     out = pd.DataFrame(rows, columns=PIPELINE_COLUMNS)
     out["last_at"] = pd.to_datetime(out["last_at"], utc=True)
+    out["decision"] = out["decision"].astype(object).where(out["decision"].notna(), None)
     out["round_id"] = out["round_id"].astype("Int64")
     return out
 
