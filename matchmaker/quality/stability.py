@@ -52,6 +52,13 @@ def _positions(index: dict, ids: pd.Series, what: str) -> np.ndarray:
     return np.array([index[x] for x in ids], dtype=np.int64)
 
 
+def _flags(col: pd.Series) -> np.ndarray:
+    """A true/false column as booleans, whether typed or read as text ("True", "false", "1")."""
+    if col.dtype == bool:
+        return col.to_numpy()
+    return col.astype(str).str.strip().str.lower().isin(["true", "1", "yes"]).to_numpy()
+
+
 class _Current:
     """The proposals as arrays: each visitor's current pair, each host's stays and weakest visitor."""
 
@@ -62,7 +69,7 @@ class _Current:
         self.h = _positions(rnd.host_index(), df["host_id"].astype(str), "host")
         self.score = np.rint(df["score"].astype(float).to_numpy() * 100).astype(np.int64)
         self.cost = np.rint(df["lump_sum_eur"].astype(float).to_numpy() * 100).astype(np.int64)
-        self.locked = df["locked"].astype(bool).to_numpy() if "locked" in df else np.zeros(n, bool)
+        self.locked = _flags(df["locked"]) if "locked" in df else np.zeros(n, bool)
         self.physical = (df["mode"].astype(str) == "physical").to_numpy()
         start = pd.to_datetime(df["start_date"]).to_numpy().astype("datetime64[D]")
         self.start = np.busday_count(p.base_date, start, busdaycal=p.calendar).astype(np.int64)

@@ -127,3 +127,12 @@ def test_unknown_visitor_is_refused_in_words(tmp_path):
     table.loc[0, "visitor_id"] = "V999"
     with pytest.raises(ValueError, match="visitor_id 'V999' is not a visitor of the round"):
         blocking_pairs(rnd, cat, table)
+
+
+def test_locked_flag_read_as_text(tmp_path):
+    rnd, cat = _round(tmp_path, decisions=[{"visitor_id": "V002", "host_id": "H001"}])
+    table = _proposals(rnd, cat, [("V001", "H002"), ("V002", "H001")])
+    table["locked"] = table["locked"].map({True: "True", False: "False"})
+    assert blocking_pairs(rnd, cat, table).empty
+    table["locked"] = "False"
+    assert len(blocking_pairs(rnd, cat, table)) == 1
