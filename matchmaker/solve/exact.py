@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from matchmaker.solve.config import SolveConfig
 from matchmaker.solve.core import Core
 from matchmaker.solve.lagrangian import LagrangianResult
 from matchmaker.solve.lagrangian_relaxation import KnapsackRelaxation
@@ -73,6 +74,13 @@ class ExactResult:
     work: float
     seconds: float
     clock_stopped: bool = False
+
+
+def prove_config(config: SolveConfig, time_limit: float | None = None) -> SolveConfig:
+    """The prove mode of ``config`` (``--prove``): the phases keep its resolved work limit
+    (so they run as in the default mode), the ``exact`` phase then searches until proven;
+    no time limit unless ``time_limit`` is given."""
+    return replace(config, prove=True, time_limit=time_limit)
 
 
 def knapsack_cuts(core: Core, lagr: LagrangianResult) -> list[Cut]:

@@ -20,7 +20,7 @@ from solver_strategies import fixed, pair, solver_instances
 from matchmaker.solve.config import SolveConfig
 from matchmaker.solve.core import build_core, lock_conflicts
 from matchmaker.solve.effort import Effort
-from matchmaker.solve.exact import knapsack_cuts, lagrangian_fixing, solve_exact
+from matchmaker.solve.exact import knapsack_cuts, lagrangian_fixing, prove_config, solve_exact
 from matchmaker.solve.lagrangian import lagrangian
 from matchmaker.solve.phases import PHASES, SolveState
 from matchmaker.solve.phases.exact import Exact
@@ -137,3 +137,9 @@ def test_exact_phase_runs_only_in_prove_mode_and_proves():
         raise AssertionError(f"prove mode ended unproven: {state.best} < {state.bound}")
     assert state.best == state.bound == optimum and state.lagrangian is not None
     assert heard and heard[-1]["phase"] == "exact" and heard[-1]["best"] == optimum
+
+
+def test_prove_config_keeps_the_work_of_the_phases_and_drops_the_clock():
+    config = prove_config(SolveConfig(time_limit=60))
+    assert config.prove and config.time_limit is None and config.work_limit == SolveConfig(time_limit=60).work_limit
+    assert prove_config(SolveConfig(), time_limit=5).time_limit == 5
