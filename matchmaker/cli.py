@@ -211,7 +211,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-TIME_HELP = "wall-clock safety net, seconds > 0 (default: settings; unset: 5 x work limit + 30 s)"
+TIME_HELP = "wall-clock safety net, seconds > 0 (default: settings; unset: 8 x work limit + 30 s)"
 WORK_HELP = ("deterministic solver budget in work units, about a second each on the reference machine (default: "
              "settings; 0: 45, or 3/4 of a time limit given); the same input, settings and seed give the same "
              "proposals on any machine, and more work never a worse total score")

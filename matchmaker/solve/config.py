@@ -8,7 +8,7 @@ setting or option at fault; :func:`matchmaker.solver.solve` and each of its phas
 
 The default limits are computed here and nowhere else (docs/decisions.md §34). The *work*
 limit is the real one: by default :data:`DEFAULT_WORK` units (about 45 s of the reference
-machine). The time limit is derived from it (:func:`derived_time_limit`: five times the
+machine). The time limit is derived from it (:func:`derived_time_limit`: eight times the
 work plus half a minute), a safety net far enough away that a machine three times slower,
 or one busy with other jobs, still ends by the work limit and gives the same proposals.
 Only a time limit given without a work limit works the other way round, as before: the
@@ -35,7 +35,7 @@ DEFAULT_WORK = 45.0
 #: Share of the time limit given as work when only a time limit is set.
 DEFAULT_WORK_SHARE = 0.75
 #: Seconds of wall clock per work unit allowed by the derived time limit ...
-SECONDS_PER_WORK = 5.0
+SECONDS_PER_WORK = 8.0
 #: ... plus this margin (seconds) for reading the round and building its pairs.
 TIME_MARGIN = 30.0
 #: Work spent by the phases as one run of this size; beyond it, only whole extension steps.
@@ -47,7 +47,7 @@ MAX_RESTRICTED_PAIRS = 3_000
 
 
 def derived_time_limit(work_limit: float) -> float:
-    """The time limit of a run given only its work: ``5 x work + 30`` seconds.
+    """The time limit of a run given only its work: ``8 x work + 30`` seconds.
 
     A run spends about one second per work unit on the reference machine, up to about 1.5
     when a MIP root costs more than estimated; so a machine three times slower (or sharing

@@ -14,14 +14,14 @@ UNSET = dict(time_limit_s=0.0, work_limit=0.0, seed=0, relative_gap=0.0)
 
 def test_the_default_settings_give_45_work_units_and_a_far_safety_net():
     config = SolveConfig.from_settings(load_settings()["solver"])
-    assert (config.work_limit, config.time_limit) == (45.0, 255.0) == (DEFAULT_WORK, derived_time_limit(45.0))
-    # a machine three times slower, spending 1.5 s per unit on the reference, still ends by the work
+    assert (config.work_limit, config.time_limit) == (45.0, 390.0) == (DEFAULT_WORK, derived_time_limit(45.0))
+    # a machine three times slower, spending 1.5 s per unit on the reference, still ends by the work, with room to spare
     assert config.time_limit > 3 * 1.5 * config.work_limit
 
 
 def test_a_work_limit_alone_gets_the_derived_time_limit():
-    assert SolveConfig.from_settings(UNSET, work_limit=10).time_limit == 80.0
-    assert SolveConfig.from_settings(dict(UNSET, work_limit=100.0)).time_limit == 530.0
+    assert SolveConfig.from_settings(UNSET, work_limit=10).time_limit == 110.0
+    assert SolveConfig.from_settings(dict(UNSET, work_limit=100.0)).time_limit == 830.0
 
 
 def test_a_time_limit_alone_gives_three_quarters_of_it_as_work_and_both_are_taken_as_given():
