@@ -217,6 +217,16 @@ def test_score_below_min_score_and_objective(tmp_path):
     assert rules_of(check_proposals(rnd, table)) == Counter({"min_score": 1})
 
 
+def test_a_score_rounded_to_the_hundredth_is_not_below_min_score(tmp_path):
+    """proposals.csv writes scores to a hundredth (issue 12): 40.0041 kept at min_score 40.004 is written 40.0."""
+    rnd = build_round(tmp_path, scoring={"min_score": 40.004})
+    table = valid_table()
+    table["score"] = [80.0, 60.0, 50.0, 40.0]
+    assert check_proposals(rnd, table) == []
+    table.loc[3, "score"] = 39.99
+    assert rules_of(check_proposals(rnd, table)) == Counter({"min_score": 1})
+
+
 def test_score_parts_must_add_up(rnd):
     table = valid_table()
     table["score"] = [80.0, 60.0, 50.0, 45.0]
