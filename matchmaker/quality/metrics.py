@@ -56,7 +56,9 @@ SPREAD_NOTE = ("visitors are grouped by their own Partnership, country and organ
                "exchanges hosted by the group's organisations")
 #: A share used from which a Partnership's budget counts as (almost) spent.
 NEARLY_SPENT = 0.9
-UNKNOWN = "unknown"
+#: The group of an organisation whose group is not known (a visitor skipped by ``matchmaker round`` is not
+#: among the registrations of the round solved, so its organisation type is not known).
+UNKNOWN = "not known"
 
 
 def _num(value: float | None, digits: int = 2) -> float | None:
