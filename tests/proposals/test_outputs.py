@@ -93,7 +93,7 @@ def test_unmatched_csv_has_no_duplicate_columns(solved):
 
 def test_summary_has_officer_and_solver_parts(solved):
     _, _, props, unmatched, summary = solved
-    assert list(summary)[:5] == ["round_dir", "input_hash", "seed", "round", "solver"]
+    assert list(summary)[:6] == ["round_dir", "input_hash", "seed", "round", "match_quality", "solver"]
     assert list(summary)[-1] == "output_set"
     officer, solver = summary["round"], summary["solver"]
     assert officer["exchanges"] == 2 and officer["physical"] == 1 and officer["virtual"] == 1
