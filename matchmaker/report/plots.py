@@ -287,6 +287,11 @@ def unmatched_figure(reasons: pd.DataFrame) -> Figure:
     return fig
 
 
+def _plain(text: str) -> str:
+    """``text`` drawn as it is: a ``$`` in a name would otherwise start matplotlib's mathtext."""
+    return text.replace("$", r"\$")
+
+
 def quality_figure(quality: dict) -> Figure:
     """The share of visitors matched per Partnership, country and organisation type.
 
@@ -314,7 +319,8 @@ def quality_figure(quality: dict) -> Figure:
         ax.barh(y, share, color=MODE_COLOURS["physical"], height=0.7)
         for yi, x, r in zip(y, share, rows):
             ax.text(x + 1, yi, f"{r['exchanges']}/{r['visitors']}", va="center", fontsize=6, color="#555555")
-        ax.set_yticks(y, [r["group"] if len(r["group"]) <= 34 else r["group"][:31] + "..." for r in rows], fontsize=7)
+        ax.set_yticks(y, [_plain(r["group"] if len(r["group"]) <= 34 else r["group"][:31] + "...") for r in rows],
+                      fontsize=7)
         if overall is not None:
             ax.vlines(100 * overall, -0.5, len(rows) - 0.5, color="#555555", ls="--", lw=1)
         ax.set_xlim(0, 115)

@@ -53,6 +53,15 @@ def test_quality_figure_draws_a_panel_per_grouping(solved):
     assert plots.figure_png(fig, dpi=30)[:4] == b"\x89PNG"
 
 
+def test_quality_figure_draws_names_with_dollar_signs_as_they_are(solved):
+    q = _quality(solved)
+    q["spread"]["partnership"]["groups"][0]["group"] = "Cash $x^{ $ Partnership"  # mathtext would fail on it
+    fig = plots.quality_figure(q)
+    assert plots.figure_png(fig, dpi=30)[:4] == b"\x89PNG"
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert "Cash \\$x^{ \\$ Partnership" in labels
+
+
 def test_report_has_the_match_quality_section_after_the_summary(solved):
     round_dir, out, _ = solved
     text = build_report(out, round_dir=round_dir, dpi=30)
