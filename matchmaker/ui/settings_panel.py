@@ -25,10 +25,10 @@ from pathlib import Path
 import ipywidgets as W
 
 from matchmaker.common.errors import SettingsError
-from matchmaker.inputs.settings import DEFAULTS_FILE, OBJECTIVES, load_settings
+from matchmaker.inputs.settings import DEFAULTS_FILE, FAIRNESS_BY, OBJECTIVES, load_settings
 
 #: Text settings whose choices :mod:`matchmaker.inputs.settings` defines.
-CHOICES = {"solver.objective": OBJECTIVES}
+CHOICES = {"solver.objective": OBJECTIVES, "solver.fairness_by": FAIRNESS_BY}
 #: Sections shown, in order, with their titles (any other section of the file follows).
 SECTION_TITLES = {
     "scoring.weights": "Weights of the criteria",

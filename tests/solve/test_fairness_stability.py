@@ -29,6 +29,7 @@ from matchmaker.solve.config import SolveConfig
 from matchmaker.solve.problem import build_instance, make_instance, objective_weights
 from matchmaker.solve.stability_weights import stability_weights
 from matchmaker.solver import solve
+from matchmaker.ui.settings_panel import SettingsPanel
 
 IT = dict(country="IT", city="Milan", latitude=45.4642, longitude=9.19)
 FAIR_SCORES = {("V001", "H001"): 90.0, ("V002", "H002"): 80.0, ("V003", "H001"): 30.0, ("V003", "H002"): 25.0,
@@ -152,3 +153,10 @@ def test_stability_weight_removes_the_blocking_pair(tmp_path):
     assert _pairs(stable) == {("V001", "H001"), ("V002", "H002")}
     assert stable["score"].sum() == pytest.approx(105)  # the price: 45 points of total score
     assert len(blocking_pairs(rnd, cat, stable)) == 0
+
+
+def test_the_settings_panel_offers_the_fairness_groups_as_a_choice():
+    panel = SettingsPanel()
+    control = panel.controls["solver.fairness_by"]
+    assert list(control.options) == ["partnership", "country"] and control.value == "partnership"
+    assert panel.controls["solver.stability_weight"].value == 0.0
