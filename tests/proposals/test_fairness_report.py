@@ -47,3 +47,11 @@ def test_without_the_option_nothing_is_added(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["check", str(d), str(out / "proposals.csv")]) == 0
     assert capsys.readouterr().out.splitlines()[-1].endswith("valid: every rule of the scheme holds")
+
+
+def test_the_stability_option_is_said_in_the_summary(tmp_path):
+    _, out = _solved(tmp_path, stability_weight=2.0)
+    summary = json.loads((out / "summary.json").read_text())
+    assert "score x (score / 100) ** 2, the stability option" in summary["solver"]["objective_note"]
+    assert summary["settings"]["solver"]["stability_weight"] == 2.0
+    assert summary["violations"] == [] and summary["round"]["exchanges"] == 2
