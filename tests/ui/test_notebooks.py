@@ -3,7 +3,8 @@
 The notebooks run in a temporary copy of the repository's layout (``notebooks/``,
 ``data/sample/``) so nothing is written into the repository: 01 runs headless with the
 papermill command line (as the Support Office would on a server), 02 and 03 with
-papermill's Python API, each with its parameters. The sample round is
+papermill's Python API, each with its parameters; 04 on a small round with accepted and
+locked pairs in its ledger (:mod:`exchange_round`). The sample round is
 ``data/sample`` when present, else a small round from
 :func:`matchmaker.generator.generate.generate_round`.
 """
@@ -19,18 +20,20 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from exchange_round import write_exchange_round
 
 from matchmaker.ledger.store import Ledger
 from matchmaker.report.html import SECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-EXPECTED = ["01_matching_round.ipynb", "02_review_proposals.ipynb", "03_round_report.ipynb"]
+EXPECTED = ["01_matching_round.ipynb", "02_review_proposals.ipynb", "03_round_report.ipynb",
+            "04_exchange_building.ipynb"]
 #: Solver seconds for the notebook run (the sample round is solved within it or stops with its gap).
 TIME_LIMIT = 8.0
 
 
-def test_the_three_notebooks_are_committed():
+def test_the_notebooks_are_committed():
     assert [p.name for p in NOTEBOOKS] == EXPECTED
 
 
@@ -170,3 +173,20 @@ def test_report_command_on_the_solved_sample_round(round_01, workspace):
     summary = json.loads((workspace / "out" / "sample-round" / "summary.json").read_text(encoding="utf-8"))
     assert isinstance(summary, dict)
     assert html.count("data:image/png;base64,") == 6
+
+
+@pytest.mark.slow
+def test_notebook_04_shows_the_exchanges_the_ec_draw_and_the_statement(workspace):
+    write_exchange_round(workspace / "data", name="exchanges")
+    (workspace / "executed").mkdir(exist_ok=True)
+    nb = _run(workspace, EXPECTED[3], round_dir="../data/exchanges", by="nb-test", partnership="CLAMTEX",
+              drafts_dir="../out/drafts")
+    assert not _errors(nb)
+    views = [o for c in nb.cells for o in c.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) == 4  # the round picker, the exchanges, the EC draw, the statement
+    text = _text(nb) + json.dumps(nb.metadata.get("widgets", {}))  # the widgets' values are in their state
+    assert "Ledger(" not in text and "sqlite:" not in text and "Traceback" not in text
+    assert "accepted, no step yet" in text and "Commitment to Quality drafted" in text  # the counts
+    assert "Partnership CLAMTEX" in text and "remaining for new exchanges" in text  # the statement
+    assert "no EC draw recorded yet" in text
