@@ -293,11 +293,11 @@ class ExchangePanel(ClickSafe):
         except LedgerError as exc:
             self._say(f"not recorded: {exc}", ok=False)
             return None
+        self.reason_box.value = ""
+        self.refresh()  # before the status line: once it says "recorded", the buttons are the new ones
         by = f" ({partnership})" if partnership else ""
         self._say(f"'{LABELS[step]}'{by} recorded for visitor {pair[0]} with host {pair[1]} by "
                   f"{self.by_box.value.strip()} (step #{new_id})")
-        self.reason_box.value = ""
-        self.refresh()
         return new_id
 
     def draft(self, pairs: list[tuple[str, str]] | None = None) -> DraftedAndRecorded | None:
@@ -318,10 +318,10 @@ class ExchangePanel(ClickSafe):
             self._say(f"no draft written: {exc}", ok=False)
             return None
         self.last_drafts = done
+        self.refresh()
         self._say(f"{len(done.drafts)} Commitment to Quality draft(s) (.docx to edit, .html to read) in "
                   f"{self.drafts_dir}; {done.describe()}", ok=all(r.step_id is not None or r.already
                                                                   for r in done.recorded))
-        self.refresh()
         return done
 
     def draft_all(self) -> DraftedAndRecorded | None:

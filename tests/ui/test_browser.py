@@ -23,6 +23,14 @@ and comments, and every other Partnership's pairs of round 2 the same as round 1
 hosts, same dates). The re-solve runs for at most :data:`RESOLVE_S` seconds (the
 notebook's parameter in the test's copy); the whole test takes about 25 seconds.
 
+``test_exchange_notebook_drafted_to_financial_agreement_by_clicking`` opens
+``notebooks/04_exchange_building.ipynb`` on a small round with accepted and locked pairs
+(:mod:`exchange_round`) and moves one exchange (two Partnerships in charge) from accepted to
+*Financial Agreement signed* by clicking: its Commitment to Quality drafted (the .docx
+downloaded from the link), signed by both, validated by both Partnerships and the Support
+Office, the agreement signed; the ledger then holds these steps, by the name typed, in that
+order (about 30 seconds).
+
 The browser is Debian's ``chromium`` (``$MATCHMAKER_CHROMIUM`` or on the PATH); nothing
 is downloaded. Without it the test is skipped with the reason, unless
 ``MATCHMAKER_REQUIRE_BROWSER=1`` (set in CI by scripts/test.sh), where it fails.
@@ -46,8 +54,11 @@ from browser_helpers import (
     run_all_cells,
     tracebacks,
 )
+from exchange_round import write_exchange_round
 
 from matchmaker.common.locations import default_ledger_url
+from matchmaker.ledger import tables
+from matchmaker.ledger.step_history import step_history
 from matchmaker.ledger.store import Ledger
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -228,3 +239,83 @@ def test_review_notebook_round_by_clicking(chromium, lab_root):
     new = after[after["partnership"] != partnership][key].sort_values(key, ignore_index=True).astype(str)
     assert old.equals(new), f"other Partnerships' pairs changed:\n{old}\n{new}"
     assert got == {pair: (decision, REVIEWER, COMMENTS[decision]) for decision, pair in decided.items()}
+
+
+#: The exchange moved in notebook 04: physical, accepted, CLAMTEX pays and BRILLIANT hosts.
+EXCHANGE = ("V004", "H002")
+
+
+@pytest.fixture(scope="module")
+def exchange_lab_root(chromium, tmp_path_factory):
+    """notebooks/ and a round with accepted and locked pairs in data/sample/ (its ledger beside it)."""
+    root = tmp_path_factory.mktemp("lab04")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    write_exchange_round(root / "data", name="sample")
+    return root
+
+
+def click_step(page, css: str, says: str) -> None:
+    """Click the step button ``css`` and wait until the status line says ``says``."""
+    page.locator(f".mm-ex-steps button.{css}").first.click()
+    page.locator(".mm-ex-status", has_text=says).wait_for(timeout=30_000)
+
+
+def steps_04(page, dest: Path) -> list[str]:
+    """Select the exchange, type the name, then click from 'drafted' to 'Financial Agreement signed'."""
+    select = page.locator(".mm-ex-select select")
+    labels = [o.inner_text().replace("\xa0", " ") for o in select.locator("option").all()]
+    select.select_option(index=next(i for i, t in enumerate(labels) if t.startswith(f"{EXCHANGE[0]} ")))
+    page.locator(".mm-ex-details", has_text="Milano Lighting Cluster").wait_for()
+    page.locator(".mm-ex-by input").fill(REVIEWER)
+    click_step(page, "mm-step-ctq_drafted", "recorded for 1 exchange(s)")
+    link = page.locator(".mm-ex-downloads a.mm-download", has_text=".docx")
+    with page.expect_download(timeout=30_000) as info:
+        link.click()
+    info.value.save_as(dest / info.value.suggested_filename)
+    assert (dest / f"ctq_{EXCHANGE[0]}_{EXCHANGE[1]}.docx").read_bytes()[:2] == b"PK"  # a Word file
+    click_step(page, "mm-step-signed_by_host", "'signed by the host' recorded")
+    click_step(page, "mm-step-signed_by_visitor", "'signed by the visitor' recorded")
+    validated = []
+    for _ in range(2):  # one button per Partnership in charge still to validate
+        button = page.locator(".mm-ex-steps button.mm-step-validated_by_partnership").first
+        validated.append(button.inner_text().strip().removeprefix("Validated by "))
+        click_step(page, "mm-step-validated_by_partnership", f"({validated[-1]}) recorded")
+    click_step(page, "mm-step-validated_by_support_office", "'validated by the Support Office' recorded")
+    click_step(page, "mm-step-fa_signed", "'Financial Agreement signed' recorded")
+    page.locator(".mm-ex-details", has_text="Financial Agreement signed").wait_for()
+    return validated
+
+
+def test_exchange_notebook_drafted_to_financial_agreement_by_clicking(chromium, exchange_lab_root):
+    from playwright.sync_api import sync_playwright
+
+    root = exchange_lab_root
+    with JupyterLab(root) as lab, sync_playwright() as pw:
+        browser = launch_chromium(pw, chromium)
+        page = None
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            page.set_default_timeout(60_000)
+            open_notebook(page, lab, "notebooks/04_exchange_building.ipynb")
+            run_all_cells(page)
+            page.locator(".mm-ex-select select option").nth(3).wait_for(state="attached", timeout=90_000)
+            page.locator(".mm-st-summary", has_text="remaining for new exchanges").wait_for(timeout=90_000)
+            validated = steps_04(page, root)
+            assert not cell_errors(page), cell_errors(page)
+            assert not tracebacks(page), tracebacks(page)
+        except Exception:
+            if page is not None:
+                page.screenshot(path=str(root / "failure.png"))
+            print(f"browser test failed; screenshot {root / 'failure.png'}; jupyter log:\n{lab.log()[-4000:]}")
+            raise
+        finally:
+            browser.close()
+
+    assert sorted(validated) == ["BRILLIANT", "CLAMTEX"]
+    with Ledger(default_ledger_url(root / "data" / "sample")) as ledger, ledger.engine.connect() as conn:
+        s = tables.exchange_steps.c
+        hist = step_history(conn, (s.visitor_id == EXCHANGE[0]) & (s.host_id == EXCHANGE[1]))
+    assert list(hist["step"]) == ["ctq_drafted", "signed_by_host", "signed_by_visitor", "validated_by_partnership",
+                                  "validated_by_partnership", "validated_by_support_office", "fa_signed"]
+    assert set(hist["actor"]) == {REVIEWER} and list(hist["partnership"].dropna()) == validated
+    assert (root / "out" / "drafts" / f"ctq_{EXCHANGE[0]}_{EXCHANGE[1]}.html").is_file()
