@@ -6,7 +6,8 @@ coordinates and refused registrations) and returns the HTML text: the headline f
 the match quality (exchanges, scores, budget use and the spread across Partnerships,
 countries and organisation types, in words: :mod:`matchmaker.quality.metrics`), budget used
 per partnership, score distributions, the flows between countries, a map of the exchanges,
-the unmatched visitors and their reasons, the registrations refused and the proposals
+the unmatched visitors and their reasons, the registrations refused, the exchange-building
+funnel of the round's ledger (:mod:`matchmaker.report.funnel`) and the proposals
 themselves. Plots are embedded as base64 PNG, styles are inline, so the file opens
 anywhere, offline, and can be mailed. :func:`write_report` writes it (``matchmaker report OUTDIR``).
 
@@ -33,6 +34,7 @@ from matchmaker.proposals.solution import SCORE_PREFIX, Solution, read_solution
 from matchmaker.quality.metrics import round_budgets
 from matchmaker.report import plots
 from matchmaker.report import tables as T
+from matchmaker.report.funnel import funnel_section
 
 #: Columns of the proposals table in the report.
 PROPOSAL_COLUMNS = ("partnership", "visitor_id", "visitor_name", "visitor_country", "visitor_country_name",
@@ -250,6 +252,10 @@ def _refused_body(ctx: ReportContext) -> str:
             "by themselves (they stay in the round; every pair with them is refused).</p>" + refused_body)
 
 
+def _exchanges_body(ctx: ReportContext) -> str:
+    return funnel_section(ctx.rnd.source)
+
+
 def _proposals_body(ctx: ReportContext) -> str:
     cols = [c for c in PROPOSAL_COLUMNS if c in ctx.props.columns]
     ordered = ctx.props.sort_values(["partnership", "score"], ascending=[True, False])[cols]
@@ -269,6 +275,7 @@ SECTION_BUILDERS: list[Section] = [
     ("map", "Map of the exchanges", _map_body),
     ("unmatched", "Unmatched visitors and reasons", _unmatched_body),
     ("refused", "Registrations refused", _refused_body),
+    ("exchanges", "Exchange building", _exchanges_body),
     ("proposals", "Proposals", _proposals_body),
 ]
 
