@@ -30,7 +30,8 @@ from matchmaker.cli_checks import (
     seed_int,
     separator,
 )
-from matchmaker.common.errors import OutputSetError, RoundDataError, SettingsError, UsageError
+from matchmaker.cli_errors import explain, say
+from matchmaker.common.errors import RoundDataError, SettingsError, UsageError
 from matchmaker.ledger.steps_options import exchange_commands
 
 REPORT_TO = "the matchmaker maintainers"
@@ -333,42 +334,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-# --- the one error handler --------------------------------------------------------------------
-
-def _say(text: str) -> None:
-    print(text, file=sys.stderr)
-
-
-def _explain(exc: Exception, args: argparse.Namespace, argv: list[str]) -> int | None:
-    """Print one of the project's own errors for the user; its exit code, or ``None`` for a bug."""
-    if isinstance(exc, RoundDataError):
-        for p in exc.problems:
-            _say(str(p))
-        n = sum(p.severity == "error" for p in exc.problems)
-        where = getattr(args, "round_dir", None) or getattr(args, "out_dir", None) or "the round"
-        _say(f"{where}: {n} error(s): not usable as it is; fix the problems above and run the command again")
-        return 1
-    if isinstance(exc, UsageError):
-        _say(f"error: {exc}")
-        return 2
-    if isinstance(exc, SettingsError):  # an option given on the command line is usage, a settings file the round
-        _say(f"error: {exc}")
-        return 2 if any(a.startswith("--") and f"({a})" in str(exc) for a in argv) else 1
-    if isinstance(exc, OutputSetError):  # an output set that cannot be written or read as a whole
-        _say(f"error: {exc}")
-        return 1
-    ledger = sys.modules.get("matchmaker.ledger.engine")
-    if ledger is not None and isinstance(exc, ledger.LedgerError):
-        _say(f"error: ledger: {exc}")
-        return 1
-    if isinstance(exc, OSError):  # the disk, the permissions, a file that went away: not a bug of ours
-        what = f"{exc.filename}: " if exc.filename else ""
-        _say(f"error: {what}{exc.strerror or exc}; check the path, its permissions and the free disk space, "
-             "then run the command again")
-        return 1
-    return None
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run ``matchmaker ARGV``; return the exit code (see the module docstring)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -383,10 +348,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
-        _say("matchmaker: interrupted")
+        say("matchmaker: interrupted")
         return 130
     except Exception as exc:
-        rc = _explain(exc, args, argv)
+        rc = explain(exc, args, argv)
         if rc is None:
             from matchmaker import __version__
 

@@ -37,7 +37,7 @@ LAYERS = (
     ("matchmaker.ledger",),
     ("matchmaker.report", "matchmaker.generator", "matchmaker.building"),
     ("matchmaker.ui",),
-    ("matchmaker.cli", "matchmaker.cli_checks"),
+    ("matchmaker.cli", "matchmaker.cli_checks", "matchmaker.cli_errors"),
 )
 
 
