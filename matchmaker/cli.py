@@ -179,7 +179,7 @@ def _cmd_ctq(args: argparse.Namespace) -> int:
     from matchmaker.building.ctq_command import ctq_command
 
     rc, text = ctq_command(args.round_dir, args.out, visitor=args.visitor, host=args.host, ledger_url=args.ledger,
-                           round_id=args.round, force=args.force, settings_file=args.settings)
+                           round_id=args.round, force=args.force, settings_file=args.settings, by=args.by)
     print(text, file=sys.stderr if rc else sys.stdout)
     return rc
 
@@ -252,6 +252,7 @@ def _ctq_options(q: argparse.ArgumentParser) -> None:
     q.add_argument("--out", required=True, help="folder of the drafts (created if missing)")
     q.add_argument("--round", type=positive_int, default=None, help="round id in the ledger (default: the latest)")
     q.add_argument("--ledger", default=None, help=LEDGER_HELP)
+    q.add_argument("--by", default=None, help="your name or e-mail: also records 'Commitment to Quality drafted'")
     q.add_argument("--force", action="store_true",
                    help="replace draft files that differ from the new drafts (people may have edited them)")
 
