@@ -26,6 +26,7 @@ from matchmaker.solve.phases import PHASES, SolveState
 from matchmaker.solve.phases.exact import Exact
 from matchmaker.solve.problem import make_instance
 from matchmaker.solve.schedule import schedule_pairs
+from matchmaker.solver import solve
 
 
 def exact_from_locks(p):
@@ -143,3 +144,10 @@ def test_prove_config_keeps_the_work_of_the_phases_and_drops_the_clock():
     config = prove_config(SolveConfig(time_limit=60))
     assert config.prove and config.time_limit is None and config.work_limit == SolveConfig(time_limit=60).work_limit
     assert prove_config(SolveConfig(), time_limit=5).time_limit == 5
+
+
+def test_solve_in_prove_mode_returns_the_proven_optimum():
+    for seed in (4, 8, 11):  # rounds with a Lagrangian gap (tests above)
+        p = random_round(seed)
+        r = solve(p, prove_config(SolveConfig(work_limit=1.0)))
+        assert r.status == "optimal" and r.objective == r.bound == scip_optimum(p)
