@@ -151,3 +151,13 @@ def test_solve_in_prove_mode_returns_the_proven_optimum():
         p = random_round(seed)
         r = solve(p, prove_config(SolveConfig(work_limit=1.0)))
         assert r.status == "optimal" and r.objective == r.bound == scip_optimum(p)
+
+
+def test_prove_mode_without_a_binding_budget():
+    p = random_round(7)
+    p.budget[:] = 10**9
+    r = solve(p, prove_config(SolveConfig(work_limit=1.0)))
+    assert r.status == "optimal" and r.objective == r.bound == scip_optimum(p)
+    state = state_after_opening(p, SolveConfig(prove=True))
+    Exact().run(state)
+    assert state.done() and state.best == scip_optimum(p)

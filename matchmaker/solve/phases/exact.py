@@ -15,6 +15,10 @@ from matchmaker.solve.lagrangian import Multipliers, lagrangian
 from matchmaker.solve.lp import solve_relaxation
 from matchmaker.solve.phases.state import SolveState
 
+#: Without a binding budget the knapsacks only need to be a relaxation: their budgets are
+#: counted in a coarser unit beyond this many states (a valid, cheaper bound).
+COARSE_STATES = 100_000
+
 
 class Exact:
     """Lagrangian fixing and a MIP with knapsack cuts, until proven (prove mode only)."""
@@ -35,7 +39,8 @@ class Exact:
             # prices to convergence (a partial Lagrangian fixes few pairs)
             start = None if lr is None else lr.multipliers
             lr = lagrangian(core.problem, Multipliers.from_lp(state.lp) if start is None else start,
-                            time_limit=effort.safety(), core=core, guide=state.lp.x, start=state.best_pairs)
+                            time_limit=effort.safety(), core=core, guide=state.lp.x, start=state.best_pairs,
+                            max_states=None if len(state.lp.rows.parts) else COARSE_STATES)
             state.lagrangian = lr
             state.tighten(lr.bound)
             if lr.pairs is not None:
