@@ -13,7 +13,10 @@
     words, budgets used, whether the run is reproducible) and the solver's part ``solver``
     (status, objective, bound, gap, phases, work, times, versions;
     :mod:`matchmaker.proposals.summary`); after ``round``, ``match_quality``: the round's
-    match quality in words (:mod:`matchmaker.quality.metrics`); the settings; ``output_set``:
+    match quality in words (:mod:`matchmaker.quality.metrics`), with the proposals' blocking
+    pairs and the round matched other ways (``stability``, ``comparison``:
+    :mod:`matchmaker.compare.round_quality`, run after the solver and outside its work and time
+    limit, so they never change the proposals); the settings; ``output_set``:
     whether the run succeeded (or why it failed) and each file's SHA-256.
 
 The CSV files go through the product's injection-safe writer (:mod:`matchmaker.common.csv_safe`).
@@ -34,64 +37,25 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from matchmaker.common.csv_safe import csv_bytes
 from matchmaker.common.errors import OutputSetError
-from matchmaker.common.workdays import stay_end
+from matchmaker.compare.round_quality import quality_parts
 from matchmaker.constraints import locked_refusals
 from matchmaker.inputs.instance import Round
-from matchmaker.pairs.catalogue import Catalogue, build_catalogue, named_pairs
+from matchmaker.pairs.catalogue import Catalogue, build_catalogue
 from matchmaker.proposals import summary as S
 from matchmaker.proposals.output_set import target_folder, write_output_set
-from matchmaker.proposals.spec import SCORE_COLUMNS, output_frame
+from matchmaker.proposals.table import proposals_table
 from matchmaker.proposals.unmatched import unmatched_visitors
 from matchmaker.proposals.validator import check_proposals
-from matchmaker.proposals.wording import country_names, schedules
 from matchmaker.quality.metrics import match_quality, round_budgets
 from matchmaker.solve.problem import SolverInstance, build_instance
 from matchmaker.solver import Progress, SolveConfig, SolverResult, solve
 
 #: ``amend(unmatched, summary) -> (unmatched, summary)``: a change to a successful run's tables before they are written.
 Amend = Callable[[pd.DataFrame, dict], tuple[pd.DataFrame, dict]]
-
-
-def proposals_table(rnd: Round, catalogue: Catalogue, problem: SolverInstance, result: SolverResult) -> pd.DataFrame:
-    """The proposals as written to ``proposals.csv``: the columns of :mod:`matchmaker.proposals.spec`."""
-    p = problem
-    pairs = result.pairs
-    df = catalogue.pairs.iloc[p.row[pairs]].reset_index(drop=True)
-    starts = np.asarray(result.starts, dtype=np.int64)
-    phys = p.physical[pairs]
-    start = np.where(phys, p.date_of(np.where(phys, starts, 0)),
-                     p.base_date + starts.astype("timedelta64[D]"))
-    wd = df["working_days"].to_numpy(np.int64)
-    end = np.where(phys, stay_end(start, wd, p.calendar), start + (7 * wd - 1).astype("timedelta64[D]"))
-    named = named_pairs(rnd, df)
-    hosts = rnd.hosts
-    host_part = hosts["partnership"].astype(object) if "partnership" in hosts else pd.Series("", hosts.index)
-    values = {
-        **{c: named[c] for c in ("visitor_id", "visitor_name", "visitor_country", "host_id", "host_name",
-                                 "host_country")},
-        "visitor_country_name": country_names(named["visitor_country"], rnd.countries),
-        "host_country_name": country_names(named["host_country"], rnd.countries),
-        "host_partnership": host_part.to_numpy()[df["h"].to_numpy()],
-        "mode": df["mode"].astype(str).to_numpy(),
-        "start_date": pd.to_datetime(start).strftime("%Y-%m-%d"),
-        "end_date": pd.to_datetime(end).strftime("%Y-%m-%d"),
-        "working_days": wd,
-        # a virtual exchange has no journey, so no distance (its lump sum is 0)
-        "distance_km": np.where(phys, df["distance_km"].to_numpy(float), np.nan),
-        "lump_sum_eur": df["lump_sum_eur"].to_numpy(),
-        "partnership": df["partnership"].astype(str).to_numpy(), "score": df["score"].to_numpy(),
-        **{c: df[c].to_numpy() for c in SCORE_COLUMNS},
-        "locked": df["locked"].to_numpy(bool),
-    }
-    values["schedule"] = schedules(pd.DataFrame({c: values[c] for c in ("mode", "start_date", "end_date",
-                                                                         "working_days")})).to_numpy()
-    out = output_frame(values)  # the spec's columns and order, numbers rounded as it says
-    return out.sort_values(["partnership", "visitor_id"], kind="stable", ignore_index=True)
 
 
 def _printer(verbose: bool, progress: Progress | None) -> Progress:
@@ -208,8 +172,9 @@ def _run(rnd: Round, out: Path, config: SolveConfig, summary: dict, verbose: boo
         summary.clear()
         summary.update({k: v for k, v in amended.items() if k not in S.OFFICER_COUNTS})  # none at the top
         summary["round"].update(S.officer_counts(proposals, unmatched))  # with the visitors amend added
+    parts = {} if violations else _quality_parts(rnd, catalogue, proposals, times["solver"], say)
     S.put_after_round(summary, "match_quality", match_quality(rnd, proposals, unmatched,
-                                                              *round_budgets(rnd, summary)))
+                                                              *round_budgets(rnd, summary), **parts))
     tables = {"proposals.csv": csv_bytes(proposals), "unmatched.csv": csv_bytes(unmatched)}
     failure = (f"the proposals break {len(violations)} rule(s) of the scheme, so nothing is valid (a bug: please "
                f"report it with the round's files): {'; '.join(map(str, violations[:3]))}") if violations else None
@@ -225,6 +190,16 @@ def _run(rnd: Round, out: Path, config: SolveConfig, summary: dict, verbose: boo
     say(f"{S.result_line(summary)}; wrote {out}/proposals.csv, unmatched.csv, summary.json "
         f"({times['total']:.1f} s)")
     return 0
+
+
+def _quality_parts(rnd: Round, catalogue: Catalogue, proposals: pd.DataFrame, solver_seconds: float,
+                   say: Callable) -> dict:
+    """The proposals' blocking pairs and the round matched other ways (:mod:`matchmaker.compare.round_quality`),
+    after the solver: outside its work and time limit, so the proposals never depend on it."""
+    say("match quality: counting blocking pairs and matching the round the other ways ...")
+    parts = quality_parts(rnd, catalogue, proposals, solver_seconds)
+    say(f"match quality: {parts['comparison']['summary']} ({parts['comparison']['seconds']:.1f} s)")
+    return parts
 
 
 def _solve_in_time(problem: SolverInstance, config: SolveConfig, t0: float, times: dict,

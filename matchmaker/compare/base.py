@@ -13,7 +13,7 @@ the programme) within its budget, every locked pair proposed. The helpers here d
   (:func:`matchmaker.solve.schedule.schedule_pairs`) and, at a host whose stays cannot
   all be placed, drops its lowest-scoring stay until they can;
 * :func:`method_proposals` turns the chosen pairs into ``proposals.csv``'s table through
-  :func:`matchmaker.run.proposals_table`, so a method's proposals are written exactly
+  :func:`matchmaker.proposals.table.proposals_table`, so a method's proposals are written exactly
   as the optimiser's.
 """
 
@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 from matchmaker.common.errors import SettingsError
 from matchmaker.inputs.instance import Round
 from matchmaker.pairs.catalogue import Catalogue
-from matchmaker.run import proposals_table
+from matchmaker.proposals.table import proposals_table
 from matchmaker.solve.core import Core, build_core, lock_conflicts
 from matchmaker.solve.problem import SolverInstance, build_instance
 from matchmaker.solve.schedule import conflicting_hosts, schedule_pairs, schedule_stays

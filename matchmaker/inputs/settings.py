@@ -141,6 +141,9 @@ def _check_ranges(s: dict, source: str) -> None:
         fail("solver.seed", sv["seed"], f"must be a whole number from 0 to {MAX_SEED}")
     if not 0 <= sv["relative_gap"] < 1:
         fail("solver.relative_gap", sv["relative_gap"], "must be in [0, 1)")
+    if s["quality"]["stable_matching_max_pairs"] < 0:
+        fail("quality.stable_matching_max_pairs", s["quality"]["stable_matching_max_pairs"],
+             "must be >= 0 (0: stable matching is never skipped)")
 
 
 def load_settings(*files: str | Path | None, overrides: dict | None = None) -> dict:

@@ -4,7 +4,7 @@
 :class:`ProposalColumn`: its name, type, whether it is required, the text that documents
 it, and which parts use it:
 
-* the output writer (:func:`matchmaker.run.proposals_table`) builds its table with
+* the output writer (:func:`matchmaker.proposals.table.proposals_table`) builds its table with
   :func:`output_frame`, in :func:`output_columns` order, rounded as ``decimals`` says;
 * the validator's reader (:mod:`matchmaker.proposals.reading`) reads and types the
   ``validated`` columns (:data:`VALIDATED`) and any ``score_<criterion>`` column;
@@ -23,7 +23,7 @@ accepted, locked, rejected, withdrawn) comes from the ledger's decisions and is 
 views and exports (docs/decisions.md §31).
 
 Adding an export column: one :class:`ProposalColumn` here, its values in
-:func:`matchmaker.run.proposals_table`, and (when ``stored``) its SQL column in
+:func:`matchmaker.proposals.table.proposals_table`, and (when ``stored``) its SQL column in
 :mod:`matchmaker.ledger.tables`.
 """
 

@@ -1,6 +1,6 @@
 """The proposals' values in words: an exchange's dates, countries' names, why a visitor is unmatched.
 
-Used by the writer of ``proposals.csv`` (:func:`matchmaker.run.proposals_table`: the
+Used by the writer of ``proposals.csv`` (:func:`matchmaker.proposals.table.proposals_table`: the
 ``schedule`` and ``*_country_name`` columns), by ``summary.json``'s officer part and the
 report (the unmatched reasons in words), and by the notebooks, which can word the
 ledger's rows the same way (:func:`schedules`).

@@ -176,8 +176,8 @@ def paragraph(text: str) -> str:
 
 
 def _extra_part(title: str, part: object) -> str:
-    """A part of the match quality filled by another measure (``comparison``, ``stability``), as given:
-    its ``summary`` sentence and each list of rows as a table."""
+    """A part of the match quality filled by another measure (``comparison``, ``stability``): its
+    sentences (:func:`~matchmaker.report.tables.extra_sentences`) and tables in words."""
     if part is None:
         return ""
     body = f"<h3>{_esc(title)}</h3>"
@@ -186,10 +186,11 @@ def _extra_part(title: str, part: object) -> str:
     if isinstance(part, list):
         return body + (_table(pd.DataFrame(part)) if part else "<p>None.</p>")
     if isinstance(part, dict):
-        body += paragraph(str(part.get("summary", "")))
-        for key, value in part.items():
-            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-                body += f"<p>{_esc(str(key).replace('_', ' '))}:</p>" + _table(pd.DataFrame(value))
+        texts = T.extra_sentences(part)
+        body += paragraph(texts[0]) if texts else ""
+        body += "".join(f'<p class="note">{_esc(t)}</p>' for t in texts[1:])
+        for name, frame in T.extra_frames(part).items():
+            body += f"<p>{_esc(name)}:</p>" + _table(frame)
     return body
 
 

@@ -24,6 +24,17 @@ QUALITY_WORDS = {"partnership": "Partnership", "budget_eur": "budget (EUR)", "co
                  "exchanges": "exchanges", "visitors": "visitors", "share_matched": "share matched",
                  "total_score": "total score", "mean_score": "mean score", "hosted": "exchanges hosted",
                  "reason": "reason", "group": "group"}
+#: The comparison's and stability's columns in words (:mod:`matchmaker.compare.round_quality`).
+EXTRA_WORDS = {"method": "way of matching", "physical": "physical", "virtual": "virtual",
+               "budget_used_eur": "budget used (EUR)", "budget_used_percent": "budget used (%)",
+               "blocking_pairs": "blocking pairs", "seconds": "seconds", "score_vs_ours": "score vs the optimiser's",
+               "exchanges_vs_ours": "exchanges vs the optimiser's", "notes": "notes", "visitor": "visitor",
+               "host": "host", "current_host": "visitor's proposed host", "visitor_gain": "visitor would gain (points)",
+               "host_gain": "host would gain (points)", "host_would_release": "host would release",
+               "dates": "dates", "score": "score", "reason": "why not run"}
+#: Titles of the comparison's and stability's tables.
+EXTRA_TABLES = {"methods": "The same round matched each way", "skipped": "Ways not run",
+                "top": "The largest blocking pairs"}
 
 
 def _require(df: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -315,3 +326,23 @@ def quality_sentences(quality: dict) -> dict[str, str]:
     out = {"budget": sentence(quality["budget_use"]["summary"])}
     out.update({key: sentence(part["summary"]) for key, part in quality["spread"].items()})
     return out
+
+
+def extra_frames(part: dict) -> dict[str, pd.DataFrame]:
+    """The tables of a ``comparison`` or ``stability`` part of the match quality, by title, columns in
+    words, ratios in percent (:data:`EXTRA_TABLES`; an empty list gives no table)."""
+    out = {}
+    for key, value in part.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            df = pd.DataFrame(value)
+            for c in ("score_vs_ours", "exchanges_vs_ours"):
+                if c in df.columns:
+                    df[c] = df[c].map(_percent)
+            out[EXTRA_TABLES.get(key, key.replace("_", " "))] = df.rename(columns={**QUALITY_WORDS, **EXTRA_WORDS})
+    return out
+
+
+def extra_sentences(part: dict) -> list[str]:
+    """A ``comparison`` or ``stability`` part's texts as sentences: its ``summary``, then ``definition``
+    and ``note`` when it has them."""
+    return [sentence(str(part[k])) for k in ("summary", "definition", "note") if part.get(k)]
