@@ -8,7 +8,7 @@ total score (the sum of the proposed pairs' scores), fairness shortfall, blockin
 default run's shortfall column gives its shortfall against the fairness targets by
 Partnership / by country (how much the fairness runs had to change).
 
-    .venv/bin/python scripts/quality_options.py [--generated 300x150] [--work 20] [--share 0.6]
+    .venv/bin/python benchmarks/quality_options.py [--generated 300x150] [--work 20] [--share 0.6]
 """
 
 from __future__ import annotations
