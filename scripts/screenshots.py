@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/screenshots.py            # everything (a few minutes)
     .venv/bin/python scripts/screenshots.py --time-limit 20
+    .venv/bin/python scripts/screenshots.py --only-04     # notebook 04's screenshots alone
 
 In a temporary copy of the notebooks and the sample round (nothing in the repository
 changes except the files written below), it starts JupyterLab on loopback and, in
@@ -15,7 +16,12 @@ headless Chromium (Debian's ``chromium``; ``$MATCHMAKER_CHROMIUM`` overrides):
    links and of the re-solve with its progress bars;
 3. runs ``03_round_report.ipynb`` and takes screenshots of its headline, plots and tables;
 4. writes the HTML report of the solved round to ``reports/sample_round_report.html``
-   and takes screenshots of it.
+   and takes screenshots of it;
+5. accepts a few more pairs in the ledger and moves some exchanges along their chain in
+   Python (:func:`prepare_exchanges`), runs ``04_exchange_building.ipynb``, drafts one
+   exchange's Commitment to Quality and runs the EC draw by clicking, and takes screenshots
+   of the pipeline, the steps, the draw and a Partnership's statement. ``--only-04`` takes
+   these alone (the round solved in Python; the other screenshots are kept).
 """
 
 from __future__ import annotations
@@ -94,6 +100,7 @@ def prepare(root: Path, time_limit: float) -> None:
     set_parameters(root / "notebooks" / "01_matching_round.ipynb", time_limit=time_limit)
     set_parameters(root / "notebooks" / "02_review_proposals.ipynb", reviewer="ana.silva@clamtex.eu",
                    partnership="CLAMTEX", time_limit=time_limit)
+    set_parameters(root / "notebooks" / "04_exchange_building.ipynb", by="ana.silva@clamtex.eu")
 
 
 def run_notebook(page, lab, name: str, timeout_ms: int) -> None:
@@ -169,9 +176,58 @@ def html_report(page, root: Path) -> None:
         shot(page, f"report-{i}-{section}")
 
 
+#: Who records the steps in the screenshots of notebook 04.
+OFFICER = "ana.silva@clamtex.eu"
+
+
+def prepare_exchanges(root: Path, time_limit: float) -> None:
+    """A solved round in the ledger (solved here if there is none), more pairs accepted, exchanges moved along."""
+    from matchmaker.common.locations import default_ledger_url
+    from matchmaker.ledger.carry_over import run_next_round
+    from matchmaker.ledger.exchanges import exchange_list
+    from matchmaker.ledger.steps import record_step
+    from matchmaker.ledger.store import Ledger
+
+    round_dir = root / "data" / "sample"
+    with Ledger(default_ledger_url(round_dir)) as ledger:
+        if not len(ledger.rounds()):
+            run_next_round(round_dir, root / "out" / "sample-round", ledger, time_limit=time_limit, verbose=False)
+        rid = ledger.latest_round_id()
+        listed = exchange_list(ledger, round_id=rid)
+        open_ = listed[(listed["status"] == "proposed") & (listed["mode"] == "physical")]
+        for v, h in list(zip(open_["visitor_id"], open_["host_id"]))[:7]:
+            ledger.decide(rid, v, h, "accept", reviewer=OFFICER, comment="good fit")
+        accepted = exchange_list(ledger, round_id=rid)
+        accepted = accepted[accepted["status"] == "accepted"]
+        pairs = list(zip(accepted["visitor_id"], accepted["host_id"]))
+        walks = [["ctq_drafted", "signed_by_host", "signed_by_visitor"], ["ctq_drafted", "signed_by_host"],
+                 ["ctq_drafted"], ["withdrawn"]]
+        for (v, h), steps in zip(pairs[1:], walks):
+            for step in steps:
+                record_step(ledger, v, h, step, OFFICER, reason="the visitor cannot travel in March"
+                            if step == "withdrawn" else "")
+
+
+def notebook_04(page, lab) -> None:
+    run_notebook(page, lab, "04_exchange_building.ipynb", 180_000)
+    select = page.locator(".mm-ex-select select")
+    select.wait_for(state="visible")
+    labels = [o.inner_text().replace("\xa0", " ") for o in select.locator("option").all()]
+    select.select_option(index=next(i for i, t in enumerate(labels) if t.endswith("accepted, no step yet")))
+    page.locator("button.mm-step-ctq_drafted").first.click()
+    page.locator(".mm-ex-downloads a.mm-download").first.wait_for()
+    shot(page, "04_exchange_building-1-pipeline", page.locator(".mm-exchanges"), 60)
+    shot(page, "04_exchange_building-2-steps", page.locator(".mm-ex-select"), 60)
+    page.locator("button.mm-ec-run").click()
+    page.locator(".mm-ec-draws", has_text="same exchanges").wait_for()
+    shot(page, "04_exchange_building-3-ec-draw", cell(page, "EcDrawPanel("), 60)
+    shot(page, "04_exchange_building-4-statement", cell(page, "StatementPanel("), 60)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=30.0, help="solver seconds in notebook 01")
+    parser.add_argument("--only-04", action="store_true", help="only notebook 04's screenshots (others kept)")
     args = parser.parse_args(argv)
     executable = chromium_path()
     if executable is None:
@@ -180,7 +236,7 @@ def main(argv=None) -> int:
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob("*.png"):
+    for old in SHOTS.glob("04_exchange_building-*.png" if args.only_04 else "*.png"):
         old.unlink()
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mm-shots-") as tmp:
@@ -191,10 +247,13 @@ def main(argv=None) -> int:
             try:
                 page = browser.new_page(viewport=VIEWPORT)
                 page.set_default_timeout(120_000)
-                notebook_01(page, lab, args.time_limit)
-                notebook_02(page, lab, int((args.time_limit + 240) * 1000))
-                notebook_03(page, lab)
-                html_report(page, root)
+                if not args.only_04:
+                    notebook_01(page, lab, args.time_limit)
+                    notebook_02(page, lab, int((args.time_limit + 240) * 1000))
+                    notebook_03(page, lab)
+                    html_report(page, root)
+                prepare_exchanges(root, args.time_limit)
+                notebook_04(page, lab)
             finally:
                 browser.close()
     print(f"screenshots: done in {time.monotonic() - t0:.0f}s", flush=True)

@@ -25,6 +25,7 @@ as in the review panel. Every action is a method (:meth:`~ExchangePanel.select_e
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 
 import ipywidgets as W
@@ -48,6 +49,7 @@ from matchmaker.ui.exchange_widgets import (
     ClickSafe,
     exchange_details_html,
     exchange_label,
+    folder_text,
     pipeline_grid_frame,
     state_counts_html,
     status_html,
@@ -84,6 +86,9 @@ class ExchangePanel(ClickSafe):
         self._rnd: Round | None = None
         self._syncing = False
         self.last_drafts: DraftedAndRecorded | None = None
+        #: Called after each step or draft recorded (e.g. a :class:`~matchmaker.ui.exchange_money.StatementPanel`'s
+        #: ``refresh``), so other panels show the change.
+        self.listeners: list[Callable[[], None]] = []
         self._make_widgets(by)
         self._init_click_safe(self._say)
         self.refresh(partnership=partnership)
@@ -93,14 +98,15 @@ class ExchangePanel(ClickSafe):
         self.round_label = classed(W.HTML(), "mm-ex-round")
         self.partnership_box = classed(W.Dropdown(description="Partnership", layout=W.Layout(width="340px")),
                                        "mm-ex-partnership")
-        self.counts = classed(W.HTML(), "mm-ex-counts")
+        self.counts = classed(W.HTML(layout=W.Layout(margin="0 0 0 2em")), "mm-ex-counts")
         self.grid = classed(DataGrid(pd.DataFrame({"visitor": pd.Series(dtype=str)}), selection_mode="row",
                                      editable=False, base_column_size=120, base_row_size=24,
                                      layout=W.Layout(height="260px", width="100%")), "mm-ex-grid")
         self.select = classed(W.Select(rows=8, layout=W.Layout(width="100%")), "mm-ex-select")
         self.details = classed(W.HTML(), "mm-ex-details")
         self.by_box = classed(W.Text(value=by, description="Recorded by", placeholder="name or e-mail",
-                                     layout=W.Layout(width="340px")), "mm-ex-by")
+                                     style={"description_width": "initial"}, layout=W.Layout(width="340px")),
+                              "mm-ex-by")
         self.reason_box = classed(W.Textarea(description="Reason", placeholder="why (required to withdraw; a "
                                              "comment otherwise)", layout=W.Layout(width="520px", height="60px")),
                                   "mm-ex-reason")
@@ -117,7 +123,8 @@ class ExchangePanel(ClickSafe):
         for w in (self.by_box, self.reason_box):
             w.observe(lambda _c: self._handled(lambda: None), names="value")
         self.widget = classed(W.VBox([
-            self.round_label, self.partnership_box, self.counts, self.grid,
+            self.round_label,
+            W.HBox([self.partnership_box, self.counts], layout=W.Layout(align_items="flex-start")), self.grid,
             W.HTML("<b>Exchanges</b> (select one; the grid's selected row selects it too)"), self.select,
             self.details, self.by_box, self.reason_box, self.steps_box, self.status, self.downloads,
             self.draft_all_button]), "mm-exchanges")
@@ -136,6 +143,11 @@ class ExchangePanel(ClickSafe):
         return self._rnd
 
     # -- data ----------------------------------------------------------------------------
+    def _changed(self) -> None:
+        self.refresh()
+        for listener in self.listeners:
+            listener()
+
     def refresh(self, partnership: str | None = None) -> None:
         """Re-read every exchange and its state from the ledger."""
         self.pipeline = exchange_pipeline(self.ledger)
@@ -294,7 +306,7 @@ class ExchangePanel(ClickSafe):
             self._say(f"not recorded: {exc}", ok=False)
             return None
         self.reason_box.value = ""
-        self.refresh()  # before the status line: once it says "recorded", the buttons are the new ones
+        self._changed()  # before the status line: once it says "recorded", the buttons are the new ones
         by = f" ({partnership})" if partnership else ""
         self._say(f"'{LABELS[step]}'{by} recorded for visitor {pair[0]} with host {pair[1]} by "
                   f"{self.by_box.value.strip()} (step #{new_id})")
@@ -318,9 +330,9 @@ class ExchangePanel(ClickSafe):
             self._say(f"no draft written: {exc}", ok=False)
             return None
         self.last_drafts = done
-        self.refresh()
+        self._changed()
         self._say(f"{len(done.drafts)} Commitment to Quality draft(s) (.docx to edit, .html to read) in "
-                  f"{self.drafts_dir}; {done.describe()}", ok=all(r.step_id is not None or r.already
+                  f"{folder_text(self.drafts_dir)}; {done.describe()}", ok=all(r.step_id is not None or r.already
                                                                   for r in done.recorded))
         return done
 

@@ -72,7 +72,7 @@ class EcDrawPanel(ClickSafe):
                                  "mm-ec-share")
         self.seed_box = classed(W.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="Seed",
                                                  layout=W.Layout(width="220px")), "mm-ec-seed")
-        self.stratified_box = classed(W.Checkbox(value=True, indent=False,
+        self.stratified_box = classed(W.Checkbox(value=True, indent=False, layout=W.Layout(width="auto"),
                                                  description="draw in each Partnership (at least one each)"),
                                       "mm-ec-stratified")
         self.by_box = classed(W.Text(value=by, description="Drawn by", placeholder="name or e-mail",
@@ -129,7 +129,8 @@ class StatementPanel(ClickSafe):
                         {str(k): float(v) for k, v in rnd.partnerships["budget_eur"].items() if pd.notna(v)})
         self.partnership_box = classed(W.Dropdown(description="Partnership", layout=W.Layout(width="340px")),
                                        "mm-st-partnership")
-        self.refresh_button = classed(W.Button(description="Read the ledger again", icon="refresh"),
+        self.refresh_button = classed(W.Button(description="Read the ledger again", icon="refresh",
+                                               layout=W.Layout(width="220px")),
                                       "mm-st-refresh")
         self.summary = classed(W.HTML(), "mm-st-summary")
         self.table = classed(W.HTML(), "mm-st-table")

@@ -17,9 +17,11 @@ import html
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import pandas as pd
 
+from matchmaker.common.locations import project_dir
 from matchmaker.ledger.step_rules import LABELS, STEPS
 from matchmaker.proposals.wording import schedule_text
 from matchmaker.ui.pairs_grid import after_pending_updates
@@ -160,9 +162,26 @@ def exchange_details_html(row: Mapping, history: pd.DataFrame) -> str:
 
 
 def frame_html(df: pd.DataFrame, css: str = "mm-table") -> str:
-    """A small table for a widget (escaped; numbers with two decimals and thousands separators)."""
-    shown = df.copy()
-    for c in shown.columns:
-        if pd.api.types.is_float_dtype(shown[c]):
-            shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:,.2f}")
-    return shown.to_html(index=False, escape=True, classes=css, border=0, na_rep="")
+    """A small table for a widget: escaped, padded cells, ids on one line, amounts right-aligned with two decimals."""
+    cell = "padding:2px 10px;border-bottom:1px solid #e0e0e0;vertical-align:top"
+    head = "".join(f"<th style='{cell};text-align:left'>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = []
+    for rec in df.itertuples(index=False):
+        tds = []
+        for c, v in zip(df.columns, rec):
+            number = isinstance(v, (int, float)) and not isinstance(v, bool)
+            text = "" if v is None or (number and pd.isna(v)) else (f"{v:,.2f}" if isinstance(v, float) else str(v))
+            align = ";text-align:right;white-space:nowrap" if number else (
+                ";white-space:nowrap" if str(c) in ("visitor", "host", "draw", "when") else "")
+            tds.append(f"<td style='{cell}{align}'>{html.escape(text)}</td>")
+        rows.append(f"<tr>{''.join(tds)}</tr>")
+    return (f"<table class='{css}' style='border-collapse:collapse'><tr>{head}</tr>"
+            f"{''.join(rows)}</table>")
+
+
+def folder_text(path: Path) -> str:
+    """A folder for people: relative to the project when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(project_dir()))
+    except ValueError:
+        return str(path)

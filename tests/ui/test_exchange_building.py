@@ -177,3 +177,15 @@ def test_statement_panel_totals_and_rows(setup):
         in st.summary.value
     assert st.table.value.count("</tr>") == 3  # header and V001, V004
     assert "Łódź Textile Hub" in st.table.value and "780.00" in st.table.value
+
+
+def test_the_statement_follows_the_steps_recorded_in_the_exchanges_panel(setup):
+    ledger, panel, round_dir, _ = setup
+    st = StatementPanel(ledger, load_round(round_dir), partnership="CLAMTEX")
+    panel.listeners.append(st.refresh)
+    panel.select_exchange("V001", "H001")
+    for step in ("ctq_drafted", "signed_by_host", "signed_by_visitor", "validated_by_partnership",
+                 "validated_by_support_office", "fa_signed"):
+        panel.record(step)
+    assert "committed (Financial Agreement signed)</th><td style='text-align:right'>EUR 780.00" in st.summary.value
+    assert "Financial Agreement signed" in st.table.value

@@ -155,6 +155,11 @@ def test_notebook_03_shows_the_report_and_writes_it(round_01, workspace):
     assert "visitors matched" in text and "Share of visitors matched per Partnership from" in text  # match quality
     assert "Share of visitors matched per organisation type from" in text and "share_matched" not in text
     assert "used_share" not in text and "budget used" in text
+    # the comparison and the stability that notebook 01's solve wrote into summary.json (issue 13)
+    assert "The same round matched each way." in text and "ranked-list picking, highest score first" in text
+    assert "A blocking pair is a visitor and a host" in text and "blocking pair" in text
+    for raw in ("total_score", "score_vs_ours", "visitor_gain", "PART_MISSING", "does not have it"):
+        assert raw not in text, raw
     html = (workspace / "reports" / "round_report.html").read_text(encoding="utf-8")
     for key in SECTIONS:
         assert f'<section id="{key}">' in html
@@ -185,6 +190,8 @@ def test_notebook_04_shows_the_exchanges_the_ec_draw_and_the_statement(workspace
     views = [o for c in nb.cells for o in c.get("outputs", [])
              if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(views) == 4  # the round picker, the exchanges, the EC draw, the statement
+    warned = [o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert not [w for w in warned if "takes exactly one argument" in w or "matchmaker" in w], warned  # none of ours
     text = _text(nb) + json.dumps(nb.metadata.get("widgets", {}))  # the widgets' values are in their state
     assert "Ledger(" not in text and "sqlite:" not in text and "Traceback" not in text
     assert "accepted, no step yet" in text and "Commitment to Quality drafted" in text  # the counts
