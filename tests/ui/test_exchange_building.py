@@ -189,3 +189,18 @@ def test_the_statement_follows_the_steps_recorded_in_the_exchanges_panel(setup):
         panel.record(step)
     assert "committed (Financial Agreement signed)</th><td style='text-align:right'>EUR 780.00" in st.summary.value
     assert "Financial Agreement signed" in st.table.value
+
+
+def test_a_ledger_without_exchanges_is_said_in_words(tmp_path):
+    round_dir, url = write_exchange_round(tmp_path)
+    with Ledger(url) as ledger:
+        for (v, h) in (("V001", "H001"), ("V002", "H001"), ("V003", "H002"), ("V004", "H002")):
+            ledger.decide(1, v, h, "reopen", reviewer="ana")
+        panel = ExchangePanel(ledger, round_dir, drafts_dir=tmp_path / "drafts")
+        assert panel.select.options == () and "accept pairs in notebook 02 first" in panel.details.value
+        assert panel.steps_box.children == () and "0 exchange(s)" in panel.round_label.value
+        assert panel.draft_all() is None
+        st = StatementPanel(ledger, load_round(round_dir))
+        assert st.partnership_box.value is None and "no Partnership pays an exchange yet" in st.summary.value
+        ec = EcDrawPanel(ledger, by="office")
+        assert ec.draw() is None and "no exchange to draw" in ec.status.value
