@@ -3,6 +3,7 @@
     .venv/bin/python scripts/screenshots.py            # everything (a few minutes)
     .venv/bin/python scripts/screenshots.py --time-limit 20
     .venv/bin/python scripts/screenshots.py --only-04     # notebook 04's screenshots alone
+    .venv/bin/python scripts/screenshots.py --only-quality  # the match quality's screenshots and the report
 
 In a temporary copy of the notebooks and the sample round (nothing in the repository
 changes except the files written below), it starts JupyterLab on loopback and, in
@@ -22,6 +23,11 @@ headless Chromium (Debian's ``chromium``; ``$MATCHMAKER_CHROMIUM`` overrides):
    exchange's Commitment to Quality and runs the EC draw by clicking, and takes screenshots
    of the pipeline, the steps, the draw and a Partnership's statement. ``--only-04`` takes
    these alone (the round solved in Python; the other screenshots are kept).
+
+The match quality (issue 13) is shot with them: notebook 02's alternatives worth a look,
+notebook 03's match quality, comparison and stability, and the same in the HTML report.
+``--only-quality`` takes these alone and rewrites the report (the sample solved and recorded in
+Python with ``--work-limit`` work units, 45 by default; the other screenshots are kept).
 """
 
 from __future__ import annotations
@@ -160,7 +166,7 @@ def notebook_03(page, lab) -> None:
     shot(page, "03_round_report-4-unmatched", cell(page, 'ui.show(figures["unmatched"])'), 60)
 
 
-def html_report(page, root: Path) -> None:
+def html_report(page, root: Path, first_shots: bool = True) -> None:
     from matchmaker.report.html import write_report
 
     out = root / "out" / "sample-round"
@@ -169,11 +175,59 @@ def html_report(page, root: Path) -> None:
     REPORT.write_text(text, encoding="utf-8")
     print("wrote", REPORT.relative_to(ROOT), flush=True)
     page.goto(REPORT.as_uri())
+    if not first_shots:
+        return
     shot(page, "report-1-summary")
     for i, section in enumerate(("budget", "map", "unmatched"), start=2):
         page.locator(f"#{section}").scroll_into_view_if_needed()
         page.evaluate(f"document.getElementById('{section}').scrollIntoView({{block: 'start'}})")
         shot(page, f"report-{i}-{section}")
+
+
+def alternatives_02(page) -> None:
+    """Notebook 02's alternatives worth a look (notebook 02 already run)."""
+    shot(page, "02_review_proposals-5-alternatives", cell(page, "AlternativesPanel(review)"), 60)
+
+
+def quality_03(page) -> None:
+    """Notebook 03's match quality, the comparison and the stability (notebook 03 already run)."""
+    shot(page, "03_round_report-5-quality", cell(page, "T.quality_of("), 60)
+    shot(page, "03_round_report-6-comparison", cell(page, "T.extra_frames(comparison)"), 60)
+    shot(page, "03_round_report-7-stability", cell(page, "T.extra_frames(stability)"), 60)
+
+
+def quality_report(page) -> None:
+    """The HTML report's match quality: its headline, the comparison and the stability (the report open)."""
+    for name, where in (("report-5-quality", "document.getElementById('quality')"),
+                        ("report-6-comparison", "[...document.querySelectorAll('#quality h3')].find("
+                                                "h => h.textContent.startsWith('The same round'))"),
+                        ("report-7-stability", "[...document.querySelectorAll('#quality h3')].find("
+                                               "h => h.textContent.startsWith('Stability'))")):
+        page.evaluate(f"({where}).scrollIntoView({{block: 'start'}})")
+        page.wait_for_timeout(300)
+        shot(page, name)
+
+
+#: The screenshots of the match quality (``--only-quality`` rewrites these alone).
+QUALITY_SHOTS = {f"{n}.png" for n in ("02_review_proposals-5-alternatives", "03_round_report-5-quality",
+                                       "03_round_report-6-comparison", "03_round_report-7-stability",
+                                       "report-5-quality", "report-6-comparison", "report-7-stability")}
+
+
+def only_quality(page, lab, root: Path, work_limit: float) -> None:
+    """The sample solved and recorded in Python, then notebooks 02 and 03 and the report: the quality's shots."""
+    from matchmaker.common.locations import default_ledger_url
+    from matchmaker.ledger.carry_over import run_next_round
+
+    round_dir = root / "data" / "sample"
+    run_next_round(round_dir, root / "out" / "sample-round", default_ledger_url(round_dir), work_limit=work_limit,
+                   verbose=False)
+    run_notebook(page, lab, "02_review_proposals.ipynb", 120_000)
+    alternatives_02(page)
+    run_notebook(page, lab, "03_round_report.ipynb", 240_000)
+    quality_03(page)
+    html_report(page, root, first_shots=False)
+    quality_report(page)
 
 
 #: Who records the steps in the screenshots of notebook 04.
@@ -228,6 +282,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=30.0, help="solver seconds in notebook 01")
     parser.add_argument("--only-04", action="store_true", help="only notebook 04's screenshots (others kept)")
+    parser.add_argument("--only-quality", action="store_true",
+                        help="only the match quality's screenshots of notebooks 02 and 03 and of the report, with the "
+                             "report itself (the sample solved in Python with --work-limit; others kept)")
+    parser.add_argument("--work-limit", type=float, default=45.0, help="work units of --only-quality's solve")
     args = parser.parse_args(argv)
     executable = chromium_path()
     if executable is None:
@@ -237,7 +295,8 @@ def main(argv=None) -> int:
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in SHOTS.glob("04_exchange_building-*.png" if args.only_04 else "*.png"):
-        old.unlink()
+        if not args.only_quality or old.name in QUALITY_SHOTS:
+            old.unlink()
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mm-shots-") as tmp:
         root = Path(tmp)
@@ -247,11 +306,17 @@ def main(argv=None) -> int:
             try:
                 page = browser.new_page(viewport=VIEWPORT)
                 page.set_default_timeout(120_000)
+                if args.only_quality:
+                    only_quality(page, lab, root, args.work_limit)
+                    return 0
                 if not args.only_04:
                     notebook_01(page, lab, args.time_limit)
                     notebook_02(page, lab, int((args.time_limit + 240) * 1000))
+                    alternatives_02(page)
                     notebook_03(page, lab)
+                    quality_03(page)
                     html_report(page, root)
+                    quality_report(page)
                 prepare_exchanges(root, args.time_limit)
                 notebook_04(page, lab)
             finally:

@@ -32,6 +32,9 @@ EXTRA_WORDS = {"method": "way of matching", "physical": "physical", "virtual": "
                "host": "host", "current_host": "visitor's proposed host", "visitor_gain": "visitor would gain (points)",
                "host_gain": "host would gain (points)", "host_would_release": "host would release",
                "dates": "dates", "score": "score", "reason": "why not run"}
+#: What notebook 03 says when a round's summary has no comparison or stability (solved before they existed).
+PART_MISSING = ("this round's summary.json does not have it (the round was solved before it existed): solve the "
+                "round again to see it")
 #: Titles of the comparison's and stability's tables.
 EXTRA_TABLES = {"methods": "The same round matched each way", "skipped": "Ways not run",
                 "top": "The largest blocking pairs"}
