@@ -90,7 +90,7 @@ def test_work_limit_setting_must_not_be_negative():
     from matchmaker.common.errors import SettingsError
     from matchmaker.inputs.settings import load_settings
 
-    assert load_settings()["solver"]["work_limit"] == 0.0  # 0: three quarters of time_limit_s
+    assert load_settings()["solver"]["work_limit"] == 0.0  # 0: the default, 45 units (3/4 of a time limit set)
     with pytest.raises(SettingsError, match="solver.work_limit"):
         load_settings(overrides={"solver": {"work_limit": -5}})
 
