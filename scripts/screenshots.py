@@ -192,8 +192,8 @@ def alternatives_02(page) -> None:
 def quality_03(page) -> None:
     """Notebook 03's match quality, the comparison and the stability (notebook 03 already run)."""
     shot(page, "03_round_report-5-quality", cell(page, "T.quality_of("), 60)
-    shot(page, "03_round_report-6-comparison", cell(page, "T.extra_frames(comparison)"), 60)
-    shot(page, "03_round_report-7-stability", cell(page, "T.extra_frames(stability)"), 60)
+    shot(page, "03_round_report-6-comparison", cell(page, "T.extra_frames(comparison)"), 250)
+    shot(page, "03_round_report-7-stability", cell(page, "T.extra_frames(stability)"), 170)
 
 
 def quality_report(page) -> None:

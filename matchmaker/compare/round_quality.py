@@ -81,10 +81,16 @@ def stability_part(rnd: Round, catalogue: Catalogue, proposals: pd.DataFrame,
              "current_host": hosts.get(r.current_host_id, "none (no proposal)"),
              "visitor_gain": round(float(r.visitor_gain), 2), "host_gain": round(float(r.host_gain), 2),
              "host_would_release": visitors.get(r.host_would_release, "nobody (it has room)"),
-             "dates": f"{r.start_date} to {r.end_date}", "score": round(float(r.score), 2)}
+             "dates": f"{_day(r.start_date)} to {_day(r.end_date)}", "score": round(float(r.score), 2)}
             for r in bp.head(top).itertuples()]
     return {"blocking_pairs": len(bp), "summary": _stability_summary(bp, len(rows)), "definition": DEFINITION,
             "top": rows}
+
+
+def _day(iso: str) -> str:
+    """``2027-08-03`` as ``3 Aug 2027``."""
+    day = pd.Timestamp(iso)
+    return f"{day.day} {day:%b %Y}"
 
 
 def _names(orgs: pd.DataFrame) -> dict[str, str]:

@@ -337,15 +337,20 @@ def extra_frames(part: dict) -> dict[str, pd.DataFrame]:
     out = {}
     for key, value in part.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            df = pd.DataFrame(value)
+            df = pd.DataFrame(value).drop(columns=["notes"], errors="ignore")  # said in extra_sentences
             for c in ("score_vs_ours", "exchanges_vs_ours"):
                 if c in df.columns:
                     df[c] = df[c].map(_percent)
+            if "budget_used_percent" in df.columns:
+                df["budget_used_percent"] = df["budget_used_percent"].map(
+                    lambda v: "" if v is None or v != v else f"{float(v):.1f}%")
             out[EXTRA_TABLES.get(key, key.replace("_", " "))] = df.rename(columns={**QUALITY_WORDS, **EXTRA_WORDS})
     return out
 
 
 def extra_sentences(part: dict) -> list[str]:
     """A ``comparison`` or ``stability`` part's texts as sentences: its ``summary``, then ``definition``
-    and ``note`` when it has them."""
-    return [sentence(str(part[k])) for k in ("summary", "definition", "note") if part.get(k)]
+    and ``note`` when it has them, then each compared way's notes (``methods``: ``method: notes``)."""
+    out = [sentence(str(part[k])) for k in ("summary", "definition", "note") if part.get(k)]
+    rows = part.get("methods") if isinstance(part.get("methods"), list) else []
+    return out + [sentence(f"{r['method']}: {r['notes']}") for r in rows if isinstance(r, dict) and r.get("notes")]

@@ -18,6 +18,7 @@ from matchmaker.inputs.settings import load_settings
 from matchmaker.pairs.catalogue import build_catalogue
 from matchmaker.proposals.validator import check_proposals
 from matchmaker.quality.stability import blocking_pairs
+from matchmaker.report import tables as T
 from matchmaker.report.html import build_report
 from matchmaker.run import run_round
 
@@ -117,3 +118,14 @@ def test_the_html_report_shows_the_comparison_and_the_blocking_pairs_in_words(so
         assert "The largest blocking pairs:" in section and "visitor would gain (points)" in section
     for raw in ("total_score", "blocking_pairs", "score_vs_ours", "visitor_gain"):
         assert raw not in section
+    for row in summary["match_quality"]["comparison"]["methods"]:  # notes are sentences under the summary
+        if row["notes"]:
+            assert f"<p class=\"note\">{row['method'][:1].upper()}{row['method'][1:25]}" in section
+
+
+def test_the_comparison_table_in_words_has_percentages_and_no_notes_column(solved):
+    _, _, summary = solved
+    frames = T.extra_frames(summary["match_quality"]["comparison"])
+    table = frames["The same round matched each way"]
+    assert "notes" not in table.columns and table["budget used (%)"].str.endswith("%").all()
+    assert table["score vs the optimiser's"].iloc[0] == "100.0%"
