@@ -153,9 +153,9 @@ class ExchangePanel(ClickSafe):
         self.pipeline = exchange_pipeline(self.ledger)
         in_charge = sorted({p for text in self.pipeline["partnerships_in_charge"] for p in str(text).split(", ")
                             if p})
-        if partnership is not None and partnership not in in_charge:
-            raise LedgerError(f"Partnership {partnership!r} is in charge of no exchange (Partnerships in charge: "
-                              f"{', '.join(in_charge) or 'none yet: accept pairs first'})")
+        if partnership is not None and partnership not in in_charge:  # said, not raised: the notebook goes on
+            self._say(f"Partnership {partnership} is in charge of no exchange yet, so every exchange is shown "
+                      f"(Partnerships in charge: {', '.join(in_charge) or 'none yet: accept pairs first'})", ok=False)
         keep = self.partnership_box.value if partnership is None else partnership
         counts = {p: sum(p in str(t).split(", ") for t in self.pipeline["partnerships_in_charge"]) for p in in_charge}
         self._syncing = True

@@ -152,10 +152,11 @@ class StatementPanel(ClickSafe):
         """Re-read the Partnerships that pay an exchange, and show the chosen one's statement."""
         options = sorted(set(exchange_pipeline(self.ledger)["partnership"].dropna().astype(str)))
         if partnership is not None and partnership not in options:
-            if partnership not in self.budgets:
-                raise LedgerError(f"Partnership {partnership!r} pays no exchange and has no budget in the round "
-                                  f"(Partnerships paying an exchange: {', '.join(options) or 'none yet'})")
-            options = sorted([*options, partnership])
+            if partnership in self.budgets:
+                options = sorted([*options, partnership])
+            else:  # said, not raised: the notebook goes on
+                self._say(f"Partnership {partnership} pays no exchange and has no budget in the round (Partnerships "
+                          f"paying an exchange: {', '.join(options) or 'none yet'})", ok=False)
         keep = partnership or self.partnership_box.value
         self.partnership_box.options = options
         self.partnership_box.value = keep if keep in options else (options[0] if options else None)

@@ -204,3 +204,13 @@ def test_a_ledger_without_exchanges_is_said_in_words(tmp_path):
         assert st.partnership_box.value is None and "no Partnership pays an exchange yet" in st.summary.value
         ec = EcDrawPanel(ledger, by="office")
         assert ec.draw() is None and "no exchange to draw" in ec.status.value
+
+
+def test_a_partnership_without_exchanges_is_said_and_all_are_shown(setup):
+    ledger, _, round_dir, _ = setup
+    panel = ExchangePanel(ledger, round_dir, partnership="NOPE")
+    assert "Partnership NOPE is in charge of no exchange yet" in panel.status.value and len(panel.select.options) == 4
+    st = StatementPanel(ledger, load_round(round_dir), partnership="NOPE")
+    assert "Partnership NOPE pays no exchange and has no budget" in st.status.value
+    assert st.partnership_box.value == "BLUES"
+    assert StatementPanel(ledger, load_round(round_dir), partnership="CELIS").partnership_box.value == "CELIS"
