@@ -19,14 +19,20 @@ and places are not in the game.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
-from matching import Player
-from matching.algorithms import hospital_resident
-from matching.players import Hospital
 
 from matchmaker.compare.base import Setting, cut_to_budgets, finish
 from matchmaker.solve.problem import SolverInstance
+
+# The matching package calls warnings.simplefilter("always") when it is imported, which would show every
+# library's deprecation warnings in the notebooks from then on: keep the warning filters as they were.
+with warnings.catch_warnings():
+    from matching import Player
+    from matching.algorithms import hospital_resident
+    from matching.players import Hospital
 
 
 def _preferences(p: SolverInstance, cand: np.ndarray) -> tuple[dict, dict]:
