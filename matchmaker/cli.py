@@ -137,7 +137,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
                        {"round_dir": str(args.round_dir)})
         raise
     return run_round(rnd, Path(args.out), time_limit=args.time_limit, seed=args.seed,
-                     verbose=not args.quiet, work_limit=args.work_limit)
+                     verbose=not args.quiet, work_limit=args.work_limit, prove=args.prove or None)
 
 
 def _cmd_round(args: argparse.Namespace) -> int:
@@ -145,7 +145,7 @@ def _cmd_round(args: argparse.Namespace) -> int:
 
     result = run_next_round(Path(args.round_dir), Path(args.out), ledger_url=args.ledger, name=args.name,
                             time_limit=args.time_limit, seed=args.seed, settings_file=args.settings,
-                            work_limit=args.work_limit, verbose=not args.quiet)
+                            work_limit=args.work_limit, verbose=not args.quiet, prove=args.prove or None)
     print(result.describe())
     return result.exit_code
 
@@ -163,7 +163,8 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
 
     rc, text = resolve_round(args.round_dir, args.out, args.partnership, ledger_url=args.ledger, name=args.name,
                              dry_run=args.dry_run, time_limit=args.time_limit, work_limit=args.work_limit,
-                             seed=args.seed, settings_file=args.settings, verbose=not args.quiet)
+                             seed=args.seed, settings_file=args.settings, verbose=not args.quiet,
+                             prove=args.prove or None)
     print(text)
     return rc
 
@@ -217,6 +218,9 @@ WORK_HELP = ("deterministic solver budget in work units, about a second each on 
              "settings; 0: 45, or 3/4 of a time limit given); the same input, settings and seed give the same "
              "proposals on any machine, and more work never a worse total score")
 SEED_HELP = f"solver seed, 0 to {MAX_SEED} (default: settings)"
+PROVE_HELP = ("prove mode: after the usual work, search until the proposals are proven optimal, printing the best "
+              "total, the bound and the pairs still open; no time limit unless --time-limit (or "
+              "solver.time_limit_s) is given, which then stops the proof (default: solver.prove)")
 LEDGER_HELP = "ledger URL (default: sqlite:///ROUND_DIR/ledger.sqlite, which git ignores)"
 
 
@@ -225,6 +229,7 @@ def _solve_limits(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-limit", type=positive_float, default=None, help=TIME_HELP)
     parser.add_argument("--work-limit", type=nonnegative_float, default=None, help=WORK_HELP)
     parser.add_argument("--seed", type=seed_int, default=None, help=SEED_HELP)
+    parser.add_argument("--prove", action="store_true", help=PROVE_HELP)
     parser.add_argument("--quiet", action="store_true")
 
 

@@ -74,7 +74,7 @@ def _printer(verbose: bool, progress: Progress | None) -> Progress:
 
 def run_round(rnd: Round, out_dir: str | Path, time_limit: float | None = None, seed: int | None = None,
               verbose: bool = True, progress: Progress | None = None, work_limit: float | None = None,
-              amend: Amend | None = None) -> int:
+              amend: Amend | None = None, prove: bool | None = None) -> int:
     """Solve a round and write ``proposals.csv``, ``unmatched.csv`` and ``summary.json`` as one set.
 
     The set is swapped into ``out_dir`` all at once (:mod:`matchmaker.proposals.output_set`):
@@ -105,6 +105,11 @@ def run_round(rnd: Round, out_dir: str | Path, time_limit: float | None = None, 
     amend : callable, optional
         ``amend(unmatched, summary) -> (unmatched, summary)``, applied to a successful
         run's tables before they are written (``matchmaker round`` adds the visitors it skipped).
+    prove : bool, optional
+        Prove mode (default ``solver.prove``; ``matchmaker solve --prove``): after the usual
+        phases the ``exact`` phase searches until the round is proven optimal, with no time
+        limit unless one is given (``time_limit`` or ``solver.time_limit_s``), which then stops
+        the proof (and the run is not reproducible). ``summary.json`` says which.
 
     Returns
     -------
@@ -121,7 +126,7 @@ def run_round(rnd: Round, out_dir: str | Path, time_limit: float | None = None, 
         ``out_dir`` cannot hold an output set, or its files could not be written.
     """
     config = SolveConfig.from_settings(rnd.settings["solver"], time_limit=time_limit, work_limit=work_limit,
-                                       seed=seed)
+                                       seed=seed, prove=prove)
     out = target_folder(out_dir)
     summary = dict(round_dir=str(rnd.source) if rnd.source is not None else None, input_hash=rnd.input_hash)
     try:
@@ -152,6 +157,8 @@ def _run(rnd: Round, out: Path, config: SolveConfig, summary: dict, verbose: boo
         lines = [f"locked pair {r.visitor_id} -> {r.host_id} is refused by rule {r.rule}: {r.reason}"
                  for r in refused_locks.itertuples()]
         return _infeasible(out, summary, times, t0, lines, say)
+    if config.prove:
+        say(S.prove_line(config.time_limit))
     result = _solve_in_time(problem, config, t0, times, _printer(verbose, progress))
     if result.status in ("infeasible", "no_solution_yet"):
         return _infeasible(out, summary, times, t0, _conflict_lines(rnd, problem, result), say,
@@ -165,7 +172,7 @@ def _run(rnd: Round, out: Path, config: SolveConfig, summary: dict, verbose: boo
     violations = check_proposals(rnd, proposals)
     times["validator"] = round(time.monotonic() - t4, 3)
     times["total"] = round(time.monotonic() - t0, 3)
-    S.fill(summary, *S.outcome(problem, result, proposals, unmatched, violations, times),
+    S.fill(summary, *S.outcome(problem, result, proposals, unmatched, violations, times, prove=config.prove),
            violations=[str(v) for v in violations])
     if amend is not None and not violations:
         unmatched, amended = amend(unmatched, dict(summary))
@@ -186,7 +193,7 @@ def _run(rnd: Round, out: Path, config: SolveConfig, summary: dict, verbose: boo
             print(f"  {v}", file=sys.stderr)
         return 1
     if not result.stats.get("reproducible", True):
-        say(f"note: {S.reproducible_note(result.stats)}")
+        say(f"note: {S.reproducible_note(result.stats, config.prove)}")
     say(f"{S.result_line(summary)}; wrote {out}/proposals.csv, unmatched.csv, summary.json "
         f"({times['total']:.1f} s)")
     return 0
@@ -205,10 +212,13 @@ def _quality_parts(rnd: Round, catalogue: Catalogue, proposals: pd.DataFrame, so
 def _solve_in_time(problem: SolverInstance, config: SolveConfig, t0: float, times: dict,
                    progress: Progress) -> SolverResult:
     """Solve with the run's time left after the catalogue, less a reserve for the reasons, the
-    files and the validator (5 %, at most 10 s); the solver's times go to ``times``."""
+    files and the validator (5 %, at most 10 s); the solver's times go to ``times``. Without a
+    time limit (prove mode) the solver has no clock at all."""
     t2 = time.monotonic()
-    reserve = min(0.05 * config.time_limit, 10.0)
-    result = solve(problem, config.within(max(0.01, config.time_limit - (t2 - t0) - reserve)), progress)
+    if config.time_limit is not None:
+        reserve = min(0.05 * config.time_limit, 10.0)
+        config = config.within(max(0.01, config.time_limit - (t2 - t0) - reserve))
+    result = solve(problem, config, progress)
     times["solver"] = round(time.monotonic() - t2, 3)
     for ph in result.phases:
         key = f"solver_{ph['phase']}"

@@ -81,9 +81,9 @@ def _check_type(settings: dict, source: str) -> None:
             else:
                 ok = isinstance(value, type(expected))
             if not ok:
-                raise SettingsError(
-                    f"{source}: setting '{where}' = {value!r} must be of type {type(expected).__name__}"
-                )
+                kind = ("true or false (unquoted)" if isinstance(expected, bool)
+                        else f"of type {type(expected).__name__}")
+                raise SettingsError(f"{source}: setting '{where}' = {value!r} must be {kind}")
 
     walk(settings, defaults, "")
 

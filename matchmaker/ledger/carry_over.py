@@ -328,7 +328,7 @@ def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url: str |
                    name: str | None = None, *, time_limit: float | None = None, seed: int | None = None,
                    settings_file: str | Path | None = None, overrides: dict | None = None,
                    verbose: bool = True, progress: Callable[[dict], None] | None = None,
-                   work_limit: float | None = None) -> NextRound:
+                   work_limit: float | None = None, prove: bool | None = None) -> NextRound:
     """Solve the next round of ``round_dir`` around the ledger's decisions and record it.
 
     Parameters
@@ -344,9 +344,9 @@ def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url: str |
         created if missing.
     name : str, optional
         Name of the recorded round.
-    time_limit, work_limit, seed, verbose, progress
+    time_limit, work_limit, seed, verbose, progress, prove
         Passed to :func:`matchmaker.run.run_round` (``progress``: the solver's progress
-        callback, e.g. the notebook's progress bar).
+        callback, e.g. the notebook's progress bar; ``prove``: prove mode, default ``solver.prove``).
     settings_file, overrides
         Passed to :func:`matchmaker.inputs.loading.load_round`.
 
@@ -378,7 +378,7 @@ def run_next_round(round_dir: str | Path, out_dir: str | Path, ledger_url: str |
         raise
     try:
         code = run_round(adjusted, out, time_limit=time_limit, seed=seed, verbose=verbose, progress=progress,
-                         work_limit=work_limit, amend=partial(add_skipped, rnd=rnd, plan=plan))
+                         work_limit=work_limit, amend=partial(add_skipped, rnd=rnd, plan=plan), prove=prove)
         if code != 0 or not (out / "proposals.csv").is_file():
             return NextRound(None, int(code or 1), out, plan, adjusted, f"the ledger ({ledger.location})")
         round_id = ledger.record_round(adjusted, out, name=name)

@@ -269,13 +269,14 @@ def propose_resolve(round_dir: str | Path, out_dir: str | Path, ledger: Ledger, 
                     base_round_id: int | None = None, time_limit: float | None = None,
                     work_limit: float | None = None, seed: int | None = None,
                     settings_file: str | Path | None = None, verbose: bool = False,
-                    progress: Callable[[dict], None] | None = None) -> Resolve:
+                    progress: Callable[[dict], None] | None = None, prove: bool | None = None) -> Resolve:
     """Solve a re-solve of ``round_dir`` into ``out_dir`` and measure its churn; record nothing.
 
     ``partnership=None`` is the Support Office's global re-solve; a Partnership id is that
     Partnership's stable re-solve (module docstring). ``base_round_id`` (default: the
     ledger's latest round) is the round the other Partnerships' pairs are kept from and
-    the churn is measured against. Limits, seed and progress go to :func:`matchmaker.run.run_round`.
+    the churn is measured against. Limits, seed, progress and ``prove`` (prove mode) go to
+    :func:`matchmaker.run.run_round`.
     A refused stable re-solve returns with :attr:`Resolve.refused` filled and nothing solved.
     """
     out = Path(out_dir)
@@ -300,7 +301,7 @@ def propose_resolve(round_dir: str | Path, out_dir: str | Path, ledger: Ledger, 
     for _ in range(DATE_TRIES):
         result = _solve_once(ledger, rnd, adjusted, out, partnership, base_id, plan, kept, accepted, steps,
                              dict(time_limit=time_limit, seed=seed, verbose=verbose, progress=progress,
-                                  work_limit=work_limit))
+                                  work_limit=work_limit, prove=prove))
         clashes = _date_clashes(result, out)
         if not len(clashes):
             return result

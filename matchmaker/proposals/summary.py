@@ -85,7 +85,8 @@ def summary_head(rnd: Round, catalogue: Catalogue, problem: SolverInstance, conf
                locked_pairs=int(problem.locked.sum()))
     return dict(round_dir=str(rnd.source) if rnd.source is not None else None, input_hash=rnd.input_hash,
                 seed=config.seed, round={},
-                solver=dict(time_limit_s=config.time_limit, work_limit=config.work_limit, catalogue=cat,
+                solver=dict(time_limit_s=config.time_limit, work_limit=config.work_limit, prove_mode=config.prove,
+                            catalogue=cat,
                             versions=solver_versions()),
                 settings=json.loads(settings_json(rnd.settings)))
 
@@ -121,17 +122,17 @@ def officer_counts(proposals: pd.DataFrame, unmatched: pd.DataFrame) -> dict:
 
 
 def outcome(problem: SolverInstance, result: SolverResult, proposals: pd.DataFrame, unmatched: pd.DataFrame,
-            violations: list, times: dict) -> tuple[dict, dict]:
-    """The officer's part and the solver's part after a solve (in this key order)."""
+            violations: list, times: dict, prove: bool = False) -> tuple[dict, dict]:
+    """The officer's part and the solver's part after a solve (in this key order); ``prove``: a prove-mode run."""
     st = result.stats
     used, prices = _budgets(problem, result)
     officer = dict(
         officer_counts(proposals, unmatched),
         total_score=round(float(proposals["score"].sum()), 2), total_score_note=TOTAL_SCORE_NOTE,
-        proof=proof_text(result.status, result.gap),
+        proof=proof_text(result.status, result.gap, prove, clock_stopped=not st.get("reproducible", True)),
         lump_sums_eur=round(float(proposals["lump_sum_eur"].sum()), 2), budgets=used,
         programme_budget_eur=None if problem.programme_budget is None else problem.programme_budget / 100,
-        reproducible=bool(st.get("reproducible", True)), reproducible_note=reproducible_note(st))
+        reproducible=bool(st.get("reproducible", True)), reproducible_note=reproducible_note(st, prove))
     officer = {k: officer[k] for k in ("exchanges", "physical", "virtual", "total_score", "total_score_note", "proof",
                                        "visitors", "visitors_unmatched", "unmatched_by_reason", "lump_sums_eur",
                                        "budgets", "programme_budget_eur", "reproducible", "reproducible_note")}
@@ -167,9 +168,29 @@ def put_after_round(summary: dict, key: str, value: object) -> None:
     summary.update(items[:at] + [(key, value)] + items[at:])
 
 
-def proof_text(status: str, gap: float | None) -> str:
+def prove_line(time_limit: float | None) -> str:
+    """What a prove-mode run will do, in words (said before it starts)."""
+    until = ("with no time limit: it may take long (Ctrl+C stops it and writes no proposals)" if time_limit is None
+             else f"or until the time limit of {time_limit:,.0f} s, which then stops the proof")
+    return ("prove mode: after the usual search, the solver searches until the proposals are proven optimal, "
+            f"{until}; each step prints the best total, the bound, the gap and the pairs still open")
+
+
+def proof_text(status: str, gap: float | None, prove: bool = False, clock_stopped: bool = False) -> str:
     """How close to the best possible the proposals are, as the solver proved it, and whether
-    that is within the usual 0.01 % tolerance of optimisation solvers (docs/decisions.md §33)."""
+    that is within the usual 0.01 % tolerance of optimisation solvers (docs/decisions.md §33);
+    ``prove``: a prove-mode run, which says whether it proved optimality (``clock_stopped``:
+    the time limit stopped it)."""
+    text = _proof(status, gap)
+    if not prove:
+        return text
+    if status == "optimal":
+        return f"prove mode, proven optimal: {text.removeprefix('optimal: ')}"
+    why = "the time limit stopped the proof" if clock_stopped else "it stopped at solver.relative_gap"
+    return f"prove mode, not proven optimal ({why}): {text}"
+
+
+def _proof(status: str, gap: float | None) -> str:
     if gap == 0:
         return "optimal: the solver proved that no valid set of proposals does better"
     if gap is None:
@@ -183,8 +204,17 @@ def proof_text(status: str, gap: float | None) -> str:
     return f"{proved}: more than the usual {100 * MIP_TOLERANCE:g}% tolerance of optimisation solvers"
 
 
-def reproducible_note(stats: dict) -> str:
-    """Whether the same input, settings and seed give the same proposals, in words."""
+def reproducible_note(stats: dict, prove: bool = False) -> str:
+    """Whether the same input, settings and seed give the same proposals, in words (``prove``: a prove-mode run)."""
+    if prove and stats.get("reproducible", True):
+        return ("prove mode: the solver searched until the proposals were proven optimal, before any time limit, "
+                "so the same input, settings and seed give the same proposals on any machine with the same "
+                "package versions (summary.json's versions)")
+    if prove:
+        return (f"the time limit stopped the prove mode (in the solver's {', '.join(stats.get('clock_stops', []))} "
+                "phase) before "
+                "optimality was proven: not reproducible, a re-run may give different proposals; run it again "
+                "without a time limit (no --time-limit, solver.time_limit_s = 0) to prove it")
     if stats.get("reproducible", True):
         return ("the solver stopped within its work limit: the same input, settings and seed give the same "
                 "proposals on any machine with the same package versions (summary.json's versions)")

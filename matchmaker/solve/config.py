@@ -87,6 +87,12 @@ def _gap(name: str, value: object) -> float:
     return float(value)
 
 
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(f"{name} must be true or false, got {value!r}")
+    return value
+
+
 def _unset(value: object) -> bool:
     """A number 0 (a limit left to its default)."""
     return isinstance(value, Real) and not isinstance(value, bool) and value == 0
@@ -182,6 +188,7 @@ class SolveConfig:
             max_restricted_pairs=_count("max_restricted_pairs", self.max_restricted_pairs, 1),
             base_work=_positive("base_work", self.base_work, "work units"),
             extension_step=_positive("extension_step", self.extension_step, "work units"),
+            prove=_flag("prove", self.prove),
             **{name: _share(name, getattr(self, name))
                for name in ("lp_share", "lagrangian_share", "support_share", "mip_share", "cpsat_share")})
         if checked["work_limit"] is None and checked["time_limit"] is not None:
@@ -191,7 +198,7 @@ class SolveConfig:
 
     @classmethod
     def from_settings(cls, solver: Mapping, *, time_limit: float | None = None, work_limit: float | None = None,
-                      seed: int | None = None) -> SolveConfig:
+                      seed: int | None = None, prove: bool | None = None) -> SolveConfig:
         """The configuration of a run: the ``[solver]`` settings, overridden by the arguments given.
 
         The limits are resolved in the users' words of ``settings.toml``: with neither a time
@@ -200,14 +207,20 @@ class SolveConfig:
         limit; a time limit alone gets :data:`DEFAULT_WORK_SHARE` of it as work; both are
         taken as given.
 
+        In prove mode (``prove``, else the setting ``solver.prove``) the work limit is
+        resolved as if no time limit were given (so the phases run as in the default run),
+        and the time limit is only the one set (``time_limit`` or ``solver.time_limit_s > 0``):
+        none by default, the ``exact`` phase then searches until the round is proven optimal.
+
         Parameters
         ----------
         solver : mapping
             The ``solver`` table of the settings (``time_limit_s``, ``work_limit``, ``seed``,
             ``relative_gap``); ``time_limit_s = 0`` and ``work_limit = 0`` mean "not set".
-        time_limit, work_limit, seed : optional
-            Overrides from the command line (``--time-limit``, ``--work-limit``, ``--seed``)
-            or a caller. A time limit given here must be > 0; a work limit of 0 means "not set".
+        time_limit, work_limit, seed, prove : optional
+            Overrides from the command line (``--time-limit``, ``--work-limit``, ``--seed``,
+            ``--prove``) or a caller; ``solver.prove`` missing from ``solver`` means false.
+            A time limit given here must be > 0; a work limit of 0 means "not set".
 
         Raises
         ------
@@ -219,13 +232,14 @@ class SolveConfig:
         else:
             time_limit = _positive(*_pick(solver, "time_limit_s", time_limit, "--time-limit"), "seconds")
         work_limit = _work(*_pick(solver, "work_limit", work_limit, "--work-limit"))
-        if work_limit is None and time_limit is None:
+        prove = _flag(*(("solver.prove", solver.get("prove", False)) if prove is None else ("prove (--prove)", prove)))
+        if work_limit is None and (time_limit is None or prove):
             work_limit = DEFAULT_WORK
-        if time_limit is None:
+        if time_limit is None and not prove:
             time_limit = derived_time_limit(work_limit)
         seed = _integer(*_pick(solver, "seed", seed, "--seed"))
         target_gap = _gap("solver.relative_gap", solver["relative_gap"])
-        return cls(time_limit=time_limit, work_limit=work_limit, seed=seed, target_gap=target_gap)
+        return cls(time_limit=time_limit, work_limit=work_limit, seed=seed, target_gap=target_gap, prove=prove)
 
     def within(self, seconds: float) -> SolveConfig:
         """The same configuration with ``seconds`` of wall clock; the work limit stays as resolved."""
