@@ -17,7 +17,7 @@ restricted problem from the same incumbent as the one before gets twice its work
 deterministic solver given the same problem and no more work would find nothing new). No
 step's size depends on the work limit, so a run with a larger limit takes every step a smaller one took,
 with the same results, and then perhaps more: its objective is never lower. The work left
-over (less than one step) is not spent.
+over (less than the next step, which may be a doubled one) is not spent.
 """
 
 from __future__ import annotations
