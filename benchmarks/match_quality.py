@@ -153,13 +153,14 @@ def _case_lines(name: str, res: dict) -> list[str]:
              f"status {o['status']}, gap {_fmt(100 * o['gap'] if o['gap'] is not None else None, 4)} %{clock}.", "",
              "| " + " | ".join(COLUMNS) + " |", "|---|" + "---:|" * (len(COLUMNS) - 2) + "---|"]
     for row in c["table"]:
-        cells = [_fmt(row[k], 4 if "vs" in k else (1 if k in ("budget used (%)", "seconds") else 2)) for k in COLUMNS]
+        cells = [_fmt(row[k], 4 if "vs" in k else (1 if k == "budget used (%)" else 2)) for k in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     notes = [f"{r['method']}: {r['notes']}" for r in c["table"] if r.get("notes")]
     lines += [""] + [f"- {n}" for n in notes] + ([""] if notes else [])
     if res.get("options"):
-        lines += [f"Price of the options ({res['options_work']:g} work units per solve, "
-                  "`benchmarks/quality_options.py`'s `measure`):", "",
+        lines += [f"Price of the options ({res['options_work']:g} work units per solve, the reference too, "
+                  "`benchmarks/quality_options.py`'s `measure`). The reference's shortfall is its shortfall against "
+                  "the fairness targets by Partnership / by country (0: that fairness run has nothing to change).", "",
                   "| run | exchanges | total score | vs reference | fairness shortfall | blocking pairs | status | s |",
                   "|---|---:|---:|---:|---:|---:|---|---:|"]
         ref = res["options"][0]["score"]
@@ -168,6 +169,33 @@ def _case_lines(name: str, res: dict) -> list[str]:
                          f"| {m['shortfall']} | {m['blocking']} | {m['status']} | {m['seconds']} |")
         lines.append("")
     return lines
+
+
+def _short(results: dict) -> list[str]:
+    """One line per case: ours, the best other way by score, and the stability weight's trade."""
+    lines = ["## In short", "",
+             "| round | ours: exchanges / total score / blocking pairs | best other way by score | its exchanges / "
+             "total score / blocking pairs | its score vs ours | stability weight 1 / 2: score vs reference, "
+             "blocking pairs |", "|---|---:|---|---:|---:|---|"]
+    for name in CASES:
+        if name not in results:
+            continue
+        table = results[name]["comparison"]["table"]
+        ours, best = table[0], max(table[1:], key=lambda r: r["total score"])
+        trade = "-"
+        opts = {m["run"]: m for m in results[name].get("options", [])}
+        ref = next((m for r, m in opts.items() if r.startswith("reference")), None)
+        if ref:
+            trade = "; ".join(f"{100 * (m['score'] / ref['score'] - 1):+.1f} %, {ref['blocking']} -> {m['blocking']}"
+                              for r, m in opts.items() if r.startswith("stability"))
+        lines.append(f"| {name} | {ours['exchanges']} / {ours['total score']:,.2f} / {ours['blocking pairs']} | "
+                     f"{best['method']} | {best['exchanges']} / {best['total score']:,.2f} / {best['blocking pairs']} "
+                     f"| {best['score vs ours']:.1%} | {trade} |")
+    return lines + ["", "Picking the pairs from the highest score down leaves no blocking pair by construction: "
+                        "both sides rank a pair by the same score, so the greedy order is the stable one (where the "
+                        "budgets and dates allow). It proposes fewer exchanges and less total score than the "
+                        "optimiser, which spends the same budgets on more pairs. `solver.stability_weight` moves the "
+                        "optimiser towards it at the price shown (docs/decisions.md §38).", ""]
 
 
 def _commit() -> str:
@@ -197,6 +225,7 @@ def report(results: dict, out: Path) -> str:
              "cutting and scheduling (not the catalogue). Stable matching is pure Python and the slow one "
              "(a round's summary skips it above `quality.stable_matching_max_pairs`, docs/decisions.md §41; "
              "here it always runs).", ""]
+    lines += _short(results)
     for name in CASES:
         if name in results:
             lines += _case_lines(name, results[name])
