@@ -21,6 +21,7 @@ from matchmaker.run import run_round
 from matchmaker.solve.config import DEFAULT_WORK, SolveConfig
 from matchmaker.solve.exact import prove_config
 from matchmaker.solve.problem import build_instance
+from matchmaker.ui.settings_panel import SettingsPanel
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,6 +65,16 @@ def test_solver_prove_yes_in_a_settings_file_is_a_clear_error(tmp_path):
     f.write_text("[solver]\nprove = true\n", encoding="utf-8")
     assert load_settings(f)["solver"]["prove"] is True
     assert load_settings()["solver"]["prove"] is False
+
+
+def test_the_notebook_settings_panel_offers_prove_mode_with_its_help():
+    panel = SettingsPanel()
+    box = panel.controls["solver.prove"]
+    assert type(box).__name__ == "Checkbox" and box.value is False
+    assert "proven optimal" in box.tooltip and "time_limit_s" in box.tooltip
+    box.value = True
+    assert panel.changed() == {"solver": {"prove": True}}
+    assert load_settings(overrides=panel.overrides())["solver"]["prove"] is True
 
 
 @pytest.mark.parametrize(("n_visitors", "n_hosts", "seed"), [(8, 5, 1), (8, 5, 3), (10, 5, 2)])
