@@ -26,7 +26,8 @@ A solve's summary is one JSON object, in this key order:
     ``objective`` (in the solver's terms, see ``objective_note``; equal to ``total_score``
     for ``solver.objective = "score"``), ``bound``, ``gap``, ``within_mip_tolerance``
     (the gap is at most the usual 0.01 %), ``fairness_shortfall``, the limits (``time_limit_s``,
-    ``work_limit``) and ``work_spent``, the ``catalogue``'s counts, ``budget_prices`` (LP
+    ``work_limit``), ``prove_mode`` (``--prove``: searched until proven) and ``work_spent``, the
+    ``catalogue``'s counts, ``budget_prices`` (LP
     duals), ``phases``, ``times_s``, ``solver_stats`` and the package ``versions``.
 ``settings``, ``violations``
     The settings solved with; the rules the proposals break (empty unless a bug).
