@@ -27,8 +27,8 @@ A solve's summary is one JSON object, in this key order:
     for ``solver.objective = "score"``), ``bound``, ``gap``, ``within_mip_tolerance``
     (the gap is at most the usual 0.01 %), ``fairness_shortfall``, the limits (``time_limit_s``,
     ``work_limit``), ``prove_mode`` (``--prove``: searched until proven) and ``work_spent``, the
-    ``catalogue``'s counts, ``budget_prices`` (LP
-    duals), ``phases``, ``times_s``, ``solver_stats`` and the package ``versions``.
+    ``catalogue``'s counts, ``budget_prices`` (LP duals), ``phases``, ``times_s``, ``solver_stats``
+    and the package ``versions``.
 ``settings``, ``violations``
     The settings solved with; the rules the proposals break (empty unless a bug).
 
