@@ -1,6 +1,8 @@
 """Reading the validation chain back from the ledger (inside any connection or transaction).
 
-:func:`step_history` is every recorded step of the exchanges, oldest first;
+:func:`step_history` is every recorded step of the exchanges, oldest first (of each
+exchange's current run: a pair withdrawn, then accepted or locked again, starts its chain
+afresh, and the steps up to its withdrawal belong to the earlier run; they stay in the table);
 :func:`done_steps` turns one pair's rows into :class:`~matchmaker.ledger.step_rules.Done`;
 :func:`drawn_pairs` is the set of exchanges drawn for EC validation;
 :func:`released_after_start` the exchanges withdrawn after they started, whose lump
@@ -10,7 +12,7 @@ sum is released although the visitor keeps its one visit (docs/ledger.md, "Money
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Connection
 
 from matchmaker.ledger import tables
@@ -29,7 +31,32 @@ def step_history(conn: Connection, where: ColumnElement[bool] | None = None) -> 
     result = conn.execute(q)
     df = pd.DataFrame(result.fetchall(), columns=HISTORY_COLUMNS)
     df["done_at"] = pd.to_datetime(df["done_at"], utc=True)
-    return df
+    restarts = _restarts(conn)
+    if restarts.empty or df.empty:
+        return df
+    cut = df.merge(restarts, on=["visitor_id", "host_id"], how="left")["withdrawn_at"]
+    return df[~(cut.notna() & (df["done_at"] <= cut)).to_numpy()].reset_index(drop=True)
+
+
+def _restarts(conn: Connection) -> pd.DataFrame:
+    """Pairs withdrawn and then accepted or locked again: ``visitor_id, host_id, withdrawn_at`` (the last withdrawal).
+
+    Their steps up to ``withdrawn_at`` belong to an earlier run of the exchange.
+    """
+    s, d = tables.exchange_steps.c, tables.decisions.c
+    out = conn.execute(select(s.visitor_id, s.host_id, func.max(s.done_at)).where(s.step == "withdrawn")
+                       .group_by(s.visitor_id, s.host_id)).fetchall()
+    if not out:
+        return pd.DataFrame(columns=["visitor_id", "host_id", "withdrawn_at"])
+    withdrawn = pd.DataFrame(out, columns=["visitor_id", "host_id", "withdrawn_at"])
+    again = pd.DataFrame(conn.execute(select(d.visitor_id, d.host_id, func.max(d.decided_at))
+                                      .where(d.decision.in_(["accept", "lock"]))
+                                      .group_by(d.visitor_id, d.host_id)).fetchall(),
+                         columns=["visitor_id", "host_id", "decided_at"])
+    both = withdrawn.merge(again, on=["visitor_id", "host_id"])
+    for col in ("withdrawn_at", "decided_at"):
+        both[col] = pd.to_datetime(both[col], utc=True)
+    return both.loc[both["decided_at"] > both["withdrawn_at"], ["visitor_id", "host_id", "withdrawn_at"]]
 
 
 def when_text(value: object) -> str:

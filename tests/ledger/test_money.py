@@ -9,7 +9,7 @@ from steps_helpers import accepted_ledger, walk_to
 
 from matchmaker.ledger.carry_over import plan_carry_over
 from matchmaker.ledger.money import statement, statement_table
-from matchmaker.ledger.steps import record_step
+from matchmaker.ledger.steps import exchange_funnel, exchange_pipeline, record_step
 
 
 @pytest.fixture
@@ -75,3 +75,21 @@ def test_statement_as_a_table_ends_with_the_totals(led):
     assert (total["paid_eur"], total["reserved_eur"], total["lump_sum_eur"]) == (830.0, 830.0, 1660.0)
     assert total["state_words"] == "budget EUR 2,000.00, remaining EUR 340.00"
     assert pd.isna(statement(led, "CLAMTEX")["remaining_eur"])
+
+
+def test_a_withdrawn_then_re_accepted_pair_starts_its_chain_afresh_and_counts_again(led):
+    walk_to(led, "V001", "H001", "validated_by_support_office")
+    record_step(led, "V001", "H001", "withdrawn", "ana", reason="the visitor fell ill")
+    rid = int(led.current_decisions().set_index("visitor_id").at["V001", "round_id"])
+    led.decide(rid, "V001", "H001", "reopen", reviewer="ana")
+    led.decide(rid, "V001", "H001", "accept", reviewer="ana")      # the visitor is well again
+    row = exchange_pipeline(led).set_index("visitor_id").loc["V001"]
+    assert (row["state"], row["state_words"], row["next_steps"]) == ("accepted", "accepted, no step yet",
+                                                                     ["ctq_drafted", "withdrawn"])
+    walk_to(led, "V001", "H001", "fa_signed")                       # the new run goes through the whole chain
+    result = statement(led, "CLAMTEX", budget_eur=5000.0)
+    assert _money(result) == {"reserved_eur": 830.0, "committed_eur": 830.0, "paid_eur": 0.0, "released_eur": 0.0,
+                              "remaining_eur": 3340.0}
+    plan = plan_carry_over(make_round(8, 3), led.current_decisions(), led.accepted_exchanges())
+    assert plan.budgets.at["CLAMTEX", "committed_eur"] == 1660.0    # the statement and the next round agree
+    assert exchange_funnel(led).set_index("step").at["withdrawn", "exchanges"] == 0
