@@ -182,14 +182,14 @@ def _short(results: dict) -> list[str]:
             continue
         table = results[name]["comparison"]["table"]
         ours, best = table[0], max(table[1:], key=lambda r: r["total score"])
-        trade = "-"
+        trade = "not measured (`--options-cases`)"
         opts = {m["run"]: m for m in results[name].get("options", [])}
         ref = next((m for r, m in opts.items() if r.startswith("reference")), None)
         if ref:
             trade = "; ".join(f"{100 * (m['score'] / ref['score'] - 1):+.1f} %, {ref['blocking']} -> {m['blocking']}"
                               for r, m in opts.items() if r.startswith("stability"))
-        lines.append(f"| {name} | {ours['exchanges']} / {ours['total score']:,.2f} / {ours['blocking pairs']} | "
-                     f"{best['method']} | {best['exchanges']} / {best['total score']:,.2f} / {best['blocking pairs']} "
+        figures = [f"{r['exchanges']:,} / {r['total score']:,.2f} / {r['blocking pairs']:,}" for r in (ours, best)]
+        lines.append(f"| {name} | {figures[0]} | {best['method']} | {figures[1]} "
                      f"| {best['score vs ours']:.1%} | {trade} |")
     return lines + ["", "Picking the pairs from the highest score down leaves no blocking pair by construction: "
                         "both sides rank a pair by the same score, so the greedy order is the stable one (where the "
