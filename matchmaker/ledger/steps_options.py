@@ -31,8 +31,12 @@ def exchange_commands(round_cmd: Callable[..., argparse.ArgumentParser], func: C
     st.add_argument("--partnership", default=None, help="with validated_by_partnership: the validating Partnership")
     ec = round_cmd("ec-draw", "draw a share of the exchanges for validation by the European Commission (seeded and "
                    "recorded in the ledger, so anyone can re-run it)", func, led)
-    ec.add_argument("--share", type=share_type, required=True, help="share drawn, e.g. 0.1 for 10 %%")
-    ec.add_argument("--seed", type=seed_type, required=True, help="the draw's seed")
+    ec.add_argument("--share", type=share_type, default=None, help="share drawn, e.g. 0.1 for 10 %% (required "
+                    "unless --check)")
+    ec.add_argument("--seed", type=seed_type, default=None, help="the draw's seed (required unless --check)")
+    ec.add_argument("--check", default=None, metavar="DRAW",
+                    help="re-run recorded draw number DRAW from its seed, share and candidates and say whether the "
+                         "same exchanges come out (records nothing; without --share and --seed)")
     ec.add_argument("--by", default="Support Office", help="who draws (default: Support Office)")
     ec.add_argument("--not-by-partnership", action="store_true",
                     help="one draw over all exchanges instead of one per Partnership")

@@ -96,6 +96,20 @@ def test_ec_draw_by_the_command_line_is_recorded_and_reproducible(round_dir, cap
     assert code == 1 and "no exchange to draw" in err
 
 
+def test_ec_draw_check_re_runs_a_recorded_draw_from_the_command_line(round_dir, capsys):
+    _accepted(round_dir, 4)
+    code, out, err = run(["ec-draw", round_dir, "--share", "0.5", "--seed", "42"], capsys)
+    assert code == 0 and "matchmaker ec-draw ROUND_DIR --check 1" in out, err
+    drawn = out.splitlines()[0]
+    code, out, err = run(["ec-draw", round_dir, "--check", "1"], capsys)
+    assert code == 0, err
+    assert out.startswith("EC draw 1 re-run from seed 42, share 0.5: the same exchanges") and drawn in out
+    code, out, err = run(["ec-draw", round_dir, "--check", "2"], capsys)
+    assert code == 1 and "there is no EC draw 2 in the ledger" in err
+    code, out, err = run(["ec-draw", round_dir, "--check", "1", "--seed", "42"], capsys)
+    assert code == 2 and "leave out --seed" in err
+
+
 @pytest.mark.parametrize("argv, words", [
     (["step", "--visitor", "V", "--host", "H", "--by", "x", "--to", "dancing"], "--to 'dancing': not a step"),
     (["step", "--visitor", "V", "--host", "H", "--by", "x", "--to", "withdrawn"], "needs the reason"),
@@ -103,6 +117,8 @@ def test_ec_draw_by_the_command_line_is_recorded_and_reproducible(round_dir, cap
      "--partnership goes with --to validated_by_partnership only"),
     (["ec-draw", "--share", "1.5", "--seed", "1"], "--share 1.5: give a share above 0 and at most 1"),
     (["ec-draw", "--share", "0.1", "--seed", "-3"], "--seed"),
+    (["ec-draw", "--seed", "1"], "give --share to draw (or --check DRAW to re-run a recorded draw)"),
+    (["ec-draw", "--check", "first"], "--check 'first': give the number of a recorded EC draw"),
     (["statement", "--partnership", "NOPE"], "--partnership 'NOPE' is not in the round's partnerships.csv"),
 ])
 def test_bad_usage_is_exit_code_2(round_dir, capsys, argv, words):
