@@ -36,6 +36,7 @@ SECTION_TITLES = {
     "solver": "Solver",
     "rules": "Rules of the scheme",
     "lump_sum": "Lump sum",
+    "quality": "Match quality (comparison with other ways)",
 }
 #: Upper end of a weight slider: the larger of this and twice the default weight.
 WEIGHT_SLIDER_MAX = 10.0
