@@ -154,14 +154,26 @@ def _room(p: SolverInstance, cur: _Current, lo: int, horizon: int, without_weake
     return _FreeRuns(p, hosts, cur, rows[np.isin(cur.h[rows], hosts)], lo, horizon)
 
 
+
+def _at(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` where ``rows >= 0`` (callers mask the rest); any value where there are none.
+
+    A round with no proposals has empty ``values``: every row is then -1 and masked.
+    """
+    values = np.asarray(values)
+    if len(values) == 0:
+        return np.zeros(np.shape(rows), dtype=values.dtype)
+    return values[np.maximum(rows, 0)]
+
+
 def _candidates(p: SolverInstance, cur: _Current) -> tuple[np.ndarray, np.ndarray]:
     """Pairs not proposed whose visitor would gain and is not locked; and that gain (hundredths)."""
     j = np.arange(p.n_pairs)
     row = cur.vrow[p.v]
     matched = row >= 0
-    current_h = np.where(matched, cur.h[np.maximum(row, 0)], -1)
-    current_s = np.where(matched, cur.score[np.maximum(row, 0)], 0)
-    locked = matched & cur.locked[np.maximum(row, 0)]
+    current_h = np.where(matched, _at(cur.h, row), -1)
+    current_s = np.where(matched, _at(cur.score, row), 0)
+    locked = matched & _at(cur.locked, row)
     gain = p.score - current_s
     ok = (gain > 0) & ~locked & (current_h != p.h)
     return j[ok], gain[ok]
@@ -170,9 +182,9 @@ def _candidates(p: SolverInstance, cur: _Current) -> tuple[np.ndarray, np.ndarra
 def _budget_ok(p: SolverInstance, cur: _Current, j: np.ndarray, release: np.ndarray) -> np.ndarray:
     """Whether the visitor's Partnership and the programme pay the new lump sum (``release``: the host's row or -1)."""
     row = cur.vrow[p.v[j]]
-    own = np.where(row >= 0, cur.cost[np.maximum(row, 0)], 0)
-    freed = np.where(release >= 0, cur.cost[np.maximum(release, 0)], 0)
-    same = (release >= 0) & (cur.part[np.maximum(release, 0)] == p.part[j])
+    own = np.where(row >= 0, _at(cur.cost, row), 0)
+    freed = np.where(release >= 0, _at(cur.cost, release), 0)
+    same = (release >= 0) & (_at(cur.part, release) == p.part[j])
     after = cur.spend[p.part[j]] - own - np.where(same, freed, 0) + p.cost[j]
     ok = after <= p.budget[p.part[j]] + 0.5
     if p.programme_budget is not None:
@@ -198,12 +210,12 @@ def _blocking(p: SolverInstance, cur: _Current) -> tuple[np.ndarray, ...]:
     room = (cur.count[h] < p.max_visitors[h]) & _fits(with_all, phys, h, es, ls, d)
     room &= _budget_ok(p, cur, j, np.full(len(j), -1))
     u = cur.weakest[h]
-    swap = ~room & (u >= 0) & (p.score[j] > cur.score[np.maximum(u, 0)])
+    swap = ~room & (u >= 0) & (p.score[j] > _at(cur.score, u))
     swap &= _fits(without, phys, h, es, ls, d)
     swap &= _budget_ok(p, cur, j, np.where(swap, u, -1))
     keep = room | swap
     j, vgain, h, u, swap = j[keep], vgain[keep], h[keep], u[keep], swap[keep]
-    hgain = p.score[j] - np.where(swap, cur.score[np.maximum(u, 0)], 0)
+    hgain = p.score[j] - np.where(swap, _at(cur.score, u), 0)
     starts = p.es[j].astype(np.int64)
     for i in np.flatnonzero(p.physical[j]).tolist():
         runs = without if swap[i] else with_all
@@ -245,9 +257,9 @@ def blocking_pairs(rnd: Round, catalogue: Catalogue, proposals: pd.DataFrame) ->
     out = pd.DataFrame({
         "visitor_id": visitor_ids[p.v[j]], "visitor_name": vis["name"].astype(str).to_numpy()[p.v[j]],
         "host_id": host_ids[p.h[j]], "host_name": hos["name"].astype(str).to_numpy()[p.h[j]],
-        "current_host_id": np.where(row >= 0, host_ids[cur.h[np.maximum(row, 0)]], ""),
+        "current_host_id": np.where(row >= 0, host_ids[_at(cur.h, row)], ""),
         "visitor_gain": vgain / 100, "host_gain": hgain / 100,
-        "host_would_release": np.where(release >= 0, visitor_ids[cur.v[np.maximum(release, 0)]], ""),
+        "host_would_release": np.where(release >= 0, visitor_ids[_at(cur.v, release)], ""),
         "start_date": pd.to_datetime(start).strftime("%Y-%m-%d"), "end_date": pd.to_datetime(end).strftime("%Y-%m-%d"),
         "score": p.score[j] / 100,
     }, columns=list(COLUMNS))
