@@ -223,7 +223,7 @@ def report(results: dict, out: Path) -> str:
              "budgets and would both gain (docs/decisions.md §37); the ratios are the way's figure over the "
              "optimiser's. *Seconds*: the optimiser's solve (model and solver), each other way's matching, "
              "cutting and scheduling (not the catalogue). Stable matching is pure Python and the slow one "
-             "(a round's summary skips it above `quality.stable_matching_max_pairs`, docs/decisions.md §41; "
+             "(a round's summary skips it above `quality.stable_matching_max_pairs`, docs/decisions.md §42; "
              "here it always runs).", ""]
     lines += _short(results)
     for name in CASES:

@@ -15,7 +15,7 @@ carries as they are:
     first: exchanges, score, budget use, blocking pairs, seconds, ratios to the optimiser's,
     notes in words), ``skipped`` (a way not run and why) and ``seconds`` (the whole comparison).
 
-The settings' ``[quality]`` table decides what runs (docs/decisions.md §41): ``compare =
+The settings' ``[quality]`` table decides what runs (docs/decisions.md §42): ``compare =
 false`` leaves out the comparison (the summary says so), and stable matching, pure Python
 and the slow one, is skipped above ``stable_matching_max_pairs`` pairs in the catalogue
 (the summary says so too). All of it runs after the solver, so it takes nothing from its
