@@ -104,10 +104,17 @@ def check_decision(conn: Connection, rid: int, visitor_id: str, host_id: str, de
 
 
 def check_not_in_progress(conn: Connection, visitor_id: str, host_id: str, decision: str, pair: str) -> None:
-    """Refuse to reject or reopen a pair whose exchange is in its validation chain (withdraw it instead)."""
+    """Refuse to reject or reopen a pair whose exchange is in its validation chain (withdraw it instead), or
+    whose visit was made (started, then reported or withdrawn): the visitor had its one exchange."""
     s = tables.exchange_steps.c
     steps = step_history(conn, (s.visitor_id == visitor_id) & (s.host_id == host_id))
-    if len(steps) and not set(steps["step"]) & set(FINAL):
+    done = set(steps["step"])
+    if "started" in done and done & set(FINAL):
+        how = "reported (its lump sum is paid)" if "reported" in done else "withdrawn after it started"
+        raise LedgerError(
+            f"cannot {decision} {pair}: its exchange took place and was {how}; the visitor had its one exchange, "
+            "so the decision stands (the statement and the next rounds count it)")
+    if len(steps) and not done & set(FINAL):
         raise LedgerError(
             f"cannot {decision} {pair}: its exchange is under way (latest step: {LABELS[steps['step'].iloc[-1]]}); "
             "withdraw the exchange with its reason instead (`matchmaker step ROUND_DIR --visitor "

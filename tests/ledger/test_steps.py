@@ -196,6 +196,19 @@ def test_a_pair_under_way_is_not_rejected_or_reopened_but_withdrawn(led):
             led.decide(1, "V1", "H1", decision, reviewer="ana")
 
 
+@pytest.mark.parametrize("end", ["reported", "withdrawn after it started"])
+def test_a_reported_or_started_then_withdrawn_exchange_is_not_rejected_or_reopened(led, end):
+    if end == "reported":
+        walk(led, "V1", "H1", UNDRAWN)
+    else:
+        walk(led, "V1", "H1", UNDRAWN[:UNDRAWN.index(("started", None)) + 1])
+        record_step(led, "V1", "H1", "withdrawn", "ana", reason="cut short")
+    for decision in ("reject", "reopen"):
+        with pytest.raises(LedgerError, match=f"its exchange took place and was {end}.*the decision stands"):
+            led.decide(1, "V1", "H1", decision, reviewer="ana")
+    assert "V1" in set(led.accepted_exchanges()["visitor_id"])  # still counted: one visit, the money stays
+
+
 @pytest.mark.parametrize("v, h, step, words", [
     ("V4", "H3", "ctq_drafted", "pair (visitor V4, host H3) is not an exchange: only a pair accepted or locked"),
     ("V2", "H2", "fa_signed", "a virtual exchange has no lump sum"),
