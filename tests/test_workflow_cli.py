@@ -63,6 +63,7 @@ def test_the_whole_flow_by_the_command_line(round_dir, tmp_path, capsys):
                          capsys)
     assert code == 0, err
     assert f"pair (visitor {v1}, host {h1}) accepted" in out
+    assert "its lump sum is reserved (committed when the Financial Agreement is signed)" in out  # as the statement says
     assert run([*decide, "--visitor", v2, "--host", h2, "--decision", "forbid"], capsys)[0] == 0
     assert run([*decide, "--visitor", v3, "--host", h3, "--decision", "lock"], capsys)[0] == 0
     # the ledger's rules, as in the notebook: one exchange per visitor

@@ -27,7 +27,8 @@ CLI_DECISIONS = {"accept": "accept", "reject": "reject", "forbid": "reject", "lo
                  "comment": "comment"}
 
 #: What each decision did, for the confirmation line.
-DONE = {"accept": "accepted: the exchange goes ahead, its lump sum is committed and the visitor is not matched again",
+DONE = {"accept": "accepted: the exchange goes ahead, its lump sum is reserved (committed when the Financial "
+                  "Agreement is signed) and the visitor is not matched again",
         "reject": "rejected: the pair is never proposed again",
         "lock": "locked: the pair is kept in every later round",
         "reopen": "reopened: the pair is undecided again",
