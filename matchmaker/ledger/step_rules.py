@@ -211,8 +211,8 @@ def state_words(ex: Exchange, done: list[Done]) -> str:
             ex.decision or "", "no longer accepted or locked")
     last = done[-1]
     if last.step == "withdrawn":
-        before = LABELS[done[-2].step] if len(done) > 1 else "before any step"
-        return f"withdrawn (after: {before})" + (f": {last.comment}" if last.comment else "")
+        when = f"after: {LABELS[done[-2].step]}" if len(done) > 1 else "before any step"
+        return f"withdrawn ({when})" + (f": {last.comment}" if last.comment else "")
     if last.step in ("signed_by_host", "signed_by_visitor"):
         signed = {d.step for d in done} >= {"signed_by_host", "signed_by_visitor"}
         return "signed by the host and the visitor" if signed else LABELS[last.step]

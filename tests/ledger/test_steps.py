@@ -167,7 +167,8 @@ def test_withdraw_at_each_step_ends_the_chain_and_releases_the_pair(led, k):
     record_step(led, "V1", "H1", "withdrawn", "ana", reason="the visitor fell ill")
     row = exchange_pipeline(led).set_index("visitor_id").loc["V1"]
     assert row["state"] == "withdrawn" and row["next_steps"] == []
-    assert row["state_words"].startswith("withdrawn (after: ") and row["state_words"].endswith("the visitor fell ill")
+    assert row["state_words"].startswith("withdrawn (after: " if k else "withdrawn (before any step): ")
+    assert row["state_words"].endswith("the visitor fell ill")
     with pytest.raises(LedgerError, match=r"was withdrawn \(by ana on .*: the visitor fell ill\): no further step"):
         record_step(led, "V1", "H1", "ctq_drafted", "ana")
     accepted = led.accepted_exchanges().set_index("visitor_id")

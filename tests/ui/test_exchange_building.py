@@ -130,7 +130,7 @@ def test_withdrawal_with_its_reason_releases_the_lump_sum(setup):
     panel.reason_box.value = "the visitor cannot travel in March"
     buttons(panel)["withdrawn"][0].click()
     assert "withdrawn" in panel.status.value and panel.reason_box.value == ""
-    assert "withdrawn (after: before any step): the visitor cannot travel in March" in panel.details.value
+    assert "withdrawn (before any step): the visitor cannot travel in March" in panel.details.value
     st = StatementPanel(ledger, load_round(round_dir), partnership="CLAMTEX")
     assert "released (withdrawn)</th><td style='text-align:right'>EUR 780.00" in st.summary.value
     assert "remaining for new exchanges</th><td style='text-align:right'>EUR 59,550.00" in st.summary.value
