@@ -98,6 +98,7 @@ def describe_statement(result: dict) -> str:
     lines = [head, f"{len(result['exchanges'])} exchange(s):"]
     for r in result["exchanges"].to_dict("records"):
         mode = r["mode"] or "mode not proposed"
-        lines.append(f"  visitor {r['visitor_id']} with host {r['host_id']} ({mode}): {r['state_words']}; "
-                     f"lump sum EUR {r['lump_sum_eur']:,.2f} {r['money']}")
+        money = ("no lump sum (a virtual exchange)" if r["mode"] == "virtual" else
+                 f"lump sum EUR {r['lump_sum_eur']:,.2f} {r['money']}")
+        lines.append(f"  visitor {r['visitor_id']} with host {r['host_id']} ({mode}): {r['state_words']}; {money}")
     return "\n".join(lines)

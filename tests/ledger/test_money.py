@@ -8,7 +8,7 @@ from ledger_workers import make_round
 from steps_helpers import accepted_ledger, walk_to
 
 from matchmaker.ledger.carry_over import plan_carry_over
-from matchmaker.ledger.money import statement, statement_table
+from matchmaker.ledger.money import describe_statement, statement, statement_table
 from matchmaker.ledger.steps import exchange_funnel, exchange_pipeline, record_step
 
 
@@ -93,3 +93,15 @@ def test_a_withdrawn_then_re_accepted_pair_starts_its_chain_afresh_and_counts_ag
     plan = plan_carry_over(make_round(8, 3), led.current_decisions(), led.accepted_exchanges())
     assert plan.budgets.at["CLAMTEX", "committed_eur"] == 1660.0    # the statement and the next round agree
     assert exchange_funnel(led).set_index("step").at["withdrawn", "exchanges"] == 0
+
+
+def test_the_statement_in_words_says_a_virtual_exchange_has_no_lump_sum():
+    rows = pd.DataFrame([{"visitor_id": "V1", "host_id": "H1", "mode": "virtual", "state_words": "started",
+                          "lump_sum_eur": 0.0, "money": "committed"},
+                         {"visitor_id": "V2", "host_id": "H2", "mode": "physical", "state_words": "reported",
+                          "lump_sum_eur": 830.0, "money": "paid"}])
+    result = {"partnership": "BLUES", "budget_eur": 5000.0, "reserved_eur": 0.0, "committed_eur": 0.0,
+              "paid_eur": 830.0, "released_eur": 0.0, "remaining_eur": 4170.0, "exchanges": rows}
+    lines = describe_statement(result).splitlines()
+    assert lines[2] == "  visitor V1 with host H1 (virtual): started; no lump sum (a virtual exchange)"
+    assert lines[3] == "  visitor V2 with host H2 (physical): reported; lump sum EUR 830.00 paid"
