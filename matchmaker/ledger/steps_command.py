@@ -23,6 +23,7 @@ from matchmaker.inputs.loading import load_round
 from matchmaker.ledger.ec_draw import MAX_SEED, check_ec_draw, ec_draw, ec_draws
 from matchmaker.ledger.engine import LedgerError
 from matchmaker.ledger.money import describe_statement, statement, statement_table
+from matchmaker.ledger.step_history import when_text
 from matchmaker.ledger.step_rules import LABELS, STEPS
 from matchmaker.ledger.steps import exchange_pipeline, record_step
 from matchmaker.ledger.workflow import open_ledger
@@ -74,7 +75,7 @@ def ec_check_command(round_dir: str | Path, draw: str, *, url: str | None = None
         recorded = next(d for d in ec_draws(ledger) if d.draw_id == int(text))
     if not same:
         raise LedgerError(words)
-    return f"{words}\nrecorded on {recorded.drawn_at:%Y-%m-%d %H:%M} UTC: {recorded.describe()}"
+    return f"{words}\nrecorded on {when_text(recorded.drawn_at)}: {recorded.describe()}"
 
 
 def ec_draw_command(round_dir: str | Path, share: float | None, seed: int | None, by: str = "Support Office",
