@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from ledger_workers import make_round
-from steps_helpers import accepted_ledger, walk_to
+from steps_helpers import accepted_ledger, fresh_steps_ledger_url, walk_to
 
 from matchmaker.ledger.carry_over import plan_carry_over
 from matchmaker.ledger.money import describe_statement, statement, statement_table
@@ -77,7 +77,16 @@ def test_statement_as_a_table_ends_with_the_totals(led):
     assert pd.isna(statement(led, "CLAMTEX")["remaining_eur"])
 
 
-def test_a_withdrawn_then_re_accepted_pair_starts_its_chain_afresh_and_counts_again(led):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def led_both(request, tmp_path):
+    """The ``led`` ledger on SQLite and on PostgreSQL (skipped without MATCHMAKER_TEST_PG_URL)."""
+    ledger, _ = accepted_ledger(fresh_steps_ledger_url(request.param, tmp_path), n_visitors=8, n_hosts=3)
+    yield ledger
+    ledger.close()
+
+
+def test_a_withdrawn_then_re_accepted_pair_starts_its_chain_afresh_and_counts_again(led_both):
+    led = led_both
     walk_to(led, "V001", "H001", "validated_by_support_office")
     record_step(led, "V001", "H001", "withdrawn", "ana", reason="the visitor fell ill")
     rid = int(led.current_decisions().set_index("visitor_id").at["V001", "round_id"])
