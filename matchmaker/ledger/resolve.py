@@ -155,7 +155,9 @@ def keep_other_partnerships(rnd: Round, base: pd.DataFrame, partnership: str) ->
         of the other Partnerships' visitors taken out of the re-solve. A visitor that
         already has a lock (ledger or ``decisions.csv``) or whose pair is forbidden keeps
         that decision, not the base pair. Kept pairs whose visitor or host is no longer
-        registered are in ``kept`` too (the caller refuses them).
+        registered are in ``kept`` too (the caller refuses them). A forbidden pair whose
+        visitor is left out is dropped from the round's decisions (moot, and the round
+        has no such visitor any more).
     """
     dec = rnd.decisions
     locked_visitors = set(dec.loc[dec["decision"] == "lock", "visitor_id"])
@@ -169,6 +171,7 @@ def keep_other_partnerships(rnd: Round, base: pd.DataFrame, partnership: str) ->
     kept = kept.reset_index(drop=True)
     is_other = (visitors["partnership"] != partnership).to_numpy()
     left_out = set(visitors.loc[is_other, "org_id"]) - set(kept["visitor_id"]) - locked_visitors
+    dec = dec[~((dec["decision"] == "forbid") & dec["visitor_id"].isin(left_out))]  # moot: the visitor is out
     comments = [f"kept: {partnership}'s re-solve keeps {p}'s proposal" for p in kept["partnership"]]
     rows = pd.DataFrame({"visitor_id": kept["visitor_id"], "host_id": kept["host_id"], "decision": "lock",
                          "comment": comments, "start_date": pd.to_datetime(kept["start_date"])})

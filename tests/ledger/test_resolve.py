@@ -160,3 +160,21 @@ def test_resolve_command_dry_run_then_record(tmp_path, capsys):
     assert "recorded as round 2 in the ledger" in capsys.readouterr().out
     assert main(["resolve", str(d), "--out", str(tmp_path / "glob"), "--work-limit", str(WORK), "--quiet"]) == 0
     assert "global re-solve against round 2" in capsys.readouterr().out
+
+
+def test_partnership_resolve_with_a_forbid_on_another_partnerships_unpaired_visitor(tmp_path):
+    """The README's flow: the generated decisions.csv forbids a pair whose visitor (another Partnership's, unpaired
+    in the base round) is left out of the re-solve; the re-solve used to crash with a KeyError on that visitor."""
+    d, led, rid = first_round(tmp_path, 5)
+    p = three_decisions(led, rid, np.random.default_rng(5))
+    rnd = load_round(d)
+    props = led.proposals(rid)
+    unpaired = rnd.visitors[(rnd.visitors["partnership"] != p) & ~rnd.visitors["org_id"].isin(props["visitor_id"])]
+    assert len(unpaired)
+    dec = pd.read_csv(d / "decisions.csv", dtype=str) if (d / "decisions.csv").exists() else pd.DataFrame(
+        columns=["visitor_id", "host_id", "decision", "comment"])
+    row = {"visitor_id": unpaired["org_id"].iloc[0], "host_id": rnd.hosts["org_id"].iloc[0], "decision": "forbid",
+           "comment": "conflict of interest"}
+    pd.concat([dec, pd.DataFrame([row])], ignore_index=True).to_csv(d / "decisions.csv", index=False)
+    res = propose_resolve(d, tmp_path / "resolve", led, p, work_limit=WORK)
+    assert res.exit_code == 0 and res.churn_outside == 0, res.describe()
