@@ -81,6 +81,7 @@ def test_the_whole_flow_by_the_command_line(round_dir, tmp_path, capsys):
     code, out, err = run(["solve", round_dir, "--out", tmp_path / "out2", *FLAGS], capsys)
     assert code == 0, err
     assert "1 visitor(s) skipped" in out and "1 locked pair(s) kept" in out and "1 rejected pair(s) forbidden" in out
+    assert "of lump sums already taken off the budgets (accepted exchanges reserved, committed or paid" in out
     assert "recorded as round 3" in out
     with Ledger(f"sqlite:///{default_ledger_path(round_dir)}") as led:
         second = led.proposals(3)

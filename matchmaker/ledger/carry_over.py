@@ -314,7 +314,8 @@ class NextRound:
         if len(p.skipped) or len(p.locks) or len(p.forbids) or p.budgets["committed_eur"].sum():
             lines.append(f"carried over from the ledger: {len(p.skipped)} visitor(s) skipped (exchange accepted), "
                          f"{len(p.locks)} locked pair(s) kept, {len(p.forbids)} rejected pair(s) forbidden, "
-                         f"EUR {p.budgets['committed_eur'].sum():,.2f} already committed")
+                         f"EUR {p.budgets['committed_eur'].sum():,.2f} of lump sums already taken off the budgets "
+                         "(accepted exchanges reserved, committed or paid; withdrawn ones released)")
         else:
             lines.append("carried over from the ledger: nothing (no decision taken yet)")
         if self.round_id is None:
