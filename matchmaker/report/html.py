@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -71,18 +72,28 @@ def _img(fig, alt: str, dpi: int) -> str:
     return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{data}">'
 
 
+def _decimals(col: pd.Series) -> int:
+    """The decimals a numeric column needs (0, 1 or 2), so that its numbers line up (8,892.10 under 10,174.21)."""
+    values = pd.to_numeric(col, errors="coerce").dropna().astype(float).round(2).to_numpy()
+    for places in (0, 1):
+        if np.allclose(values, np.round(values, places), rtol=0, atol=1e-9):
+            return places
+    return 2
+
+
 def _table(df: pd.DataFrame, index: bool = False, css_class: str = "") -> str:
-    """An escaped HTML table; numbers right-aligned and formatted with 2 decimals at most."""
+    """An escaped HTML table; numbers right-aligned, each column with the same decimals (2 at most)."""
     if index:
         df = df.reset_index()
     head = "".join(f"<th>{_esc(c)}</th>" for c in df.columns)
     numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
+    places = [_decimals(df.iloc[:, i]) if is_num else 0 for i, is_num in enumerate(numeric)]
     rows = []
     for rec in df.itertuples(index=False):
         cells = []
-        for value, is_num in zip(rec, numeric):
+        for value, is_num, dec in zip(rec, numeric, places):
             if is_num and value is not None and not pd.isna(value):
-                text = f"{value:,.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}"
+                text = f"{value:,.{dec}f}" if isinstance(value, float) else f"{value:,}"
                 cells.append(f'<td class="num">{_esc(text)}</td>')
             else:
                 cells.append(f"<td>{_esc(value)}</td>")
@@ -208,6 +219,9 @@ def _quality_body(ctx: ReportContext) -> str:
                                                         else "<p>Every visitor has a proposal.</p>")
     body += _extra_part("The same round matched other ways", q.get("comparison"))
     body += _extra_part("Stability: pairs that would rather be together", q.get("stability"))
+    options = T.options_sentences(ctx.sol.summary)
+    if options:
+        body += "<h3>Stability and fairness options</h3>" + "".join(paragraph(t) for t in options)
     return body
 
 

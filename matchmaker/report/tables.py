@@ -14,6 +14,7 @@ import pandas as pd
 
 from matchmaker.common.schema import SCORE_PREFIX
 from matchmaker.inputs.instance import Round
+from matchmaker.proposals.fairness import fairness_lines
 from matchmaker.proposals.summary import TOTAL_SCORE_NOTE
 from matchmaker.proposals.wording import reason_label
 from matchmaker.quality.metrics import GROUPINGS, match_quality, round_budgets
@@ -354,3 +355,34 @@ def extra_sentences(part: dict) -> list[str]:
     out = [sentence(str(part[k])) for k in ("summary", "definition", "note") if part.get(k)]
     rows = part.get("methods") if isinstance(part.get("methods"), list) else []
     return out + [sentence(f"{r['method']}: {r['notes']}") for r in rows if isinstance(r, dict) and r.get("notes")]
+
+
+#: Where the stability and fairness options' price is measured.
+OPTIONS_PRICE = "their price in total score is measured in reports/match_quality.md"
+
+
+def options_sentences(summary: dict | None) -> list[str]:
+    """The stability and fairness options a round was solved with, in words (docs/decisions.md §38).
+
+    Read from ``summary.json``: ``settings.solver`` (``stability_weight``, ``fairness_share``,
+    ``fairness_by``) and, with the fairness option on, ``round.fairness`` (each group's target
+    met or missed). Empty for a summary without the settings (written before they existed).
+    """
+    settings = (summary or {}).get("settings", {}).get("solver") if isinstance(summary, dict) else None
+    if not isinstance(settings, dict):
+        return []
+    weight = float(settings.get("stability_weight", 0.0) or 0.0)
+    share = float(settings.get("fairness_share", 0.0) or 0.0)
+    by = "Partnership" if settings.get("fairness_by", "partnership") == "partnership" else "country"
+    out = [f"stability option on ([solver] stability_weight = {weight:g}): the solver gives up some total score "
+           f"for fewer blocking pairs; {OPTIONS_PRICE}" if weight > 0 else
+           "stability option off ([solver] stability_weight = 0): the proposals maximise the total score; a weight "
+           f"of 1 or 2 gives fewer blocking pairs for some total score; {OPTIONS_PRICE}"]
+    if share <= 0:
+        out.append("fairness option off ([solver] fairness_share = 0): no Partnership or country is guaranteed a "
+                   "share of its visitors matched")
+        return out
+    out.append(f"fairness option on ([solver] fairness_share = {share:g} by {by}): each {by} gets at least "
+               f"{share:.0%} of its eligible visitors matched where the rules and budgets allow; {OPTIONS_PRICE}")
+    groups = (summary.get("round") or {}).get("fairness") or []
+    return out + fairness_lines(groups)[:1] + [r["text"] for r in groups if r.get("shortfall")]

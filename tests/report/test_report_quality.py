@@ -90,3 +90,59 @@ def test_report_shows_the_recorded_quality_with_comparison_and_stability(solved)
     assert "The same round matched other ways" in section and "ranked-list picking" in section
     assert "The optimiser proposes 3 exchanges, ranked-list picking 2." in section
     assert "No blocking pair." in section
+
+
+def test_report_scores_in_one_column_have_the_same_decimals(solved):
+    """Seen on the sample's report: 'ranked-list picking' showed 8,892.1 under the optimiser's 10,174.21."""
+    round_dir, out, _ = solved
+    q = _quality(solved)
+    q["comparison"] = {"summary": "compared", "methods": [
+        {"method": "the optimiser (this product)", "exchanges": 226, "total_score": 10174.21,
+         "budget_used_eur": 94380.0},
+        {"method": "ranked-list picking, highest score first", "exchanges": 177, "total_score": 8892.1,
+         "budget_used_eur": 93535.0}]}
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    (out / "summary.json").write_text(json.dumps({**summary, "match_quality": q}), encoding="utf-8")
+    text = build_report(out, round_dir=round_dir, dpi=30)
+    section = text[text.index('<section id="quality">'):text.index('<section id="budget">')]
+    assert '<td class="num">10,174.21</td>' in section and '<td class="num">8,892.10</td>' in section
+    assert '<td class="num">93,535</td>' in section  # whole euros stay whole
+    assert "8,892.1<" not in section
+
+
+def _with_options(out, **solver):
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    settings = summary.get("settings", {})
+    settings["solver"] = {**settings.get("solver", {}), **solver}
+    return {**summary, "settings": settings}
+
+
+def test_options_say_the_stability_and_fairness_settings_are_off_by_default(solved):
+    _, out, _ = solved
+    said = T.options_sentences(_with_options(out, stability_weight=0.0, fairness_share=0.0))
+    assert said[0].startswith("stability option off ([solver] stability_weight = 0)")
+    assert "reports/match_quality.md" in said[0]
+    assert said[1].startswith("fairness option off ([solver] fairness_share = 0)") and len(said) == 2
+    assert T.options_sentences({}) == [] and T.options_sentences(None) == []
+
+
+def test_options_show_the_fairness_share_and_the_groups_short_of_their_target(solved):
+    """A fairness share set by country was not visible in the report: its targets and shortfalls now are."""
+    round_dir, out, _ = solved
+    summary = _with_options(out, stability_weight=1.0, fairness_share=0.6, fairness_by="country")
+    summary["round"] = {**summary.get("round", {}), "fairness": [
+        {"group": "ES", "eligible_visitors": 3, "target": 2, "exchanges": 1, "shortfall": 1,
+         "text": "visitors from ES: 1 exchange(s) for 3 eligible visitor(s), target 2 (60%); 1 short of the target"},
+        {"group": "PT", "eligible_visitors": 1, "target": 1, "exchanges": 1, "shortfall": 0,
+         "text": "visitors from PT: 1 exchange(s) for 1 eligible visitor(s), target 1 (60%); target met"}]}
+    said = T.options_sentences(summary)
+    assert said[0].startswith("stability option on ([solver] stability_weight = 1)")
+    assert said[1].startswith("fairness option on ([solver] fairness_share = 0.6 by country): each country gets "
+                              "at least 60% of its eligible visitors matched")
+    assert said[2] == "fairness: 1 exchange(s) short of the targets in 1 of 2 group(s)"
+    assert said[3].startswith("visitors from ES") and len(said) == 4  # groups that met the target are not listed
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    text = build_report(out, round_dir=round_dir, dpi=30)
+    section = text[text.index('<section id="quality">'):text.index('<section id="budget">')]
+    assert "<h3>Stability and fairness options</h3>" in section
+    assert "Fairness: 1 exchange(s) short of the targets in 1 of 2 group(s).</p>" in section
