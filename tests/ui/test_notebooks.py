@@ -158,6 +158,8 @@ def test_notebook_03_shows_the_report_and_writes_it(round_01, workspace):
     # the comparison and the stability that notebook 01's solve wrote into summary.json (issue 13)
     assert "The same round matched each way." in text and "ranked-list picking, highest score first" in text
     assert "A blocking pair is a visitor and a host" in text and "blocking pair" in text
+    # the stability and fairness settings the round was solved with, in words (review R13)
+    assert "Stability option off ([solver] stability_weight = 0)" in text and "Fairness option off" in text
     for raw in ("total_score", "score_vs_ours", "visitor_gain", "PART_MISSING", "does not have it"):
         assert raw not in text, raw
     html = (workspace / "reports" / "round_report.html").read_text(encoding="utf-8")
