@@ -22,7 +22,7 @@ REASON_LABELS: dict[str, str] = {
     "ineligible_registration": "the registration itself cannot take part",
     "no_eligible_host": "no host passes every rule of the scheme",
     "pruned": "every possible pair scores too low",
-    "budget_spent": "the partnership's budget is spent",
+    "budget_spent": "its Partnership's budget is spent",
     "hosts_full": "every possible host is full",
     "not_selected": "not selected (score 0, or the solver stopped at its limit)",
     "already_accepted": "already has an accepted exchange from an earlier round",

@@ -54,7 +54,7 @@ def test_headline_figures_of_the_hand_made_round(hand_round):
     assert q["score"]["total"] == 180.0 and q["score"]["mean"] == 60.0 and "out of 100" in q["score"]["note"]
     assert q["visitors"] == {"total": 5, "matched": 3, "unmatched": 2, "share_matched": 0.6}
     assert q["unmatched_by_reason"] == [{"reason": "every possible host is full", "visitors": 1},
-                                        {"reason": "the partnership's budget is spent", "visitors": 1}]
+                                        {"reason": "its Partnership's budget is spent", "visitors": 1}]
     assert q["comparison"] is None and q["stability"] is None  # places filled later
     json.dumps(q, allow_nan=False)  # JSON-ready
 

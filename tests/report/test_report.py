@@ -56,7 +56,7 @@ def test_unmatched_reasons_group_by_the_reason_code_in_words():
     un = pd.DataFrame({"visitor_id": ["A", "B"], "reason_code": ["budget_spent", "budget_spent"],
                        "reason": ["CLAMTEX has EUR 10 left", "CLAMTEX has EUR 5 left"]})
     assert T.unmatched_reasons(un)[["reason", "visitors"]].to_dict("records") == [
-        {"reason": "the partnership's budget is spent", "visitors": 2}]
+        {"reason": "its Partnership's budget is spent", "visitors": 2}]
 
 
 def test_unmatched_reasons_of_an_older_file_group_by_rule_and_keep_an_example():
