@@ -172,7 +172,8 @@ def _run(rnd: Round, out: Path, config: SolveConfig, summary: dict, verbose: boo
     violations = check_proposals(rnd, proposals)
     times["validator"] = round(time.monotonic() - t4, 3)
     times["total"] = round(time.monotonic() - t0, 3)
-    S.fill(summary, *S.outcome(problem, result, proposals, unmatched, violations, times, prove=config.prove),
+    S.fill(summary, *S.outcome(problem, result, proposals, unmatched, violations, times, prove=config.prove,
+                               countries=rnd.countries),
            violations=[str(v) for v in violations])
     if amend is not None and not violations:
         unmatched, amended = amend(unmatched, dict(summary))

@@ -24,13 +24,16 @@ GROUP_COLUMN = {"partnership": "partnership", "country": "visitor_country"}
 GROUP_WORD = {"partnership": "Partnership", "country": "visitors from"}
 
 
-def fairness_shortfall(problem: SolverInstance, proposals: pd.DataFrame) -> list[dict]:
+def fairness_shortfall(problem: SolverInstance, proposals: pd.DataFrame,
+                       countries: pd.DataFrame | None = None) -> list[dict]:
     """Each fairness group with a target: its eligible visitors, target, exchanges, shortfall and a sentence.
 
     Parameters
     ----------
     problem : SolverInstance -- the round as solved (its groups, targets and eligible visitors).
     proposals : DataFrame -- the proposals table (``proposals.csv``).
+    countries : DataFrame, optional -- ``Round.countries``: a country group's sentence names the
+        country ("visitors from Germany (DE)"); without it, the code alone.
 
     Returns
     -------
@@ -51,13 +54,20 @@ def fairness_shortfall(problem: SolverInstance, proposals: pd.DataFrame) -> list
         name = str(problem.fair_groups[q])
         n, t = int(counts.get(name, 0)), int(targets[q])
         short = max(t - n, 0)
-        text = (f"{GROUP_WORD[problem.fairness_by]} {name}: {n} exchange(s) for {int(eligible[q])} eligible "
-                f"visitor(s), target {t} ({problem.fairness_share:.0%}); "
-                + (f"{short} short of the target (the solver found no valid set of proposals that reaches it)" if short
+        text = (f"{GROUP_WORD[problem.fairness_by]} {_named(name, problem.fairness_by, countries)}: {n} "
+                f"exchange(s) for {int(eligible[q])} eligible visitor(s), target {t} ({problem.fairness_share:.0%}); "
+                + (f"{short} short of the target (no proposals the solver found within its limits reach it)" if short
                    else "target met"))
         out.append(dict(group=name, eligible_visitors=int(eligible[q]), target=t, exchanges=n,
                         shortfall=short, text=text))
     return sorted(out, key=lambda r: (-r["shortfall"], r["group"]))
+
+
+def _named(group: str, by: str, countries: pd.DataFrame | None) -> str:
+    """A country group as "Germany (DE)" when the countries table names it; any other group as it is."""
+    if by != "country" or countries is None or "name" not in countries.columns or group not in countries.index:
+        return group
+    return f"{countries.at[group, 'name']} ({group})"
 
 
 def fairness_lines(report: list[dict]) -> list[str]:
@@ -82,4 +92,4 @@ def fairness_check(rnd: Round, proposals: pd.DataFrame) -> list[str]:
         return []
     country = dict(zip(rnd.visitors["org_id"].astype(str), rnd.visitors["country"].astype(str)))
     proposals = proposals.assign(visitor_country=proposals["visitor_id"].astype(str).map(country))
-    return fairness_lines(fairness_shortfall(build_instance(rnd, build_catalogue(rnd)), proposals))
+    return fairness_lines(fairness_shortfall(build_instance(rnd, build_catalogue(rnd)), proposals, rnd.countries))

@@ -123,8 +123,10 @@ def officer_counts(proposals: pd.DataFrame, unmatched: pd.DataFrame) -> dict:
 
 
 def outcome(problem: SolverInstance, result: SolverResult, proposals: pd.DataFrame, unmatched: pd.DataFrame,
-            violations: list, times: dict, prove: bool = False) -> tuple[dict, dict]:
-    """The officer's part and the solver's part after a solve (in this key order); ``prove``: a prove-mode run."""
+            violations: list, times: dict, prove: bool = False,
+            countries: pd.DataFrame | None = None) -> tuple[dict, dict]:
+    """The officer's part and the solver's part after a solve (in this key order); ``prove``: a prove-mode run;
+    ``countries``: ``Round.countries``, to name the countries of the fairness option's sentences."""
     st = result.stats
     used, prices = _budgets(problem, result)
     officer = dict(
@@ -137,7 +139,7 @@ def outcome(problem: SolverInstance, result: SolverResult, proposals: pd.DataFra
     officer = {k: officer[k] for k in ("exchanges", "physical", "virtual", "total_score", "total_score_note", "proof",
                                        "visitors", "visitors_unmatched", "unmatched_by_reason", "lump_sums_eur",
                                        "budgets", "programme_budget_eur", "reproducible", "reproducible_note")}
-    fairness = fairness_shortfall(problem, proposals)
+    fairness = fairness_shortfall(problem, proposals, countries)
     if fairness:  # only with solver.fairness_share > 0 (decisions §38)
         officer["fairness"] = fairness
     solver = dict(

@@ -36,8 +36,11 @@ def test_summary_and_check_report_each_countrys_target(tmp_path, capsys):
     assert cli.main(["check", str(d), str(out / "proposals.csv")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[-3:] == ["fairness: every group met its target (2 group(s))",
-                          "visitors from ES: 1 exchange(s) for 2 eligible visitor(s), target 1 (50%); target met",
-                          "visitors from IT: 1 exchange(s) for 1 eligible visitor(s), target 1 (50%); target met"]
+                          "visitors from Spain (ES): 1 exchange(s) for 2 eligible visitor(s), target 1 (50%); "
+                          "target met",
+                          "visitors from Italy (IT): 1 exchange(s) for 1 eligible visitor(s), target 1 (50%); "
+                          "target met"]
+    assert fairness[1]["text"].startswith("visitors from Italy (IT): ")  # summary.json names the country too
 
 
 def test_without_the_option_nothing_is_added(tmp_path, capsys):
