@@ -210,7 +210,7 @@ def _comparison_summary(rows: list[dict], skipped: list[dict]) -> str:
 
 
 def _share(ratio: float | None) -> str:
-    return "-" if ratio is None else f"{ratio:.0%}"
+    return "-" if ratio is None else f"{ratio:.1%}"  # one decimal: 100.1 % must not read as 100 %
 
 
 def quality_parts(rnd: Round, catalogue: Catalogue, proposals: pd.DataFrame, solver_seconds: float) -> dict:

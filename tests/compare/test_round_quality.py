@@ -11,7 +11,7 @@ import pytest
 
 from matchmaker.common.errors import SettingsError
 from matchmaker.compare.registry import METHODS, compare_round
-from matchmaker.compare.round_quality import DEFINITION, TOP_BLOCKING
+from matchmaker.compare.round_quality import DEFINITION, TOP_BLOCKING, _comparison_summary
 from matchmaker.generator.generate import generate_round
 from matchmaker.inputs.loading import load_round
 from matchmaker.inputs.settings import load_settings
@@ -129,3 +129,14 @@ def test_the_comparison_table_in_words_has_percentages_and_no_notes_column(solve
     table = frames["The same round matched each way"]
     assert "notes" not in table.columns and table["budget used (%)"].str.endswith("%").all()
     assert table["score vs the optimiser's"].iloc[0] == "100.0%"
+
+
+def test_another_way_scoring_a_little_more_than_the_optimiser_is_not_shown_as_100_percent():
+    """Seen on the sample with fairness 0.8 by country and stability weight 1: ranked-list picking's
+    8,892.10 points against the optimiser's 8,881.14 read '(100% of the optimiser's)'."""
+    rows = [{"method": "the optimiser (this product)", "exchanges": 241, "total_score": 8881.14, "blocking_pairs": 419,
+             "score_vs_ours": 1.0},
+            {"method": "ranked-list picking, highest score first", "exchanges": 177, "total_score": 8892.10,
+             "blocking_pairs": 0, "score_vs_ours": 8892.10 / 8881.14}]
+    text = _comparison_summary(rows, [])
+    assert "total score 8,892.10 (100.1% of the optimiser's)" in text
