@@ -60,6 +60,10 @@ from matchmaker.solver import MIP_TOLERANCE, OPTIMAL_GAP, SolverResult, within_m
 OFFICER_COUNTS = ("exchanges", "physical", "virtual", "visitors", "visitors_unmatched", "unmatched_by_reason")
 #: What ``total_score`` is, in words (``summary.json``'s officer part and the command's result line).
 TOTAL_SCORE_NOTE = "the sum of the proposed pairs' scores in proposals.csv, each out of 100 to a hundredth of a point"
+#: Added to the proof when the stability or fairness option changes what the solver maximises (decisions §38).
+OPTIONS_PROOF_NOTE = ("; with the stability or fairness option on, 'better' and the gap are on the solver's "
+                      "objective (its weighted score, less a penalty per missing fair exchange), not on the "
+                      "total score")
 
 
 def points(x: float | None) -> float | None:
@@ -132,7 +136,8 @@ def outcome(problem: SolverInstance, result: SolverResult, proposals: pd.DataFra
     officer = dict(
         officer_counts(proposals, unmatched),
         total_score=round(float(proposals["score"].sum()), 2), total_score_note=TOTAL_SCORE_NOTE,
-        proof=proof_text(result.status, result.gap, prove, clock_stopped=not st.get("reproducible", True)),
+        proof=proof_text(result.status, result.gap, prove, clock_stopped=not st.get("reproducible", True))
+        + (OPTIONS_PROOF_NOTE if problem.stability_weight > 0 or problem.fairness_share > 0 else ""),
         lump_sums_eur=round(float(proposals["lump_sum_eur"].sum()), 2), budgets=used,
         programme_budget_eur=None if problem.programme_budget is None else problem.programme_budget / 100,
         reproducible=bool(st.get("reproducible", True)), reproducible_note=reproducible_note(st, prove))
