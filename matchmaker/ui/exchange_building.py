@@ -17,7 +17,7 @@ Support Office:
   (``mm-ex-downloads``); ``mm-ex-draft-all`` does it for every exchange not drafted yet;
 * a status line (``mm-ex-status``): what was recorded, or why the ledger refused it, in words.
 
-Clicks act after the widget updates sent before them (:class:`~matchmaker.ui.exchange_widgets.ClickSafe`),
+Clicks act after the widget updates sent before them (:class:`~matchmaker.ui.click_safe.ClickSafe`),
 as in the review panel. Every action is a method (:meth:`~ExchangePanel.select_exchange`,
 :meth:`~ExchangePanel.record`, :meth:`~ExchangePanel.draft`): drivable without a browser.
 """
@@ -43,10 +43,10 @@ from matchmaker.ledger.step_history import done_steps, step_history
 from matchmaker.ledger.step_rules import LABELS, missing_partnerships
 from matchmaker.ledger.steps import as_exchange, exchange_pipeline, record_step
 from matchmaker.ledger.store import Ledger, LedgerError
+from matchmaker.ui.click_safe import ClickSafe
 from matchmaker.ui.exchange_widgets import (
     GRID_HEADERS,
     STEP_BUTTONS,
-    ClickSafe,
     exchange_details_html,
     exchange_label,
     folder_text,

@@ -25,7 +25,8 @@ from matchmaker.ledger.ec_draw import Draw, check_ec_draw, ec_draw, ec_draws
 from matchmaker.ledger.money import statement
 from matchmaker.ledger.steps import exchange_pipeline
 from matchmaker.ledger.store import Ledger, LedgerError
-from matchmaker.ui.exchange_widgets import ClickSafe, frame_html, status_html
+from matchmaker.ui.click_safe import ClickSafe
+from matchmaker.ui.exchange_widgets import frame_html, status_html
 from matchmaker.ui.review_widgets import classed
 from matchmaker.ui.wording import when
 

@@ -2,9 +2,6 @@
 
 Used by :mod:`matchmaker.ui.exchange_building` and :mod:`matchmaker.ui.exchange_money`:
 
-* :class:`ClickSafe`: widget updates counted while handled, and clicks that act only once
-  the updates sent before them are handled (as the review panel does, see
-  :func:`matchmaker.ui.pairs_grid.after_pending_updates`);
 * :data:`STEP_BUTTONS`: each step's button, in the users' words, and its CSS class
   ``mm-step-<step>``;
 * :func:`state_counts_html`, :func:`pipeline_grid_frame`, :func:`exchange_label`,
@@ -14,9 +11,7 @@ Used by :mod:`matchmaker.ui.exchange_building` and :mod:`matchmaker.ui.exchange_
 from __future__ import annotations
 
 import html
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +19,6 @@ import pandas as pd
 from matchmaker.common.locations import project_dir
 from matchmaker.ledger.step_rules import LABELS, STEPS
 from matchmaker.proposals.wording import schedule_text
-from matchmaker.ui.pairs_grid import after_pending_updates
 from matchmaker.ui.wording import when
 
 #: step -> (button label, button style); ``validated_by_partnership`` gets one button per Partnership left.
@@ -51,39 +45,6 @@ GRID_HEADERS = {"visitor_id": "visitor", "visitor_name": "visitor name", "host_i
                 "end_date": "end", "lump_sum_eur": "lump sum (EUR)", "state_words": "state",
                 "next_words": "next steps", "ec": "EC validation", "last_by": "last step by",
                 "last_on": "last step on"}
-
-
-class ClickSafe:
-    """Counts the widget updates being handled; runs a click's action after them (errors shown, not lost)."""
-
-    def _init_click_safe(self, say: Callable[..., None]) -> None:
-        self._updates_lock = threading.Lock()
-        self._busy, self._last_update = 0, 0.0
-        self._say_error = say
-
-    def _handled(self, handler: Callable, *args) -> None:
-        with self._updates_lock:
-            self._busy += 1
-            self._last_update = time.monotonic()
-        try:
-            handler(*args)
-        finally:
-            with self._updates_lock:
-                self._busy -= 1
-                self._last_update = time.monotonic()
-
-    def _update_state(self) -> tuple[int, float]:
-        with self._updates_lock:
-            return self._busy, self._last_update
-
-    def _on_click(self, action: Callable[[], object]) -> None:
-        def run():
-            try:
-                action()
-            except Exception as exc:  # shown to the user, then raised for the server's log
-                self._say_error(f"Something went wrong, nothing more was changed by it: {exc}", ok=False)
-                raise
-        after_pending_updates(run, self._update_state)
 
 
 def status_html(text: str, ok: bool = True) -> str:

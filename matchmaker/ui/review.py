@@ -32,7 +32,6 @@ is also a method (:meth:`~ReviewPanel.select_pair`, :meth:`~ReviewPanel.decide`,
 from __future__ import annotations
 
 import html
-import threading
 import time
 from pathlib import Path
 
@@ -46,10 +45,10 @@ from matchmaker.ledger.exchanges import exchange_list
 from matchmaker.ledger.resolve import Resolve
 from matchmaker.ledger.store import Ledger, LedgerError
 from matchmaker.report import plots
+from matchmaker.ui.click_safe import ClickSafe
 from matchmaker.ui.pairs_grid import (
     BUTTONS,
     STATUS_FILTERS,
-    after_pending_updates,
     grid_frame,
     pair_details_html,
     pair_label,
@@ -70,7 +69,7 @@ __all__ = ["ReviewPanel", "STATUS_FILTERS", "search_pairs", "pair_label"]
 _VISITOR, _HOST = GRID_HEADERS["visitor_id"], GRID_HEADERS["host_id"]
 
 
-class ReviewPanel:
+class ReviewPanel(ClickSafe):
     """A partnership's review of one round of the ledger (see the module docstring).
 
     Parameters
@@ -105,9 +104,7 @@ class ReviewPanel:
         self.time_limit, self.work_limit = time_limit, work_limit
         self._rnd, self._syncing, self._quiet = None, False, False
         self.last_result = None
-        self._updates_lock = threading.Lock()
-        self._busy = 0
-        self._last_update = time.monotonic()
+        self._init_click_safe(self._say, time.monotonic(), "Something went wrong, nothing was changed by it")
 
         self.partnership_box = classed(W.Dropdown(description="Partnership", layout=W.Layout(width="340px")),
                                         "mm-partnership")
@@ -168,32 +165,6 @@ class ReviewPanel:
         self.resolve_button.on_click(lambda _b: self._on_click(self.resolve))
         self.record_button.on_click(lambda _b: self._on_click(self.record_resolve))
         self.export_button.on_click(lambda _b: self._on_click(self.export))
-
-    def _handled(self, handler, *args) -> None:
-        """Run a widget update's handler, counted as busy (see :func:`after_pending_updates`)."""
-        with self._updates_lock:
-            self._busy += 1
-            self._last_update = time.monotonic()
-        try:
-            handler(*args)
-        finally:
-            with self._updates_lock:
-                self._busy -= 1
-                self._last_update = time.monotonic()
-
-    def _update_state(self) -> tuple[int, float]:
-        with self._updates_lock:
-            return self._busy, self._last_update
-
-    def _on_click(self, action) -> None:
-        """A button's action, after the updates sent before the click; errors shown, not lost."""
-        def run():
-            try:
-                action()
-            except Exception as exc:  # shown to the reviewer, then raised for the server's log
-                self._say(f"Something went wrong, nothing was changed by it: {exc}", ok=False)
-                raise
-        after_pending_updates(run, self._update_state)
 
     def _say(self, text: str, ok: bool = True) -> None:
         colour = "#2e7d32" if ok else "#b00020"
