@@ -91,8 +91,8 @@ def alternative_text(row: dict, names: dict[str, str]) -> str:
     """One alternative in words: visitor, host, what each would gain, whom the host would release.
 
     ``names`` maps ids to organisation names (visitors and hosts); ``row`` is a row of
-    :func:`alternatives`. For example: "Tex (V1) with Fibre (H1): score 90.0, 40.0 points more
-    for the visitor than with Loom (H2) now; 10.0 points more for the host, which would
+    :func:`alternatives`. For example: "Tex (V1) with Fibre (H1): score 90.00, 40.00 points more
+    for the visitor than with Loom (H2) now; 10.00 points more for the host, which would
     release Wool (V2); 5 working days in a row on site, 1 Mar 2027 to 5 Mar 2027."
     """
     def who(i: str) -> str:
@@ -104,8 +104,8 @@ def alternative_text(row: dict, names: dict[str, str]) -> str:
             else "which has room on those dates")
     when = schedule_text(row["mode"], row["start_date"], row["end_date"], row["working_days"])
     return (f"{row['visitor_name']} ({row['visitor_id']}) with {row['host_name']} ({row['host_id']}): "
-            f"score {row['score']:.1f}, {row['visitor_gain']:.1f} points more for the visitor {now}; "
-            f"{row['host_gain']:.1f} points more for the host, {host}; {when}.")
+            f"score {row['score']:.2f}, {row['visitor_gain']:.2f} points more for the visitor {now}; "
+            f"{row['host_gain']:.2f} points more for the host, {host}; {when}.")
 
 
 def alternatives_html(table: pd.DataFrame, rnd: Round, partnership: str, shown: int = SHOWN) -> str:

@@ -57,12 +57,24 @@ def test_the_known_blocking_pair_in_words(tmp_path):
     assert row["visitor_gain"] == pytest.approx(40) and row["host_gain"] == pytest.approx(10)
     names = {"H002": "Loom Milan", "V002": "Tex Two"}
     text = alternative_text(row, names)
-    assert text.startswith("Tex One (V001) with Fibre Porto (H001): score 100.0, 40.0 points more for the visitor "
-                           "than with Loom Milan (H002) now; 10.0 points more for the host, which would release "
+    assert text.startswith("Tex One (V001) with Fibre Porto (H001): score 100.00, 40.00 points more for the visitor "
+                           "than with Loom Milan (H002) now; 10.00 points more for the host, which would release "
                            "Tex Two (V002); ")
     assert "working days in a row on site" in text
     # P02's visitor V003 has no alternative: both hosts prefer their visitors
     assert alternatives(rnd, cat, ex, "P02").empty
+
+
+def test_a_gain_of_a_hundredth_of_a_point_is_not_shown_as_zero():
+    """Notebook 02 rounded gains to a tenth: a blocking pair's gain of 0.01 read '0.0 points more', and the
+    sample's 30.06 read 30.1 where the round report and summary.json say 30.06 (review R13)."""
+    row = dict(visitor_id="V1", visitor_name="Tex", host_id="H1", host_name="Fibre", current_host_id="H2",
+               host_would_release="", visitor_gain=0.01, host_gain=30.06, score=56.19, mode="physical",
+               start_date="2027-08-03", end_date="2027-08-17", working_days=11)
+    text = alternative_text(row, {"H2": "Loom"})
+    assert "score 56.19, 0.01 points more for the visitor than with Loom (H2) now; 30.06 points more for the host" \
+        in text
+    assert "0.0 points" not in text
 
 
 def test_accepted_and_locked_pairs_are_kept_and_rejected_ones_free_their_places(tmp_path):
