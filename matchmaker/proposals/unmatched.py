@@ -159,7 +159,7 @@ def _left_out_reason(p: SolverInstance, fitting: int | None, n: int, left: float
                 "or the same-day capacity on every possible date) went to visitors with better pairs", n)
     cost = int(p.cost[fitting])
     if cost > left or cost > prog_left:
-        which = (f"Partnership {p.partnerships[q]} has EUR {left / 100:,.2f} left"
+        which = (f"partnership {p.partnerships[q]} has EUR {left / 100:,.2f} left"
                  if cost > left else f"the programme budget has EUR {prog_left / 100:,.2f} left")
         return ("budget_spent", f"budget spent: {which}, less than the lump sum of "
                 f"EUR {cost / 100:,.2f} of the cheapest eligible host that still has room", n)
