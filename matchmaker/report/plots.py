@@ -318,7 +318,8 @@ def quality_figure(quality: dict) -> Figure:
         share = np.array([100 * r["share_matched"] for r in rows])
         ax.barh(y, share, color=MODE_COLOURS["physical"], height=0.7)
         for yi, x, r in zip(y, share, rows):
-            ax.text(x + 1, yi, f"{r['exchanges']}/{r['visitors']}", va="center", fontsize=6, color="#555555")
+            ax.text(x + 1, yi, f"{r['exchanges']}/{r['visitors']}", va="center", fontsize=6, color="#555555",
+                    zorder=3, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4})  # over the dashed line
         ax.set_yticks(y, [_plain(r["group"] if len(r["group"]) <= 34 else r["group"][:31] + "...") for r in rows],
                       fontsize=7)
         if overall is not None:
