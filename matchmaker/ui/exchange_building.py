@@ -54,6 +54,7 @@ from matchmaker.ui.exchange_widgets import (
     state_counts_html,
     status_html,
 )
+from matchmaker.ui.pairs_grid import show_rows
 from matchmaker.ui.review_widgets import classed
 from matchmaker.ui.wording import download_html, ledger_text
 
@@ -179,16 +180,10 @@ class ExchangePanel(ClickSafe):
 
     def _show_table(self) -> None:
         self._shown = self.table()
-        selected = self.select.value
         self.counts.value = state_counts_html(self._shown)
         self._syncing = True
         try:
-            self.grid.clear_selection()
-            self.grid.data = pipeline_grid_frame(self._shown)
-            options = [(exchange_label(r), (r["visitor_id"], r["host_id"])) for r in self._shown.to_dict("records")]
-            self.select.options = options
-            values = [v for _, v in options]
-            self.select.value = selected if selected in values else (values[0] if values else None)
+            show_rows(self.grid, self.select, pipeline_grid_frame(self._shown), self._shown, exchange_label)
         finally:
             self._syncing = False
         self._show_exchange()

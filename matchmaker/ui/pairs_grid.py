@@ -169,3 +169,19 @@ BUTTONS = {
     "reopen": ("Reopen", "", "mm-reopen"),
     "comment": ("Comment only", "info", "mm-comment-button"),
 }
+
+
+def show_rows(grid: object, select: object, data: pd.DataFrame, rows: pd.DataFrame,
+              label: Callable[[dict], str]) -> None:
+    """Show ``data`` in ``grid`` and ``rows``' pairs in the drop-down ``select``, keeping its pair if still there.
+
+    Each option is ``(label(row), (visitor_id, host_id))``; the first is selected when the
+    selected pair is no longer among ``rows``.
+    """
+    selected = select.value
+    grid.clear_selection()
+    grid.data = data
+    options = [(label(r), (r["visitor_id"], r["host_id"])) for r in rows.to_dict("records")]
+    select.options = options
+    values = [v for _, v in options]
+    select.value = selected if selected in values else (values[0] if values else None)

@@ -53,6 +53,7 @@ from matchmaker.ui.pairs_grid import (
     pair_details_html,
     pair_label,
     search_pairs,
+    show_rows,
 )
 from matchmaker.ui.review_actions import (
     next_round_dir,
@@ -212,16 +213,11 @@ class ReviewPanel(ClickSafe):
     def _show_table(self) -> None:
         table = self.table()
         self._shown = table.reset_index(drop=True)
-        selected = self.pair_select.value
         self._syncing = True
         try:
-            self.grid.clear_selection()
             names = dict(self.rnd.countries["name"]) if self.round_dir is not None else None
-            self.grid.data = grid_frame(self._shown, names).rename(columns=GRID_HEADERS)
-            options = [(pair_label(r), (r["visitor_id"], r["host_id"])) for r in self._shown.to_dict("records")]
-            self.pair_select.options = options
-            values = [v for _, v in options]
-            self.pair_select.value = selected if selected in values else (values[0] if values else None)
+            show_rows(self.grid, self.pair_select, grid_frame(self._shown, names).rename(columns=GRID_HEADERS),
+                      self._shown, pair_label)
         finally:
             self._syncing = False
         self._show_pair()
