@@ -82,7 +82,21 @@ def rows_text(rows: Iterable[int], limit: int = 10) -> str:
 
 
 class SettingsError(ValueError):
-    """A settings file or option has an unknown key or a value outside its range."""
+    """A settings file or option has an unknown key or a value outside its range.
+
+    Parameters
+    ----------
+    message : str
+        One problem in words (file, key, value, rule); with ``problems``, may be empty.
+    problems : iterable of Problem, optional
+        Every problem found at once (:func:`matchmaker.inputs.settings.load_settings`), each
+        naming the settings file(s) in ``file`` and the whole message in ``rule``; ``str()``
+        lists their messages one per line.
+    """
+
+    def __init__(self, message: str = "", problems: Iterable[Problem] = ()) -> None:
+        self.problems = list(problems) or [Problem("settings", None, None, "", message)]
+        super().__init__(message or "\n".join(p.rule for p in self.problems))
 
 
 class UsageError(ValueError):

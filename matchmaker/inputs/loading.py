@@ -147,9 +147,8 @@ def _settings(round_dir: Path, settings_file, overrides) -> tuple[dict | None, l
     files = [own if own.exists() else None, settings_file]  # a folder named settings.toml is an error
     try:
         return load_settings(*files, overrides=overrides), []
-    except SettingsError as exc:
-        names = [Path(f).name for f in files if f] + (["overrides"] if overrides else [])
-        return None, [Problem(", ".join(names) or "settings", None, None, "", str(exc))]
+    except SettingsError as exc:  # every problem of the settings, each naming its file
+        return None, list(exc.problems)
 
 
 def sorted_problems(problems: list[Problem], spec: Iterable[Column]) -> list[Problem]:

@@ -2,8 +2,9 @@
 
 ``load_settings`` merges ``matchmaker/defaults/settings.toml`` with the round's
 ``settings.toml`` and any explicit file or overrides. Unknown keys and values of the
-wrong type or range raise :class:`~matchmaker.common.errors.SettingsError` naming the file and
-the key; nothing silently falls back to a default.
+wrong type or range raise one :class:`~matchmaker.common.errors.SettingsError` listing every
+problem at once, each naming the file, the key, the value and the rule; nothing silently falls
+back to a default.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from matchmaker.common.errors import SettingsError
+from matchmaker.common.errors import Problem, SettingsError
 from matchmaker.common.schema import DATE_RANGE, MAX_EUR
 
 DEFAULTS_FILE = Path(__file__).resolve().parents[1] / "defaults" / "settings.toml"
@@ -35,119 +36,159 @@ MAX_WEIGHT = 1e6
 MAX_SECONDS = 3.2e7
 
 
+#: The simple rules, each on one key: (key, test of its value, the rule in words).
+BOUNDS = (
+    ("rules.max_working_days", lambda v: v <= 23, "one month has at most 23 working days"),
+    ("lump_sum.reduction_factor", lambda v: 0 <= v <= 1, "must be between 0 and 1"),
+    ("scoring.options.top_k", lambda v: v >= 0, "must be >= 0 (0 keeps all pairs)"),
+    ("scoring.options.max_pairs", lambda v: v >= 1, "must be >= 1"),
+    ("scoring.options.virtual_weight", lambda v: 0 <= v <= 1, "must be between 0 and 1"),
+    ("scoring.options.min_score", lambda v: 0 <= v <= 100, "must be between 0 and 100"),
+    ("solver.objective", lambda v: v in OBJECTIVES, f"must be one of {', '.join(OBJECTIVES)}"),
+    ("solver.fairness_share", lambda v: 0 <= v <= 1, "must be between 0 and 1"),
+    ("solver.fairness_by", lambda v: v in FAIRNESS_BY, f"must be one of {', '.join(FAIRNESS_BY)}"),
+    ("solver.stability_weight", lambda v: 0 <= v <= MAX_STABILITY_WEIGHT,
+     f"must be from 0 (off: the total score) to {MAX_STABILITY_WEIGHT:g}"),
+    ("solver.programme_budget_eur", lambda v: 0 <= v <= MAX_EUR, f"must be from 0 (no limit) to {MAX_EUR:g}"),
+    ("solver.time_limit_s", lambda v: 0 <= v <= MAX_SECONDS,
+     f"must be from 0 (derived from the work limit) to {MAX_SECONDS:g} seconds"),
+    ("solver.work_limit", lambda v: 0 <= v <= MAX_SECONDS,
+     f"must be from 0 (the default) to {MAX_SECONDS:g} work units"),
+    ("solver.seed", lambda v: 0 <= v <= MAX_SEED, f"must be a whole number from 0 to {MAX_SEED}"),
+    ("solver.relative_gap", lambda v: 0 <= v < 1, "must be in [0, 1)"),
+    ("quality.stable_matching_max_pairs", lambda v: v >= 0, "must be >= 0 (0: stable matching is never skipped)"),
+)
+
+
+class _Found:
+    """Every problem found so far, where each setting came from, and the settings already refused."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.origin: dict[str, str] = {}  # dotted key -> the file (or "overrides") that set it last
+        self.bad: set[str] = set()
+
+    def add(self, sources: list[str], message: str, key: str | None = None) -> None:
+        """One problem of ``sources`` (paths or ``overrides``), its whole message; ``key`` is refused."""
+        names = ", ".join(dict.fromkeys(Path(s).name if s != "overrides" else s for s in sources))
+        self.problems.append(Problem(names or "settings", None, None, "", message))
+        if key is not None:
+            self.bad.add(key)
+
+    def sources(self, *keys: str) -> list[str]:
+        """The files that set ``keys`` (or a setting below them), in order; ["settings"] for defaults only."""
+        found = [src for key, src in self.origin.items() for k in keys if key == k or key.startswith(k + ".")]
+        return list(dict.fromkeys(found)) or ["settings"]
+
+    def fail(self, key: str, value: Any, rule: str, *others: str) -> None:
+        """``key`` = ``value`` breaks ``rule`` (the existing wording), naming the files that set it."""
+        where = self.sources(key, *others)
+        self.add(where, f"{', '.join(where)}: setting '{key}' = {value!r}: {rule}", key)
+
+    def usable(self, *keys: str) -> bool:
+        """Whether none of ``keys`` was already refused (its rules would only repeat that problem)."""
+        return not any(k == b or b.startswith(k + ".") for k in keys for b in self.bad)
+
+
 def _defaults() -> dict:
     with open(DEFAULTS_FILE, "rb") as fh:
         return tomllib.load(fh)
 
 
-def _merge(base: dict, extra: dict, source: str, path: str = "") -> None:
+def _merge(base: dict, extra: dict, source: str, found: _Found, path: str = "") -> None:
     for key, value in extra.items():
         where = f"{path}{key}"
         if key not in base:
             known = ", ".join(sorted(base)) or "(none)"
-            raise SettingsError(f"{source}: unknown setting '{where}' (known here: {known})")
-        if isinstance(base[key], dict):
+            found.add([source], f"{source}: unknown setting '{where}' (known here: {known})")
+        elif isinstance(base[key], dict):
             if not isinstance(value, dict):
-                raise SettingsError(f"{source}: setting '{where}' must be a table, got {value!r}")
-            _merge(base[key], value, source, where + ".")
+                found.add([source], f"{source}: setting '{where}' must be a table, got {value!r}")
+                continue
+            _merge(base[key], value, source, found, where + ".")
         else:
             base[key] = value
+            found.origin[where] = source
 
 
-def _check_type(settings: dict, source: str) -> None:
-    defaults = _defaults()
-
-    def walk(d: dict, ref: dict, path: str) -> None:
-        for key, value in d.items():
-            where = f"{path}{key}"
-            expected = ref[key]
-            if isinstance(expected, dict):
-                walk(value, expected, where + ".")
-                continue
-            if isinstance(expected, bool):
-                ok = isinstance(value, bool)
-            elif isinstance(expected, float):
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-                if ok and not math.isfinite(float(value)):
-                    raise SettingsError(f"{source}: setting '{where}' = {value!r} must be a finite number")
-                if ok:
-                    d[key] = float(value)
-            elif isinstance(expected, int):
-                ok = isinstance(value, int) and not isinstance(value, bool)
-            elif isinstance(expected, dt.date):
-                ok = isinstance(value, dt.date) or value is None
-            elif isinstance(expected, list):
-                ok = isinstance(value, list)
-            else:
-                ok = isinstance(value, type(expected))
-            if not ok:
-                kind = ("true or false (unquoted)" if isinstance(expected, bool)
-                        else f"of type {type(expected).__name__}")
-                raise SettingsError(f"{source}: setting '{where}' = {value!r} must be {kind}")
-
-    walk(settings, defaults, "")
+def _type_rule(expected: Any, value: Any) -> str | None:
+    """What is wrong with ``value`` for a setting whose default is ``expected``, or ``None``."""
+    if isinstance(expected, bool):
+        return None if isinstance(value, bool) else "true or false (unquoted)"
+    if isinstance(expected, float):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return "of type float"
+        return None if math.isfinite(float(value)) else "a finite number"
+    if isinstance(expected, int):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "of type int"
+    if isinstance(expected, dt.date):
+        return None if isinstance(value, dt.date) or value is None else "of type date"
+    return None if isinstance(value, type(expected)) else f"of type {type(expected).__name__}"
 
 
-def _check_ranges(s: dict, source: str) -> None:
-    def fail(key: str, value: Any, rule: str) -> None:
-        raise SettingsError(f"{source}: setting '{key}' = {value!r}: {rule}")
+def _check_types(d: dict, ref: dict, found: _Found, path: str = "") -> None:
+    for key, value in d.items():
+        where = f"{path}{key}"
+        if isinstance(ref[key], dict):
+            _check_types(value, ref[key], found, where + ".")
+            continue
+        rule = _type_rule(ref[key], value)
+        if rule is not None:
+            source = ", ".join(found.sources(where))
+            found.add(found.sources(where), f"{source}: setting '{where}' = {value!r} must be {rule}", where)
+        elif isinstance(ref[key], float):
+            d[key] = float(value)
 
+
+def _get(s: dict, key: str) -> Any:
+    for part in key.split("."):
+        s = s[part]
+    return s
+
+
+def _check_ranges(s: dict, found: _Found) -> None:
+    for key, ok, rule in BOUNDS:
+        if found.usable(key) and not ok(_get(s, key)):
+            found.fail(key, _get(s, key), rule)
     r = s["rules"]
-    if not 1 <= r["min_working_days"] <= r["max_working_days"]:
-        fail("rules.min_working_days", r["min_working_days"], "must be >= 1 and <= rules.max_working_days")
-    if r["max_working_days"] > 23:
-        fail("rules.max_working_days", r["max_working_days"], "one month has at most 23 working days")
+    if found.usable("rules.min_working_days", "rules.max_working_days") and \
+            not 1 <= r["min_working_days"] <= r["max_working_days"]:
+        found.fail("rules.min_working_days", r["min_working_days"], "must be >= 1 and <= rules.max_working_days",
+                   "rules.max_working_days")
     first, last = (dt.date.fromisoformat(d) for d in DATE_RANGE)
-    for h in r["holidays"]:
+    for h in r["holidays"] if found.usable("rules.holidays") else []:
         if not isinstance(h, dt.date) or isinstance(h, dt.datetime) or not first <= h <= last:
-            fail("rules.holidays", h, f"must be a list of ISO dates (unquoted TOML dates) from {first} to {last}")
+            found.fail("rules.holidays", h, f"must be a list of ISO dates (unquoted TOML dates) from {first} to {last}")
     ls = s["lump_sum"]
-    if not 0 <= ls["reduction_factor"] <= 1:
-        fail("lump_sum.reduction_factor", ls["reduction_factor"], "must be between 0 and 1")
-    if ls["full_from_km"] < 0 or ls["full_from_working_days"] < 0:
-        fail("lump_sum", ls, "thresholds must be >= 0")
-    for name, w in s["scoring"]["weights"].items():
-        if not 0 <= w <= MAX_WEIGHT:
-            fail(f"scoring.weights.{name}", w, f"weights must be >= 0 and <= {MAX_WEIGHT:g}")
-    if sum(s["scoring"]["weights"].values()) <= 0:
-        fail("scoring.weights", s["scoring"]["weights"], "at least one weight must be > 0")
-    o = s["scoring"]["options"]
-    if o["top_k"] < 0:
-        fail("scoring.options.top_k", o["top_k"], "must be >= 0 (0 keeps all pairs)")
-    if o["max_pairs"] < 1:
-        fail("scoring.options.max_pairs", o["max_pairs"], "must be >= 1")
-    if not 0 <= o["virtual_weight"] <= 1:
-        fail("scoring.options.virtual_weight", o["virtual_weight"], "must be between 0 and 1")
-    if not 0 <= o["min_score"] <= 100:
-        fail("scoring.options.min_score", o["min_score"], "must be between 0 and 100")
-    sv = s["solver"]
-    if sv["objective"] not in OBJECTIVES:
-        fail("solver.objective", sv["objective"], f"must be one of {', '.join(OBJECTIVES)}")
-    if not 0 <= sv["fairness_share"] <= 1:
-        fail("solver.fairness_share", sv["fairness_share"], "must be between 0 and 1")
-    if sv["fairness_by"] not in FAIRNESS_BY:
-        fail("solver.fairness_by", sv["fairness_by"], f"must be one of {', '.join(FAIRNESS_BY)}")
-    if not 0 <= sv["stability_weight"] <= MAX_STABILITY_WEIGHT:
-        fail("solver.stability_weight", sv["stability_weight"],
-             f"must be from 0 (off: the total score) to {MAX_STABILITY_WEIGHT:g}")
-    if not 0 <= sv["programme_budget_eur"] <= MAX_EUR:
-        fail("solver.programme_budget_eur", sv["programme_budget_eur"], f"must be from 0 (no limit) to {MAX_EUR:g}")
-    if not 0 <= sv["time_limit_s"] <= MAX_SECONDS:
-        fail("solver.time_limit_s", sv["time_limit_s"],
-             f"must be from 0 (derived from the work limit) to {MAX_SECONDS:g} seconds")
-    if not 0 <= sv["work_limit"] <= MAX_SECONDS:
-        fail("solver.work_limit", sv["work_limit"], f"must be from 0 (the default) to {MAX_SECONDS:g} work units")
-    if not 0 <= sv["seed"] <= MAX_SEED:
-        fail("solver.seed", sv["seed"], f"must be a whole number from 0 to {MAX_SEED}")
-    if not 0 <= sv["relative_gap"] < 1:
-        fail("solver.relative_gap", sv["relative_gap"], "must be in [0, 1)")
-    if s["quality"]["stable_matching_max_pairs"] < 0:
-        fail("quality.stable_matching_max_pairs", s["quality"]["stable_matching_max_pairs"],
-             "must be >= 0 (0: stable matching is never skipped)")
+    if found.usable("lump_sum.full_from_km", "lump_sum.full_from_working_days") and \
+            (ls["full_from_km"] < 0 or ls["full_from_working_days"] < 0):
+        found.fail("lump_sum", ls, "thresholds must be >= 0")
+    weights = s["scoring"]["weights"]
+    for name, w in weights.items():
+        if found.usable(f"scoring.weights.{name}") and not 0 <= w <= MAX_WEIGHT:
+            found.fail(f"scoring.weights.{name}", w, f"weights must be >= 0 and <= {MAX_WEIGHT:g}")
+    if found.usable("scoring.weights") and sum(weights.values()) <= 0:
+        found.fail("scoring.weights", weights, "at least one weight must be > 0")
+
+
+def _read(f: Path, found: _Found) -> dict:
+    """The TOML table of settings file ``f``; ``{}`` with a problem when it cannot be read."""
+    if not f.is_file():
+        found.add([str(f)], f"{f}: settings file not found" + (" (it is a folder, not a file)" if f.is_dir() else ""))
+        return {}
+    try:
+        with open(f, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        found.add([str(f)], f"{f}: not valid TOML: {exc}")
+    except UnicodeDecodeError as exc:
+        found.add([str(f)], f"{f}: is not UTF-8 text (byte 0x{exc.object[exc.start]:02X} at position "
+                            f"{exc.start}): save it as UTF-8")
+    return {}
 
 
 def load_settings(*files: str | Path | None, overrides: dict | None = None) -> dict:
-    """Defaults, then each existing TOML file in order, then ``overrides``.
+    """Defaults, then each existing TOML file in order, then ``overrides``; every problem at once.
 
     Parameters
     ----------
@@ -161,29 +202,24 @@ def load_settings(*files: str | Path | None, overrides: dict | None = None) -> d
     -------
     dict
         The complete, checked settings.
+
+    Raises
+    ------
+    SettingsError
+        Listing every problem found (files that cannot be read, unknown keys, wrong types,
+        values out of range, unknown choices, rules between keys), each naming the file that
+        set the key, the key, the value and the rule; ``problems`` holds one per problem.
     """
-    settings = _defaults()
+    settings, found = _defaults(), _Found()
     for f in files:
-        if f is None:
-            continue
-        f = Path(f)
-        if not f.is_file():
-            raise SettingsError(f"{f}: settings file not found" + (" (it is a folder, not a file)" if f.is_dir()
-                                                                   else ""))
-        try:
-            with open(f, "rb") as fh:
-                data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"{f}: not valid TOML: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise SettingsError(f"{f}: is not UTF-8 text (byte 0x{exc.object[exc.start]:02X} at position "
-                                f"{exc.start}): save it as UTF-8") from exc
-        _merge(settings, data, str(f))
+        if f is not None:
+            _merge(settings, _read(Path(f), found), str(f), found)
     if overrides:
-        _merge(settings, copy.deepcopy(overrides), "overrides")
-    source = ", ".join(str(f) for f in files if f) or "settings"
-    _check_type(settings, source)
-    _check_ranges(settings, source)
+        _merge(settings, copy.deepcopy(overrides), "overrides", found)
+    _check_types(settings, _defaults(), found)
+    _check_ranges(settings, found)
+    if found.problems:
+        raise SettingsError(problems=found.problems)
     return settings
 
 
