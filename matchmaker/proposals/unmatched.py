@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike
 from matchmaker.constraints import refusal_counts, registration_refusals
 from matchmaker.inputs.instance import Round
 from matchmaker.pairs.catalogue import Catalogue
-from matchmaker.proposals.wording import country_names
+from matchmaker.proposals.wording import country_names, partnership_labels, rule_words
 from matchmaker.solve.problem import SolverInstance
 from matchmaker.solve.schedule import schedule_stays
 
@@ -96,7 +96,8 @@ def _registration_reasons(rnd: Round, matched: np.ndarray, rows: dict[int, Reaso
     for org, recs in by_org.items():
         v = pos_of.get(org)
         if v is not None and not matched[v]:
-            rows[v] = ("ineligible_registration", "; ".join(f"{r['rule']}: {r['reason']}" for r in recs), 0)
+            rows[v] = ("ineligible_registration", "; ".join(f"the rule of {rule_words(r['rule'])}: {r['reason']}"
+                                                            for r in recs), 0)
 
 
 def _no_host_reasons(rnd: Round, catalogue: Catalogue, matched: np.ndarray, rows: dict[int, Reason]) -> None:
@@ -109,7 +110,7 @@ def _no_host_reasons(rnd: Round, catalogue: Catalogue, matched: np.ndarray, rows
     rule_cols = [c for c in counts.columns if c not in ("v", "org_id", "eligible_hosts")]
     for rec in counts.to_dict("records"):
         parts = sorted(((rec[c], c) for c in rule_cols if rec[c] > 0), reverse=True)
-        text = ", ".join(f"{c} refuses {n} host(s)" for n, c in parts)
+        text = ", ".join(f"the rule of {rule_words(c)} refuses {_hosts(n)}" for n, c in parts)
         rows[int(rec["v"])] = ("no_eligible_host",
                                f"no host passes every rule of the scheme ({rnd.n_hosts} hosts: {text})", 0)
 
@@ -119,8 +120,8 @@ def _pruned_reasons(rnd: Round, catalogue: Catalogue, matched: np.ndarray, rows:
     min_score = float(rnd.settings["scoring"]["options"]["min_score"])
     for v in np.asarray(getattr(catalogue, "visitors_without_kept", []), dtype=np.int64).tolist():
         if v not in rows and not matched[v]:
-            rows[v] = ("pruned", f"every eligible pair scores below scoring.options.min_score "
-                       f"= {min_score:g}, so none is proposed", 0)
+            rows[v] = ("pruned", f"every eligible pair scores below {min_score:g} points, the lowest score "
+                       "the round's settings let a pair be proposed with, so none is proposed", 0)
 
 
 def _solution_reasons(rnd: Round, p: SolverInstance, pairs: np.ndarray, todo: np.ndarray,
@@ -134,6 +135,7 @@ def _solution_reasons(rnd: Round, p: SolverInstance, pairs: np.ndarray, todo: np
     chosen_by_host: dict = {}
     for j in pairs[p.physical[pairs]].tolist():
         chosen_by_host.setdefault(int(p.h[j]), []).append(j)
+    names = partnership_labels(rnd.partnerships)
     order = np.argsort(p.v, kind="stable")
     starts = np.searchsorted(p.v[order], np.arange(rnd.n_visitors + 1))
     for v in todo.tolist():
@@ -141,31 +143,39 @@ def _solution_reasons(rnd: Round, p: SolverInstance, pairs: np.ndarray, todo: np
             continue
         js = order[starts[v]:starts[v + 1]]
         if len(js) == 0:
-            rows[v] = ("pruned", "no pair of this visitor is in the catalogue (pruned by the K-best "
-                       "pruning or min_score)", 0)
+            rows[v] = ("pruned", "none of this visitor's pairs is left to propose: each scores below the "
+                       "lowest score allowed, or was dropped because only the best-scoring pairs are kept", 0)
             continue
         q = int(p.visitor_part[v]) if p.visitor_part[v] >= 0 else int(p.part[js[0]])
         room = js[count[p.h[js]] < p.max_visitors[p.h[js]]]
         room = room[np.lexsort((room, p.cost[room]))]
         fitting = next((j for j in room.tolist() if _fits(p, chosen_by_host, j)), None)
-        rows[v] = _left_out_reason(p, fitting, len(js), left[q], prog_left, q)
+        name = names.get(str(p.partnerships[q]), str(p.partnerships[q]))
+        rows[v] = _left_out_reason(p, fitting, len(js), left[q], prog_left, name)
 
 
-def _left_out_reason(p: SolverInstance, fitting: int | None, n: int, left: float, prog_left: float, q: int) -> Reason:
+def _left_out_reason(p: SolverInstance, fitting: int | None, n: int, left: float, prog_left: float,
+                     partnership: str) -> Reason:
     """Why a visitor with ``n`` eligible hosts was left out, given the cheapest host with room that
-    still fits (``fitting``) and the money left to its partnership ``q`` and the programme."""
+    still fits (``fitting``) and the money left to its Partnership (named ``partnership``) and the programme."""
     if fitting is None:
-        return ("hosts_full", f"all {n} eligible host(s) are full: their places (max_visitors, "
-                "or the same-day capacity on every possible date) went to visitors with better pairs", n)
+        return ("hosts_full", f"every eligible host ({_hosts(n)}) is full: each already takes as many visitors "
+                "as it offers places, or as many at the same time as it can receive on every date this visitor "
+                "could come, all with better pairs", n)
     cost = int(p.cost[fitting])
     if cost > left or cost > prog_left:
-        which = (f"partnership {p.partnerships[q]} has EUR {left / 100:,.2f} left"
-                 if cost > left else f"the programme budget has EUR {prog_left / 100:,.2f} left")
-        return ("budget_spent", f"budget spent: {which}, less than the lump sum of "
-                f"EUR {cost / 100:,.2f} of the cheapest eligible host that still has room", n)
+        which = (f"the budget of its Partnership, {partnership}, is spent: "
+                 f"EUR {left / 100:,.2f} is left" if cost > left
+                 else f"the programme's budget is spent: EUR {prog_left / 100:,.2f} is left")
+        return ("budget_spent", f"{which}, less than the lump sum of EUR {cost / 100:,.2f} of the cheapest "
+                "eligible host that still has room", n)
     return ("not_selected", "an eligible host had room and the budget allowed it, but the "
-            "pair was not proposed: it adds nothing to the objective (score 0) or the solver stopped "
-            "at its work or time limit before proving optimality", n)
+            "pair was not proposed: it adds nothing to the round's total score (score 0), or the solver "
+            "stopped at its work or time limit before proving no better set of proposals exists", n)
+
+
+def _hosts(n: int) -> str:
+    return "1 host" if n == 1 else f"{n:,} hosts"
 
 
 def _table(rnd: Round, rows: dict[int, Reason]) -> pd.DataFrame:

@@ -30,6 +30,58 @@ REASON_LABELS: dict[str, str] = {
 }
 
 
+#: Each rule of the scheme in words (:data:`matchmaker.rules.pieces.RULE_NAMES`), for ``unmatched.csv``'s
+#: reasons: "the rule of {words} refuses 3 hosts".
+RULE_WORDS: dict[str, str] = {
+    "cosme_countries": "countries taking part in COSME",
+    "different_countries": "visitor and host in different countries",
+    "organisation_types": "eligible organisation types",
+    "partnership_known": "a known Partnership",
+    "visitor_once": "one physical exchange per visitor",
+    "mode_compatible": "a mode both accept (physical or virtual)",
+    "duration_range": "stay lengths both sides accept",
+    "availability": "dates both sides are available",
+    "not_forbidden": "pairs forbidden in decisions.csv",
+}
+
+
+def rule_words(rule: object) -> str:
+    """A rule's name in words (:data:`RULE_WORDS`; an unknown rule with its underscores as spaces)."""
+    return RULE_WORDS.get(str(rule), str(rule).replace("_", " "))
+
+
+def partnership_labels(partnerships: pd.DataFrame) -> dict[str, str]:
+    """Each Partnership's id -> its name, as users know it (``Round.partnerships``: index the id,
+    column ``name``); a name two Partnerships share, or an empty one, keeps the id in brackets.
+
+    >>> partnership_labels(pd.DataFrame({"name": ["Safe Smart Food", "BLUES", "BLUES"]}, index=["SSF", "B1", "B2"]))
+    {'SSF': 'Safe Smart Food', 'B1': 'BLUES (B1)', 'B2': 'BLUES (B2)'}
+    """
+    if "name" in partnerships.columns:
+        names = partnerships["name"].fillna("").astype(str).str.strip()
+    else:
+        names = pd.Series("", index=partnerships.index)
+    shared = set(names[names.duplicated(keep=False)])
+    return {str(k): str(k) if not n else f"{n} ({k})" if n in shared else n for k, n in names.items()}
+
+
+def percent_text(share: object) -> str:
+    """A share (0.999) in percent with one decimal (``99.9%``), never rounded up to 100% (nor down to 0%)
+    unless it is exactly that; empty for a missing share.
+
+    >>> percent_text(0.9999), percent_text(1.0), percent_text(0.00001), percent_text(None)
+    ('99.9%', '100.0%', '0.1%', '')
+    """
+    if share is None or (isinstance(share, float) and np.isnan(share)) or pd.isna(share):
+        return ""
+    value = round(float(share) * 100, 1)
+    if value >= 100 and float(share) < 1:
+        value = 99.9
+    elif value <= 0 < float(share):
+        value = 0.1
+    return f"{value:.1f}%"
+
+
 def reason_label(code: object) -> str:
     """A ``reason_code`` in words (an unknown code with its underscores as spaces)."""
     text = "" if code is None or (isinstance(code, float) and np.isnan(code)) else str(code)

@@ -42,7 +42,7 @@ import pandas as pd
 
 from matchmaker.inputs.instance import Round
 from matchmaker.proposals.summary import TOTAL_SCORE_NOTE, officer_counts
-from matchmaker.proposals.wording import reason_label
+from matchmaker.proposals.wording import partnership_labels, percent_text, reason_label
 
 #: Organisation types in words (the codes of ``data/reference/vocabularies.csv``).
 ORG_TYPE_WORDS = {"cluster_organisation": "cluster organisation", "scaleup_support": "scale-up support organisation",
@@ -85,10 +85,7 @@ def round_budgets(rnd: Round, summary: dict | None = None) -> tuple[pd.Series, p
 def _labels(rnd: Round) -> dict[str, dict[str, str]]:
     """Group codes in words, per grouping: a Partnership's name (with its id when two share it),
     ``Spain (ES)``, ``SME``."""
-    parts = rnd.partnerships
-    names = parts["name"].astype(str) if "name" in parts.columns else pd.Series(parts.index, index=parts.index)
-    shared = set(names[names.duplicated(keep=False)])  # a name two Partnerships share keeps its id
-    partnership = {str(k): (f"{n} ({k})" if n in shared or not n else n) for k, n in names.items()}
+    partnership = partnership_labels(rnd.partnerships)  # a name two Partnerships share keeps its id
     countries = rnd.countries["name"] if "name" in rnd.countries.columns else pd.Series(dtype=object)
     country = {str(k): f"{n} ({k})" for k, n in countries.items()}
     return {"partnership": partnership, "country": country, "organisation_type": dict(ORG_TYPE_WORDS)}
@@ -161,8 +158,8 @@ def _spread_summary(key: str, rows: list[dict], lo: dict | None, hi: dict | None
     word, words = GROUPINGS[key], GROUPINGS_PLURAL[key]
     if lo is None or hi is None:
         return f"no visitors to spread across {words}"
-    parts = [f"share of visitors matched per {word} from {lo['share_matched']:.0%} ({lo['group']}) "
-             f"to {hi['share_matched']:.0%} ({hi['group']})"]
+    parts = [f"share of visitors matched per {word} from {percent_text(lo['share_matched'])} ({lo['group']}) "
+             f"to {percent_text(hi['share_matched'])} ({hi['group']})"]
     if lo_s is not None and hi_s is not None:
         parts.append(f"mean score from {lo_s['mean_score']:.2f} ({lo_s['group']}) "
                      f"to {hi_s['mean_score']:.2f} ({hi_s['group']})")
@@ -246,9 +243,9 @@ def _budget_summary(rows: list[dict], total: dict) -> str:
     lo = min(with_budget, key=lambda r: (r["share_used"], r["partnership"]))
     hi = max(with_budget, key=lambda r: r["share_used"])
     return (f"EUR {total['committed_eur'] + total['used_eur']:,.2f} of EUR {total['budget_eur']:,.2f} used "
-            f"({total['share_used']:.1%}); {nearly} of {len(with_budget)} Partnerships used at least "
-            f"{NEARLY_SPENT:.0%} of their budget; share used from {lo['share_used']:.1%} ({lo['partnership']}) "
-            f"to {hi['share_used']:.1%} ({hi['partnership']})")
+            f"({percent_text(total['share_used'])}); {nearly} of {len(with_budget)} Partnerships used at least "
+            f"{NEARLY_SPENT:.0%} of their budget; share used from {percent_text(lo['share_used'])} "
+            f"({lo['partnership']}) to {percent_text(hi['share_used'])} ({hi['partnership']})")
 
 
 def match_quality(rnd: Round, proposals: pd.DataFrame, unmatched: pd.DataFrame, budgets: pd.Series | None = None,

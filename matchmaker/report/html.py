@@ -5,7 +5,7 @@
 coordinates and refused registrations) and returns the HTML text: the headline figures,
 the match quality (exchanges, scores, budget use and the spread across Partnerships,
 countries and organisation types, in words: :mod:`matchmaker.quality.metrics`), budget used
-per partnership, score distributions, the flows between countries, a map of the exchanges,
+per Partnership, score distributions, the flows between countries, a map of the exchanges,
 the unmatched visitors and their reasons, the registrations refused, the exchange-building
 funnel of the round's ledger (:mod:`matchmaker.report.funnel`) and the proposals
 themselves. Plots are embedded as base64 PNG, styles are inline, so the file opens
@@ -226,8 +226,7 @@ def _quality_body(ctx: ReportContext) -> str:
 
 
 def _budget_body(ctx: ReportContext) -> str:
-    return ctx.img(plots.budget_figure(ctx.budget), "budget used per partnership") + _table(ctx.budget.round(4),
-                                                                                            index=True)
+    return ctx.img(plots.budget_figure(ctx.budget), "budget used per Partnership") + _table(T.budget_words(ctx.budget))
 
 
 def _scores_body(ctx: ReportContext) -> str:
@@ -284,7 +283,7 @@ Section = tuple[str, str, Callable[[ReportContext], str]]
 SECTION_BUILDERS: list[Section] = [
     ("summary", "Summary", _summary_body),
     ("quality", "Match quality", _quality_body),
-    ("budget", "Budget used per partnership", _budget_body),
+    ("budget", "Budget used per Partnership", _budget_body),
     ("scores", "Score distributions", _scores_body),
     ("flows", "Flows between countries", _flows_body),
     ("map", "Map of the exchanges", _map_body),
@@ -333,8 +332,7 @@ def build_report(out_dir: str | Path, rnd: Round | None = None, round_dir: str |
         rnd = load_round(round_dir)
     source = str(rnd.source) if rnd.source is not None else "(in memory)"
     title = title or f"Matching round report: {Path(source).name or source}"
-    budgets, committed = budgets_of(sol.summary, rnd)
-    ctx = ReportContext(sol, rnd, source, dpi, budget=T.budget_use(sol.proposals, budgets, committed),
+    ctx = ReportContext(sol, rnd, source, dpi, budget=T.round_budget_use(sol.summary, sol.proposals, rnd),
                         quality=T.quality_of(sol.summary, sol.proposals, sol.unmatched, rnd))
     parts = [_section(key, heading, build(ctx)) for key, heading, build in SECTION_BUILDERS]
     nav = "".join(f'<a href="#{k}">{_esc(v)}</a>' for k, v in SECTIONS.items())

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from matchmaker.proposals.solution import SCORE_PREFIX
+from matchmaker.proposals.wording import percent_text
 
 #: Colours of physical / virtual exchanges and of budget parts.
 MODE_COLOURS = {"physical": "#1f77b4", "virtual": "#ff7f0e"}
@@ -57,7 +58,11 @@ def _empty(ax, text: str) -> None:
 
 
 def budget_figure(budgets: pd.DataFrame) -> Figure:
-    """Budget used per partnership: committed, proposed and remaining lump sums (EUR).
+    """Budget used per Partnership: committed, proposed and remaining lump sums (EUR).
+
+    Each bar is labelled with the Partnership's name (``name``, else its id) and says its
+    exchanges and the share of its budget used, with one decimal and never rounded up to 100%
+    (:func:`~matchmaker.proposals.wording.percent_text`).
 
     Parameters
     ----------
@@ -68,7 +73,7 @@ def budget_figure(budgets: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(8, 0.38 * len(b) + 1.4))
     ax = fig.add_subplot()
     if not len(b):
-        _empty(ax, "no partnership")
+        _empty(ax, "no Partnership")
         return fig
     y = np.arange(len(b))
     left = np.zeros(len(b))
@@ -82,14 +87,14 @@ def budget_figure(budgets: pd.DataFrame) -> Figure:
         left += width
     over = b["remaining_eur"].to_numpy(float) < 0
     for yi, (n, share) in enumerate(zip(b["exchanges"].to_numpy(int), b["used_share"].to_numpy(float))):
-        text = f"{n} exch., {share:.0%} used" if np.isfinite(share) else f"{n} exch."
-        ax.text(left[yi] + left.max() * 0.01, yi, text + (" OVER BUDGET" if over[yi] else ""),
+        text = f"{n} exchange{'' if n == 1 else 's'}" + (f", {percent_text(share)} used" if np.isfinite(share) else "")
+        ax.text(left[yi] + left.max() * 0.01, yi, text + (", over budget" if over[yi] else ""),
                 va="center", fontsize=8, color="#b00020" if over[yi] else "#333333")
-    ax.set_yticks(y, b.index.astype(str))
+    ax.set_yticks(y, (b["name"] if "name" in b.columns else b.index.to_series()).astype(str))
     ax.set_xlabel("EUR")
     ax.set_xlim(0, left.max() * 1.25 if left.max() > 0 else 1)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:,.0f}")
-    ax.set_title("Budget used per partnership (lump sums, paid by the visitor's partnership)")
+    ax.set_title("Budget used per Partnership (lump sums, paid by the visitor's Partnership)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.6 / fig.get_figheight() - 0.04), ncols=3,
               fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)

@@ -9,15 +9,18 @@ Nothing here draws or writes files: :mod:`matchmaker.report.plots` draws these t
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from matchmaker.common.schema import SCORE_PREFIX
 from matchmaker.inputs.instance import Round
 from matchmaker.proposals.fairness import fairness_lines
 from matchmaker.proposals.summary import TOTAL_SCORE_NOTE
-from matchmaker.proposals.wording import reason_label
+from matchmaker.proposals.wording import percent_text, reason_label
 from matchmaker.quality.metrics import GROUPINGS, match_quality, round_budgets
+from matchmaker.report.budget import BUDGET_WORDS as BUDGET_WORDS
+from matchmaker.report.budget import budget_use as budget_use
+from matchmaker.report.budget import budget_words as budget_words
+from matchmaker.report.budget import round_budget_use as round_budget_use
 
 #: The match-quality tables' columns in words (:func:`quality_frames`).
 QUALITY_WORDS = {"partnership": "Partnership", "budget_eur": "budget (EUR)", "committed_eur": "committed earlier (EUR)",
@@ -51,45 +54,6 @@ def _require(df: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
 def criteria_columns(proposals: pd.DataFrame) -> list[str]:
     """The ``score_<criterion>`` columns of a proposals table, in file order."""
     return [c for c in proposals.columns if c.startswith(SCORE_PREFIX)]
-
-
-def budget_use(proposals: pd.DataFrame, budgets: pd.Series, committed: pd.Series | None = None) -> pd.DataFrame:
-    """What each partnership spends on its visitors' lump sums.
-
-    Parameters
-    ----------
-    proposals : DataFrame
-        ``partnership`` and ``lump_sum_eur`` per proposed pair.
-    budgets : Series
-        ``budget_eur`` per partnership id (``Round.partnerships["budget_eur"]``: the
-        budget the round was solved with).
-    committed : Series, optional
-        Lump sums already committed by accepted exchanges of earlier rounds, per
-        partnership (:meth:`matchmaker.ledger.store.Ledger.committed_lump_sums`).
-
-    Returns
-    -------
-    DataFrame
-        Index ``partnership``; ``exchanges``, ``budget_eur``, ``committed_eur``,
-        ``proposed_eur``, ``remaining_eur`` (budget less committed less proposed) and
-        ``used_share`` (committed plus proposed over budget; NaN for a zero budget).
-        Every partnership of ``budgets`` is listed, plus any that has proposals
-        without a budget (budget 0), sorted by id.
-    """
-    _require(proposals, ("partnership", "lump_sum_eur"), "proposals")
-    spent = proposals.groupby("partnership")["lump_sum_eur"].agg(["count", "sum"])
-    index = sorted(set(map(str, budgets.index)) | set(map(str, spent.index)))
-    out = pd.DataFrame(index=pd.Index(index, name="partnership"))
-    out["exchanges"] = spent["count"].reindex(index).fillna(0).astype(int)
-    out["budget_eur"] = budgets.rename(index=str).reindex(index).fillna(0.0).astype(float)
-    com = committed.rename(index=str) if committed is not None else pd.Series(dtype=float)
-    out["committed_eur"] = com.reindex(index).fillna(0.0).astype(float)
-    out["proposed_eur"] = spent["sum"].reindex(index).fillna(0.0).astype(float).round(2)
-    out["remaining_eur"] = (out["budget_eur"] - out["committed_eur"] - out["proposed_eur"]).round(2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = (out["committed_eur"] + out["proposed_eur"]) / out["budget_eur"].where(out["budget_eur"] > 0)
-    out["used_share"] = share.astype(float)
-    return out
 
 
 def score_summary(proposals: pd.DataFrame) -> pd.DataFrame:
@@ -272,7 +236,7 @@ def quality_of(summary: dict | None, proposals: pd.DataFrame, unmatched: pd.Data
 
 
 def _percent(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{float(value):.1%}"
+    return percent_text(value)
 
 
 def _worded(rows: list[dict], first: str | None = None) -> pd.DataFrame:

@@ -37,7 +37,6 @@ from matchmaker.ledger.workflow import open_ledger as open_round_ledger
 from matchmaker.proposals.solution import Solution, read_solution
 from matchmaker.report import plots
 from matchmaker.report import tables as T
-from matchmaker.report.html import budgets_of
 from matchmaker.report.html import write_report as write_html_report
 from matchmaker.run import run_round
 from matchmaker.ui.picker import RoundPicker
@@ -321,12 +320,11 @@ def round_figures(out_dir: str | Path, rnd: Round) -> dict[str, Figure]:
     """The report's figures of a solved round: ``budget, scores, flows, map, unmatched``.
 
     Budgets and earlier commitments come from the round's summary when it was carried
-    over (:func:`matchmaker.report.html.budgets_of`), else from ``rnd.partnerships``.
+    over (:func:`matchmaker.report.tables.round_budget_use`), else from ``rnd.partnerships``.
     """
     sol = read_solution(Path(out_dir))
-    budgets, committed = budgets_of(sol.summary, rnd)
     return {
-        "budget": plots.budget_figure(T.budget_use(sol.proposals, budgets, committed)),
+        "budget": plots.budget_figure(T.round_budget_use(sol.summary, sol.proposals, rnd)),
         "scores": plots.score_figure(sol.proposals),
         "flows": plots.flows_figure(T.country_flows(sol.proposals)),
         "map": plots.map_figure(T.exchange_segments(sol.proposals, rnd.visitors, rnd.hosts)),
@@ -363,11 +361,10 @@ def tables_of(out_dir: str | Path, rnd: Round) -> dict[str, Any]:
     ``flows``, ``reasons`` (unmatched visitors per reason, in words) and ``unmatched``
     (countries by name) as DataFrames (:func:`matchmaker.ui.wording.readable`)."""
     sol = read_solution(Path(out_dir))
-    budgets, committed = budgets_of(sol.summary, rnd)
     return {
         "headline": HTML(headline_html(T.headline(sol.proposals, sol.unmatched, sol.summary))
                          + reproducibility_html(sol.summary)),
-        "budget": readable(T.budget_use(sol.proposals, budgets, committed).reset_index()),
+        "budget": T.budget_words(T.round_budget_use(sol.summary, sol.proposals, rnd)),
         "scores": readable(T.score_summary(sol.proposals).reset_index()),
         "flows": T.country_flows(sol.proposals),
         "reasons": readable(T.unmatched_reasons(sol.unmatched)),

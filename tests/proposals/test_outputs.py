@@ -85,7 +85,7 @@ def test_unmatched_csv_has_no_duplicate_columns(solved):
                                        "partnership", "reason_code", "reason", "eligible_hosts"]
     row = unmatched.set_index("visitor_id").loc["V003"]
     assert row["visitor_country_name"] == "Portugal" and row["reason_code"] == "no_eligible_host"
-    assert "different_countries refuses" in row["reason"]  # the rule is named in the reason
+    assert "the rule of visitor and host in different countries refuses" in row["reason"]  # the rule in words
     for a in unmatched.columns:  # no column repeats another
         for b in unmatched.columns:
             assert a == b or not unmatched[a].astype(str).equals(unmatched[b].astype(str)), (a, b)

@@ -89,7 +89,7 @@ def test_spread_across_partnerships_countries_and_organisation_types(hand_round)
     assert country["lowest_share_matched"] == {"group": "Italy (IT)", "share_matched": 0.0}
     assert country["highest_share_matched"] == {"group": "France (FR)", "share_matched": 1.0}  # first of the ties
     assert country["highest_mean_score"] == {"group": "Spain (ES)", "mean_score": 80.0}
-    assert "from 0% (Italy (IT)) to 100% (France (FR))" in country["summary"]
+    assert "from 0.0% (Italy (IT)) to 100.0% (France (FR))" in country["summary"]
     assert "1 country with visitors but no exchange (Italy (IT))" in country["summary"]
     t = _groups(q, "organisation_type")
     assert t["SME"]["visitors"] == 3 and t["SME"]["exchanges"] == 2 and t["SME"]["hosted"] == 3
@@ -113,7 +113,7 @@ def test_a_round_without_proposals(hand_round):
     rnd, proposals, unmatched = hand_round
     q = match_quality(rnd, proposals.iloc[:0], pd.concat([unmatched, unmatched.iloc[:0]]))
     assert q["exchanges"]["total"] == 0 and q["score"]["mean"] is None and q["visitors"]["share_matched"] == 0.0
-    assert "from 0%" in q["spread"]["partnership"]["summary"]
+    assert "from 0.0%" in q["spread"]["partnership"]["summary"]
     json.dumps(q, allow_nan=False)
 
 
