@@ -389,3 +389,14 @@ def test_injection_safe_proposals_still_pass_check(tmp_path):
     c = run_cli(["check", str(d), str(tmp_path / "out" / "proposals.csv")], tmp_path)
     assert c.rc == 0 and not c.exception, c.describe()
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["round"]["exchanges"] >= 1
+
+
+def test_three_bad_settings_are_all_named_by_validate_and_solve_in_one_run(tmp_path):
+    # review: two bad settings were reported one run at a time; every one must come at once
+    d = write_round(tmp_path, base_rows(), settings={"solver": {"fairness_by": "planet", "stability_weight": 99.0},
+                                                     "rules": {"max_working_days": 30}})
+    for argv in (["validate", str(d)], ["solve", str(d), "--out", str(tmp_path / "out"), "--no-record", *SOLVE_FLAGS]):
+        o = run_cli(argv, tmp_path)
+        assert_message(o, 1, "settings.toml", "solver.fairness_by", "'planet'", "solver.stability_weight", "99.0",
+                       "rules.max_working_days", "30", "at most 23 working days")
+        assert o.err.count("error: settings.toml:") == 3, o.describe()
