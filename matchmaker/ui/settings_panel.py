@@ -242,7 +242,8 @@ class SettingsPanel:
         try:
             settings = load_settings(overrides=self.overrides())
         except SettingsError as exc:
-            self.message.value = f"<span style='color:#b00020'>&#9888; {_html(str(exc))}</span>"
+            lines = "<br>".join(f"&#9888; {_html(line)}" for line in str(exc).splitlines() or [""])
+            self.message.value = f"<span style='color:#b00020'>{lines}</span>"  # every problem, one a line
             return None
         changed = self.changed()
         n = sum(1 for _ in _leaves(changed))

@@ -300,3 +300,14 @@ def test_click_waits_for_a_pair_selection_still_being_handled(review):
     d = ledger.decisions(round_id)
     assert d[["visitor_id", "decision", "comment"]].to_dict("records") == [
         {"visitor_id": "V2", "decision": "reject", "comment": "typed just before the click"}]
+
+
+
+def test_settings_panel_shows_every_settings_problem_on_its_own_line():
+    panel = ui.SettingsPanel()
+    panel.controls["solver.fairness_share"].value = 1.5
+    panel.controls["solver.programme_budget_eur"].value = -5.0
+    assert panel.check() is None
+    shown = panel.message.value
+    assert "solver.fairness_share" in shown and "solver.programme_budget_eur" in shown
+    assert shown.count("<br>") >= 1 and shown.count("&#9888;") >= 2
