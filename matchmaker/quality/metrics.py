@@ -217,7 +217,7 @@ def budget_use(proposals: pd.DataFrame, budgets: pd.Series, committed: pd.Series
     has budget 0), in the order of the names.
     """
     spent = proposals.groupby(proposals["partnership"].astype(str))["lump_sum_eur"].agg(["count", "sum"])
-    ids = sorted(set(map(str, budgets.index)) | set(spent.index), key=lambda q: labels.get(q, q))
+    ids = sorted(set(map(str, budgets.index)) | set(spent.index), key=lambda q: (labels.get(q, q).casefold(), q))
     budget = budgets.rename(index=str).reindex(ids).fillna(0.0).astype(float)
     com = (committed.rename(index=str) if committed is not None else pd.Series(dtype=float)).reindex(ids).fillna(0.0)
     used = spent["sum"].reindex(ids).fillna(0.0).astype(float)

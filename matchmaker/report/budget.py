@@ -40,7 +40,7 @@ def budget_use(proposals: pd.DataFrame, budgets: pd.Series, committed: pd.Series
         ``exchanges``, ``budget_eur``, ``committed_eur``, ``proposed_eur``, ``remaining_eur``
         (budget less committed less proposed) and ``used_share`` (committed plus proposed
         over budget; NaN for a zero budget). Every partnership of ``budgets`` is listed,
-        plus any that has proposals without a budget (budget 0), sorted by name.
+        plus any that has proposals without a budget (budget 0), sorted by name (case aside).
     """
     missing = [c for c in ("partnership", "lump_sum_eur") if c not in proposals.columns]
     if missing:
@@ -48,7 +48,8 @@ def budget_use(proposals: pd.DataFrame, budgets: pd.Series, committed: pd.Series
                          f"(has: {', '.join(map(str, proposals.columns)) or 'none'})")
     spent = proposals.groupby("partnership")["lump_sum_eur"].agg(["count", "sum"])
     names = names or {}
-    index = sorted(set(map(str, budgets.index)) | set(map(str, spent.index)), key=lambda q: (names.get(q, q), q))
+    ids = set(map(str, budgets.index)) | set(map(str, spent.index))
+    index = sorted(ids, key=lambda q: (names.get(q, q).casefold(), q))
     out = pd.DataFrame(index=pd.Index(index, name="partnership"))
     out["name"] = [names.get(q, q) for q in index]
     out["exchanges"] = spent["count"].reindex(index).fillna(0).astype(int)

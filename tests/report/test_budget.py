@@ -53,6 +53,7 @@ def test_budget_bar_labels_keep_the_id_when_two_partnerships_share_a_name():
 
 def test_budget_words_names_the_columns_and_the_partnerships():
     words = T.budget_words(_budget())
+    assert list(words["Partnership"]) == ["Placeholder partnership 12 (not identified)", "Safe Smart Food"]
     assert list(words.columns) == ["Partnership", "exchanges", "budget (EUR)", "committed earlier (EUR)",
                                    "proposed this round (EUR)", "remaining (EUR)", "budget used"]
     assert "SAFESMARTFOOD" not in words.to_string()
@@ -65,3 +66,10 @@ def test_the_report_s_budget_section_names_partnerships_with_a_capital_p(tmp_pat
     section = page[page.index('<section id="budget">'):]
     section = section[:section.index("</section>")]
     assert "used_share" not in section and "budget_eur" not in section and "budget used" in section
+
+
+def test_budget_rows_are_sorted_by_name_whatever_the_case():
+    parts = pd.DataFrame({"name": ["SMART4NZEB", "Safe Smart Food", "BLUES"], "budget_eur": [1.0, 1.0, 1.0]},
+                         index=["S4", "SSF", "B"])
+    budget = T.budget_use(PROPOSALS.iloc[:0], parts["budget_eur"], names=partnership_labels(parts))
+    assert list(budget["name"]) == ["BLUES", "Safe Smart Food", "SMART4NZEB"]
