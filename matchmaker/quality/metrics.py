@@ -200,7 +200,7 @@ def group_spread(visitors: pd.DataFrame, hosts: pd.DataFrame, key: str, labels: 
              "share_matched": _num(r.exchanges / r.visitors, 4) if r.visitors else None,
              "total_score": _num(r.total_score if r.exchanges else 0.0), "mean_score": _num(r.mean_score),
              "hosted": int(r.hosted)} for code, r in zip(g.index, g.itertuples())]
-    rows.sort(key=lambda r: r["group"])
+    rows.sort(key=lambda r: (str(r["group"]).casefold(), r["group"]))
     ext = {f"{end}_{what}": _extreme(rows, what, end == "lowest")
            for what in ("share_matched", "mean_score") for end in ("lowest", "highest")}
     summary = _spread_summary(key, rows, ext["lowest_share_matched"], ext["highest_share_matched"],
