@@ -18,23 +18,13 @@ import pandas as pd
 
 from matchmaker.building import activities as act
 from matchmaker.building import ctq_terms as terms
-from matchmaker.building.draft import Block, Bullets, CtqDraft, Heading, Paragraph, Table, Text, text, todo
+from matchmaker.building.draft import Block, Bullets, CtqDraft, Heading, Paragraph, Table, Text, present, text, todo
 from matchmaker.common.workdays import busdaycal
 from matchmaker.inputs.instance import Round
 from matchmaker.proposals.wording import schedule_text
 
 #: Vocabulary labels: ``(vocabulary, code) -> label`` (``vocabularies.csv``).
 Labels = Mapping[tuple[str, str], str]
-
-
-def present(value: object) -> bool:
-    """False for a missing value (``None``, NaN, NaT, ``pd.NA``, an empty string)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return False
-    try:
-        return not bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return True
 
 
 def day_text(value: object) -> str:

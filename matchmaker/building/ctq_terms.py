@@ -11,17 +11,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from matchmaker.building.draft import Block, Bullets, Heading, Paragraph, Table, Text, text, todo
+from matchmaker.building.draft import Block, Bullets, Heading, Paragraph, Table, Text, present, text, todo
 from matchmaker.inputs.instance import Round
-
-
-def _present(value: object) -> bool:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return False
-    try:
-        return not bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return True
 
 
 def eur(amount: float) -> str:
@@ -39,8 +30,8 @@ def preamble(ex: Mapping, round_id: int) -> list[Block]:
     """What the document is, where it comes from, and how to finish it."""
     status = str(ex.get("status", ""))
     decided = "accepted" if status == "accepted" else "locked (kept in every round)"
-    who = f" by {ex['reviewer']}" if _present(ex.get("reviewer")) else ""
-    when = f" in round {int(ex['decided_in_round'])}" if _present(ex.get("decided_in_round")) else ""
+    who = f" by {ex['reviewer']}" if present(ex.get("reviewer")) else ""
+    when = f" in round {int(ex['decided_in_round'])}" if present(ex.get("decided_in_round")) else ""
     return [Paragraph(text(
         "DRAFT prepared by the matchmaker from the registrations and the pair ", decided, who, when,
         f" (the ledger's list of round {int(round_id)}). Host and visitor write the Commitment to Quality together: "
@@ -53,7 +44,7 @@ def _lump_sum_reason(ex: Mapping, rnd: Round, amount: float) -> str:
     country = str(ex.get("host_country", ""))
     table = rnd.countries
     if "lump_sum_eur" not in table.columns or country not in table.index \
-            or not _present(table.at[country, "lump_sum_eur"]):
+            or not present(table.at[country, "lump_sum_eur"]):
         return ""
     full = float(table.at[country, "lump_sum_eur"])
     name = str(table.at[country, "name"]) if "name" in table.columns else country
@@ -61,9 +52,9 @@ def _lump_sum_reason(ex: Mapping, rnd: Round, amount: float) -> str:
         return f" (the full lump sum for a host in {name})"
     ls = rnd.settings.get("lump_sum") or {}
     why = []
-    if _present(ex.get("working_days")) and int(ex["working_days"]) < float(ls.get("full_from_working_days", 5)):
+    if present(ex.get("working_days")) and int(ex["working_days"]) < float(ls.get("full_from_working_days", 5)):
         why.append(f"the stay is shorter than {int(ls.get('full_from_working_days', 5))} working days")
-    if _present(ex.get("distance_km")) and float(ex["distance_km"]) < float(ls.get("full_from_km", 200)):
+    if present(ex.get("distance_km")) and float(ex["distance_km"]) < float(ls.get("full_from_km", 200)):
         why.append(f"the organisations are {float(ex['distance_km']):,.0f} km apart, under "
                    f"{float(ls.get('full_from_km', 200)):,.0f} km")
     return f" (reduced from {eur(full)} for a host in {name}" + (": " + " and ".join(why) if why else "") + ")"
@@ -76,8 +67,8 @@ def lump_sum(ex: Mapping, rnd: Round, vreg: dict | None) -> list[Block]:
         return [heading, Paragraph(text(
             "None: a virtual exchange has no lump sum. Taking part in it does not use up the visitor's physical "
             "exchange, which has its own lump sum."))]
-    payer = ex.get("partnership") if _present(ex.get("partnership")) else (vreg or {}).get("partnership")
-    if not _present(ex.get("lump_sum_eur")):
+    payer = ex.get("partnership") if present(ex.get("partnership")) else (vreg or {}).get("partnership")
+    if not present(ex.get("lump_sum_eur")):
         return [heading, Paragraph(text(todo("the lump sum, set by the host country and the length of the stay"),
                                         f", paid by the visitor's Partnership {_partnership(rnd, payer)}."))]
     amount = float(ex["lump_sum_eur"])
@@ -114,16 +105,16 @@ def rules(ex: Mapping, rnd: Round) -> list[Block]:
 
 def signatures(ex: Mapping, rnd: Round, vreg: dict | None, hreg: dict | None, ec_drawn: bool | None) -> list[Block]:
     """The signature lines: host, visitor, the Partnership(s) in charge, the Support Office, and the EC if drawn."""
-    vp = ex.get("partnership") if _present(ex.get("partnership")) else (vreg or {}).get("partnership")
+    vp = ex.get("partnership") if present(ex.get("partnership")) else (vreg or {}).get("partnership")
     hp = (hreg or {}).get("partnership")
     lines = [("Host", f"{ex.get('host_name', '')} ({ex['host_id']})"),
              ("Visitor", f"{ex.get('visitor_name', '')} ({ex['visitor_id']})")]
-    if _present(vp) and _present(hp) and str(vp) == str(hp):
+    if present(vp) and present(hp) and str(vp) == str(hp):
         lines.append(("Partnership in charge of both", _partnership(rnd, vp)))
     else:
         pays = "" if str(ex.get("mode")) == "virtual" else " (pays the lump sum)"
-        lines += [(f"Visitor's Partnership{pays}", _partnership(rnd, vp) if _present(vp) else ""),
-                  ("Host's Partnership", _partnership(rnd, hp) if _present(hp) else "")]
+        lines += [(f"Visitor's Partnership{pays}", _partnership(rnd, vp) if present(vp) else ""),
+                  ("Host's Partnership", _partnership(rnd, hp) if present(hp) else "")]
     lines.append(("ClusterXchange Support Office (validation)", "ClusterXchange Support Office"))
     if ec_drawn is None:
         lines.append(("European Commission services (only if the exchange is drawn for random EC validation)",

@@ -13,6 +13,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 #: How a part for people to finish starts and ends in both documents.
 TODO_OPEN, TODO_CLOSE = "[to complete: ", "]"
 
@@ -148,3 +150,13 @@ def file_stem(visitor_id: str, host_id: str) -> str:
     if (v, h) != (str(visitor_id), str(host_id)) or v.startswith("."):
         stem += "_" + hashlib.sha256(f"{visitor_id}\x00{host_id}".encode()).hexdigest()[:8]
     return stem
+
+
+def present(value: object) -> bool:
+    """False for a missing value (``None``, NaN, NaT, ``pd.NA``, an empty string)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return False
+    try:
+        return not bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return True
