@@ -54,7 +54,7 @@ from matchmaker.ui.exchange_widgets import (
     state_counts_html,
     status_html,
 )
-from matchmaker.ui.pairs_grid import show_rows
+from matchmaker.ui.pairs_grid import selected_grid_pair, show_rows
 from matchmaker.ui.review_widgets import classed
 from matchmaker.ui.wording import download_html, ledger_text
 
@@ -220,14 +220,10 @@ class ExchangePanel(ClickSafe):
                 self._syncing = False
 
     def _on_grid_selection(self, change) -> None:
-        if self._syncing or not change["new"]:
+        if self._syncing:
             return
-        row = change["new"][-1].get("r1")
-        visible = self.grid.get_visible_data()
-        if row is None or not 0 <= row < len(visible):
-            return
-        pair = (visible[GRID_HEADERS["visitor_id"]].iloc[row], visible[GRID_HEADERS["host_id"]].iloc[row])
-        if pair != self.select.value:
+        pair = selected_grid_pair(change, self.grid, GRID_HEADERS["visitor_id"], GRID_HEADERS["host_id"])
+        if pair is not None and pair != self.select.value:
             self._syncing = True
             try:
                 self.select.value = pair

@@ -185,3 +185,15 @@ def show_rows(grid: object, select: object, data: pd.DataFrame, rows: pd.DataFra
     select.options = options
     values = [v for _, v in options]
     select.value = selected if selected in values else (values[0] if values else None)
+
+
+def selected_grid_pair(change: Mapping, grid: object, visitor_column: str,
+                       host_column: str) -> tuple[str, str] | None:
+    """The ``(visitor_id, host_id)`` of the grid row a selection ``change`` selected, or ``None``."""
+    if not change["new"]:
+        return None
+    row = change["new"][-1].get("r1")
+    visible = grid.get_visible_data()
+    if row is None or not 0 <= row < len(visible):
+        return None
+    return visible[visitor_column].iloc[row], visible[host_column].iloc[row]

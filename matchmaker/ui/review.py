@@ -53,6 +53,7 @@ from matchmaker.ui.pairs_grid import (
     pair_details_html,
     pair_label,
     search_pairs,
+    selected_grid_pair,
     show_rows,
 )
 from matchmaker.ui.review_actions import (
@@ -258,14 +259,10 @@ class ReviewPanel(ClickSafe):
             pass
 
     def _on_grid_selection(self, change) -> None:
-        if self._syncing or not change["new"]:
+        if self._syncing:
             return
-        row = change["new"][-1].get("r1")
-        visible = self.grid.get_visible_data()
-        if row is None or not 0 <= row < len(visible):
-            return
-        pair = (visible[_VISITOR].iloc[row], visible[_HOST].iloc[row])
-        if pair != self.pair_select.value:
+        pair = selected_grid_pair(change, self.grid, _VISITOR, _HOST)
+        if pair is not None and pair != self.pair_select.value:
             self._syncing = True
             try:
                 self.pair_select.value = pair
