@@ -107,7 +107,7 @@ def run_round(rnd: Round, out_dir: str | Path, time_limit: float | None = None, 
         run's tables before they are written (``matchmaker round`` adds the visitors it skipped).
     prove : bool, optional
         Prove mode (default ``solver.prove``; ``matchmaker solve --prove``): after the usual
-        phases the ``exact`` phase searches until the round is proven optimal, with no time
+        phases the ``branch-and-price`` phase searches until the round is proven optimal, with no time
         limit unless one is given (``time_limit`` or ``solver.time_limit_s``), which then stops
         the proof (and the run is not reproducible). ``summary.json`` says which.
 

@@ -150,10 +150,13 @@ class SolveConfig:
         rounds double it until every candidate is in. 0 skips the MIP phase (CP-SAT then proves).
     max_restricted_pairs : int
         Largest restricted CP-SAT model (pairs).
+    branch_price_share : float
+        Share of the work left that :mod:`matchmaker.solve.phases.branch_price` may spend in
+        the default mode (0 skips it; prove mode gives it all the work it needs).
     cpsat_share : float
         Share of the remaining work for the restricted CP-SAT model.
     prove : bool
-        Prove mode (``--prove``): after the other phases, the ``exact`` phase searches
+        Prove mode (``--prove``): after the other phases, the ``branch-and-price`` phase searches
         without a work limit until the round is proven optimal (only a time limit stops it).
 
     Raises
@@ -174,6 +177,7 @@ class SolveConfig:
     mip_pairs: int | None = None
     max_restricted_pairs: int = MAX_RESTRICTED_PAIRS
     cpsat_share: float = 0.9
+    branch_price_share: float = 0.95
     base_work: float = BASE_WORK
     extension_step: float = EXTENSION_STEP
     prove: bool = False
@@ -190,7 +194,8 @@ class SolveConfig:
             extension_step=_positive("extension_step", self.extension_step, "work units"),
             prove=_flag("prove", self.prove),
             **{name: _share(name, getattr(self, name))
-               for name in ("lp_share", "lagrangian_share", "support_share", "mip_share", "cpsat_share")})
+               for name in ("lp_share", "lagrangian_share", "support_share", "mip_share", "cpsat_share",
+                            "branch_price_share")})
         if checked["work_limit"] is None and checked["time_limit"] is not None:
             checked["work_limit"] = DEFAULT_WORK_SHARE * checked["time_limit"]
         for name, value in checked.items():
@@ -210,7 +215,7 @@ class SolveConfig:
         In prove mode (``prove``, else the setting ``solver.prove``) the work limit is
         resolved as if no time limit were given (so the phases run as in the default run),
         and the time limit is only the one set (``time_limit`` or ``solver.time_limit_s > 0``):
-        none by default, the ``exact`` phase then searches until the round is proven optimal.
+        none by default, the ``branch-and-price`` phase then searches until the round is proven optimal.
 
         Parameters
         ----------
@@ -249,3 +254,10 @@ class SolveConfig:
     def lock_check_dtime(self) -> float:
         """CP-SAT deterministic time for the exact scheduling of each host's locks (from the work limit)."""
         return 10.0 if self.work_limit is None else min(10.0, max(0.5, self.work_limit / 4))
+
+
+def prove_config(config: SolveConfig, time_limit: float | None = None) -> SolveConfig:
+    """The prove mode of ``config`` (``--prove``): the phases keep its resolved work limit
+    (so they run as in the default mode), the ``branch-and-price`` phase then searches until
+    proven; no time limit unless ``time_limit`` is given."""
+    return replace(config, prove=True, time_limit=time_limit)

@@ -48,6 +48,8 @@ RATES = dict(
     mip_simplex_nonzero=1.5e-8,    # ... plus this per nonzero of its matrix, up to MIP_NONZERO_CAP
     mip_round_entry=2e-5,      # setting up and presolving a restricted MIP, per row and column
     cpsat_dtime=1.0,           # one unit of CP-SAT's deterministic time
+    branch_price_round=0.01,         # one knapsack round and master LP of a branch-and-price node ...
+    branch_price_pair_round=2e-6,    # ... plus this per candidate pair of the node
 )
 
 #: Nonzeros beyond this add no work per simplex iteration (HiGHS's presolve shrinks the

@@ -19,7 +19,7 @@ from matchmaker.inputs.settings import load_settings
 from matchmaker.pairs.catalogue import build_catalogue
 from matchmaker.run import run_round
 from matchmaker.solve.config import DEFAULT_WORK, SolveConfig
-from matchmaker.solve.exact import prove_config
+from matchmaker.solve.config import prove_config
 from matchmaker.solve.problem import build_instance
 from matchmaker.ui.settings_panel import SettingsPanel
 

@@ -10,12 +10,12 @@ means writing one class and adding it to :data:`PHASES`.
 ``lagrangian``, ``support-mip``
     :mod:`matchmaker.solve.phases.lagrangian`: a tighter bound where budgets bind, and a
     better incumbent from its master's pairs.
+``branch-and-price``
+    :mod:`matchmaker.solve.phases.branch_price`: the exact search (a share of the work in
+    the default mode where a budget binds; until proven in prove mode).
 ``mip``, ``cpsat``
     :mod:`matchmaker.solve.phases.restricted`: restricted models by reduced-cost fixing,
     which can prove the optimum.
-``exact``
-    :mod:`matchmaker.solve.phases.exact`: prove mode only, Lagrangian fixing and a MIP with
-    knapsack cuts until the round is proven optimal.
 ``more-work``
     :mod:`matchmaker.solve.phases.extension` (:data:`EXTENSION`, run after the others even
     when one ended the solve for want of work): the work beyond the base, in whole steps
@@ -24,7 +24,7 @@ means writing one class and adding it to :data:`PHASES`.
 
 from __future__ import annotations
 
-from matchmaker.solve.phases.exact import Exact
+from matchmaker.solve.phases.branch_price import BranchPrice
 from matchmaker.solve.phases.extension import Extension
 from matchmaker.solve.phases.lagrangian import Lagrangian, SupportMip
 from matchmaker.solve.phases.opening import Flow, Locks, Relaxation, Repair
@@ -32,8 +32,8 @@ from matchmaker.solve.phases.restricted import CpSat, MipRounds
 from matchmaker.solve.phases.state import Phase, Progress, SolveState
 
 #: The phases in order.
-PHASES: tuple[Phase, ...] = (Locks(), Flow(), Relaxation(), Repair(), Lagrangian(), SupportMip(), MipRounds(), CpSat(),
-                               Exact())
+PHASES: tuple[Phase, ...] = (Locks(), Flow(), Relaxation(), Repair(), Lagrangian(), SupportMip(), BranchPrice(),
+                               MipRounds(), CpSat())
 
 #: The work beyond the base (after :data:`PHASES`).
 EXTENSION: Phase = Extension()
