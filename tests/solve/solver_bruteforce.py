@@ -111,3 +111,14 @@ def with_pair_locked(p, j: int):
                               duration=p.duration, es=p.es, ls=p.ls, locked=locked),
                          capacity=p.capacity, max_visitors=p.max_visitors, budget=p.budget,
                          visitor_part=p.visitor_part, n_visitors=p.n_visitors, objective=p.objective)
+
+
+def feasible_solutions(p) -> list[list[int]]:
+    """Every feasible set of pairs (locks included), each as a sorted list of pair indices."""
+    options = [[None] + [int(j) for j in np.flatnonzero(p.v == v)] for v in range(p.n_visitors)]
+    out = []
+    for combo in itertools.product(*options):
+        chosen = sorted(j for j in combo if j is not None)
+        if feasible(p, chosen):
+            out.append(chosen)
+    return out
