@@ -148,6 +148,8 @@ class _Search:
         _, failed, _ = schedule_pairs(self.p, chosen)
         if len(failed) == 0:
             self.offer(chosen)
+            if res.bound > self.best:  # the master stopped short of the node's bound: not closed
+                self._branch_unreached(core, node, res, forbidden)
             return
         host = int(np.min(failed))
         stays = core.cand[(res.xbar > 0.5) & (self.p.h[core.cand] == host) & self.p.physical[core.cand]]
@@ -155,6 +157,16 @@ class _Search:
             self.unsettled = max(self.unsettled, res.bound)
             return
         self._branch(int(stays[np.argmin(core.w[stays])]), node.forced, forbidden, res)
+
+    def _branch_unreached(self, core: Core, node: _Node, res: NodeResult, forbidden: np.ndarray) -> None:
+        """A whole master solution below the node's bound (its column generation stopped before
+        it converged): a better solution would use a pair left out of it, so branch on the one
+        with the highest bound; with none above the incumbent the node is closed."""
+        out = (res.xbar < 0.5) & ~forbidden[core.cand] & (res.pair_bound > self.best)
+        if not out.any():
+            return
+        k = np.flatnonzero(out)[np.argmax(res.pair_bound[out])]
+        self._branch(int(core.cand[k]), node.forced, forbidden, res)
 
     def _primal(self, res: NodeResult) -> None:
         """The node's knapsack choices made feasible and improved."""
