@@ -75,6 +75,13 @@ class _Node:
     prices: dict = field(compare=False)
 
 
+def _first_bound(core: Core) -> int:
+    """The root's bound before it is solved: the locks and each visitor's best candidate pair."""
+    best = np.zeros(core.problem.n_visitors, dtype=np.int64)
+    np.maximum.at(best, core.problem.v[core.cand], core.w[core.cand])
+    return core.fixed_value + int(best.sum())
+
+
 class _Search:
     """The open nodes, the incumbent and the pool shared by all nodes."""
 
@@ -89,7 +96,7 @@ class _Search:
         n = self.p.n_pairs
         self.heap: list[_Node] = []
         self.created = 0
-        self.push(np.inf, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), prices)
+        self.push(_first_bound(core), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), prices)
         self.nodes, self.work = 0, 0.0
         self.unsettled = -np.inf  # bound of nodes whose forced stays could not be settled
 
