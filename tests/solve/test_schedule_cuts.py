@@ -51,13 +51,6 @@ def test_max_schedulable_proves_a_host_of_more_than_80_stays():
     assert max_schedulable(np.ones(90, dtype=np.int64), es, es, 2) == 90
 
 
-def test_max_schedulable_out_of_its_limit_proves_nothing():
-    rng = np.random.default_rng(0)
-    d = rng.integers(2, 9, 120)
-    es = rng.integers(0, 60, 120)
-    assert max_schedulable(d, es, es + rng.integers(0, 15, 120), 3, limit=1e-9) is None
-
-
 def overloaded_host_round(n_stays: int = 90):
     """One individual host with ``n_stays`` one-day stays, two on each day: half fit."""
     days = np.repeat(np.arange(n_stays // 2), 2)
@@ -75,10 +68,24 @@ def test_a_host_of_more_than_80_stays_gets_a_proven_schedule_cut():
                         for row in rows)
 
 
+def crowded_host_round(n_stays: int = 120):
+    """One host taking three a day, with ``n_stays`` stays of 2-8 days in 75 days."""
+    rng = np.random.default_rng(0)
+    d, es = rng.integers(2, 9, n_stays), rng.integers(0, 60, n_stays)
+    ls = es + rng.integers(0, 15, n_stays)
+    rows = [pair(v, 0, 500 + v % 7, duration=int(d[v]), es=int(es[v]), ls=int(ls[v])) for v in range(n_stays)]
+    return make_instance(rows, capacity=[3], max_visitors=[n_stays], budget=[0])
+
+
 def test_an_unproven_count_makes_no_schedule_cut(monkeypatch):
-    """The exact check out of its limit (here: always): window and count cuts only."""
-    monkeypatch.setattr(schedule_cuts_module, "max_schedulable", lambda *args, **kwargs: None)
-    p = overloaded_host_round(90)
+    """The exact check runs out of its limit (almost none, on a host of 120 stays): window and
+    count cuts only, no ``schedule`` cut."""
+    real = schedule_cuts_module.max_schedulable
+    monkeypatch.setattr(schedule_cuts_module, "SCHEDULE_MODEL_LIMIT", 1e-9)
+    monkeypatch.setattr(schedule_cuts_module, "max_schedulable",
+                        lambda d, es, ls, capacity, limit=1e-9: real(d, es, ls, capacity, limit=1e-9))
+    p = crowded_host_round()
+    assert real(p.duration, p.es, p.ls, 3, limit=1e-9) is None
     core = build_core(p)
     pool = CutPool()
     assert separate(core, np.ones(len(core.cand)), pool) > 0
