@@ -116,6 +116,17 @@ def test_search_stays_exact_when_column_generation_stops_early(monkeypatch):
             search_tiny(p)
 
 
+@fixed(100)
+@given(solver_instances())
+def test_search_stays_exact_however_early_each_node_stops(p):
+    """One knapsack round and one round of cuts per node, on every option of the strategy."""
+    _, chosen = brute_force(p)
+    if chosen is None:
+        return
+    with mock.patch.multiple(node_module, MAX_ROUNDS=1, STALL_ROUNDS=1, CUT_ROUNDS=1):
+        search_tiny(p)
+
+
 # -- against brute force ---------------------------------------------------------------------
 
 
@@ -372,6 +383,34 @@ def test_phase_runs_in_the_default_mode_only_after_the_lagrangian():
     skipped = state_after(p, SolveConfig(branch_price_share=0.0), phases=5)
     BranchPrice().run(skipped)
     assert "branch_price_status" not in skipped.stats
+
+
+def phase_after_the_lagrangian(p, work_limit: float):
+    """The phase in the default mode, after locks, flow, lp, repair, lagrangian and support-mip."""
+    state = state_after(p, SolveConfig(work_limit=work_limit), phases=6)
+    assert state.lagrangian is not None and not state.done()
+    BranchPrice().run(state)
+    return state
+
+
+def test_phase_in_the_default_mode_proves_a_round_within_its_share():
+    p = hard_round(2)
+    state = phase_after_the_lagrangian(p, 2.0)
+    assert state.stats["branch_price_status"] == "optimal" and state.best == state.bound == scip_optimum(p)
+    assert state.stats["branch_price_work"] <= 0.95 * 2.0
+
+
+def test_phase_in_the_default_mode_stops_at_the_same_node_on_every_run():
+    """The share of the work ends the search (hard round 5 needs hundreds of nodes), at the same
+    node, with the same answer and bound, each time."""
+    p = hard_round(5)
+    a, b = (phase_after_the_lagrangian(p, 2.0) for _ in range(2))
+    keys = ("branch_price_status", "branch_price_nodes", "branch_price_open_nodes", "branch_price_cuts",
+            "branch_price_work")
+    assert a.stats["branch_price_status"] == "stopped" and a.stats["branch_price_nodes"] > 1
+    assert [a.stats[k] for k in keys] == [b.stats[k] for k in keys]
+    assert (a.best, a.bound) == (b.best, b.bound) and np.array_equal(a.best_pairs, b.best_pairs)
+    assert a.best < a.bound
 
 
 def test_phase_in_prove_mode_proves_and_shows_progress():
