@@ -25,6 +25,11 @@ rule the round is *infeasible* and the conflicts are named
     When a budget binds and the work left allows: the Lagrangian bound with exact
     partnership knapsacks, then a MIP on the pairs its master mixes for a better incumbent
     (:mod:`matchmaker.solve.phases.lagrangian`).
+``branch-and-price``
+    The exact search (:mod:`matchmaker.solve.branch_price`): partnership knapsack columns
+    under the host rules and cuts on the same-day capacity, branching on pairs; in the
+    default mode with a share of the work where a budget binds, in prove mode until the
+    round is proven optimal (:mod:`matchmaker.solve.phases.branch_price`).
 ``mip``, ``cpsat``
     Restricted models by reduced-cost fixing, HiGHS rounds then CP-SAT with exact
     same-day capacity, which prove the optimum when nothing left out can beat it
@@ -43,7 +48,7 @@ within the usual MIP tolerance of 0.01 % (:data:`MIP_TOLERANCE`) is reported sep
 Determinism: every phase is deterministic (HiGHS, CP-SAT with ``interleave_search`` and
 a fixed seed, stable tie-breaks), and every phase is limited by *work* counted from
 deterministic quantities (:mod:`matchmaker.solve.effort`: pairs scanned, knapsack rounds,
-branch-and-bound nodes, CP-SAT's deterministic time), never by the clock. So the same
+branch-and-bound and branch-and-price nodes, CP-SAT's deterministic time), never by the clock. So the same
 problem, settings, seed and work limit give the same proposals on any machine. The
 time limit is a safety net: when the clock stops a phase before its work is spent, the
 result depends on the machine's speed, and ``stats["reproducible"]`` is ``False`` with

@@ -34,12 +34,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from matchmaker.solve.branch_price_node import NodeResult, node_core, price_node
+from matchmaker.solve.branch_price_node import STALL_ROUNDS, NodeResult, node_core, price_node
 from matchmaker.solve.core import Core
 from matchmaker.solve.lagrangian_primal import improve, primal_solution
 from matchmaker.solve.schedule import schedule_pairs
 from matchmaker.solve.schedule_cuts import CutPool, window_row
 
+#: Rounds without progress of the master before a node given a second chance (a whole master
+#: solution below the node's bound) takes its prices as converged.
+PATIENT_STALL = 40
 #: Every this many nodes (and at the root) the node's knapsack choices are made a solution.
 PRIMAL_EVERY = 10
 
@@ -73,6 +76,7 @@ class _Node:
     forced: np.ndarray = field(compare=False)
     forbidden: np.ndarray = field(compare=False)
     prices: dict = field(compare=False)
+    patient: bool = field(default=False, compare=False)  # its master gets PATIENT_STALL rounds
 
 
 def _first_bound(core: Core) -> int:
@@ -100,9 +104,10 @@ class _Search:
         self.nodes, self.work = 0, 0.0
         self.unsettled = -np.inf  # bound of nodes whose forced stays could not be settled
 
-    def push(self, bound: float, forced: np.ndarray, forbidden: np.ndarray, prices: dict) -> None:
+    def push(self, bound: float, forced: np.ndarray, forbidden: np.ndarray, prices: dict,
+             patient: bool = False) -> None:
         self.created += 1
-        heapq.heappush(self.heap, _Node((-bound, self.created), forced, forbidden, prices))
+        heapq.heappush(self.heap, _Node((-bound, self.created), forced, forbidden, prices, patient))
 
     def bound(self) -> int:
         """No solution is worth more: the best open node's parent bound, or the incumbent."""
@@ -123,7 +128,8 @@ class _Search:
         core = node_core(self.p, node.forced, node.forbidden)
         if core is None:
             return
-        res = price_node(core, self.pool, node.prices, self.best)
+        res = price_node(core, self.pool, node.prices, self.best,
+                         stall=PATIENT_STALL if node.patient else STALL_ROUNDS)
         self.work += res.work
         if res.pruned:
             return
@@ -155,7 +161,11 @@ class _Search:
         _, failed, _ = schedule_pairs(self.p, chosen)
         if len(failed) == 0:
             self.offer(chosen)
-            if res.bound > self.best:  # the master stopped short of the node's bound: not closed
+            if res.bound > self.best and not node.patient:
+                # the master stalled short of the node's bound (often a degenerate master):
+                # the same node again, from its best prices, with more patience
+                self.push(res.bound, node.forced, forbidden, res.prices, patient=True)
+            elif res.bound > self.best:  # still short of the node's bound: not closed
                 self._branch_unreached(core, node, res, forbidden)
             return
         host = int(np.min(failed))

@@ -98,7 +98,7 @@ def _smoothed(rel: CutRelaxation, y: np.ndarray, best: np.ndarray, alpha: float)
     return np.rint(alpha * best + (1 - alpha) * master).astype(np.int64)
 
 
-def _column_generation(core: Core, pool: CutPool, prices: dict, incumbent: int, smoothing: float
+def _column_generation(core: Core, pool: CutPool, prices: dict, incumbent: int, smoothing: float, stall: int
                        ) -> tuple[NodeResult, DantzigWolfeMaster | None]:
     """The node's master with the pool's cuts, to convergence or until pruned."""
     rel = CutRelaxation(core, pool)
@@ -123,7 +123,7 @@ def _column_generation(core: Core, pool: CutPool, prices: dict, incumbent: int, 
         if bound <= np.floor(fixed + mval + 1e-9 * abs(fixed + mval)):
             break
         still = still + 1 if mval <= old + 1e-9 * abs(mval) else 0
-        if still >= STALL_ROUNDS:
+        if still >= stall:
             break
         M = _smoothed(rel, y, best[1], 0.0 if still else smoothing)
     L, M, x, values, info = best
@@ -142,7 +142,8 @@ def _mixed(core: Core, master: DantzigWolfeMaster) -> np.ndarray:
     return np.clip(xbar, 0.0, 1.0)
 
 
-def price_node(core: Core, pool: CutPool, prices: dict, incumbent: int, smoothing: float = 0.5) -> NodeResult:
+def price_node(core: Core, pool: CutPool, prices: dict, incumbent: int, smoothing: float = 0.5,
+               stall: int = STALL_ROUNDS) -> NodeResult:
     """Bound, master solution and reduced costs of a node, with its violated cuts added to ``pool``.
 
     Parameters
@@ -155,13 +156,17 @@ def price_node(core: Core, pool: CutPool, prices: dict, incumbent: int, smoothin
         Starting prices by row key (the parent's; empty at the root).
     incumbent : int
         The best objective known: the node is pruned as soon as its bound is not above it.
+    smoothing : float in [0, 1)
+        Weight of the best prices so far in the next prices (Wentges).
+    stall : int
+        Rounds without progress of the master after which its prices count as converged.
     """
     if len(core.cand) == 0:
         z = core.value(core.locked)
         return NodeResult(z, z <= incumbent, prices=prices)
-    work, rounds = 0.0, 0
+    work, rounds, found = 0.0, 0, pool.work
     for _ in range(CUT_ROUNDS):
-        res, master = _column_generation(core, pool, prices, incumbent, smoothing)
+        res, master = _column_generation(core, pool, prices, incumbent, smoothing, stall)
         work, rounds = work + res.work, rounds + res.rounds
         if res.pruned or master is None:
             break
@@ -169,5 +174,5 @@ def price_node(core: Core, pool: CutPool, prices: dict, incumbent: int, smoothin
         if not separate(core, res.xbar, pool):
             break
         prices = res.prices
-    res.work, res.rounds = work, rounds
+    res.work, res.rounds = work + (pool.work - found), rounds
     return res

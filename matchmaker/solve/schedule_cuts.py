@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike
 from ortools.sat.python import cp_model
 
 from matchmaker.solve.core import Core
+from matchmaker.solve.effort import units
 from matchmaker.solve.problem import SolverInstance
 from matchmaker.solve.schedule import energy_windows, min_overlap
 
@@ -49,10 +50,12 @@ class CutRow:
 
 
 class CutPool:
-    """The cuts found so far, by key (a cut is found once and kept for every node)."""
+    """The cuts found so far, by key (a cut is found once and kept for every node), and the
+    work spent finding them (``work``: CP-SAT's deterministic time, in work units)."""
 
     def __init__(self) -> None:
         self.rows: dict[tuple, CutRow] = {}
+        self.work = 0.0
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -95,10 +98,16 @@ def max_schedulable(duration: ArrayLike, es: ArrayLike, ls: ArrayLike, capacity:
                     limit: float = SCHEDULE_MODEL_LIMIT) -> int | None:
     """Most of these stays that fit together with at most ``capacity`` on a day, or None
     when CP-SAT (one worker, ``limit`` deterministic time) did not prove it."""
+    return _max_schedulable(duration, es, ls, capacity, limit)[0]
+
+
+def _max_schedulable(duration: ArrayLike, es: ArrayLike, ls: ArrayLike, capacity: int, limit: float
+                     ) -> tuple[int | None, float]:
+    """:func:`max_schedulable` and the deterministic time CP-SAT spent."""
     duration, es, ls = (np.asarray(a, dtype=np.int64) for a in (duration, es, ls))
     n = len(duration)
     if n <= capacity:
-        return n
+        return n, 0.0
     m = cp_model.CpModel()
     present = [m.NewBoolVar(f"x{i}") for i in range(n)]
     intervals = [m.NewOptionalFixedSizeIntervalVar(m.NewIntVar(int(es[i]), int(ls[i]), f"s{i}"), int(duration[i]),
@@ -111,9 +120,11 @@ def max_schedulable(duration: ArrayLike, es: ArrayLike, ls: ArrayLike, capacity:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_deterministic_time = float(limit)
-    if solver.Solve(m) != cp_model.OPTIMAL:
-        return None
-    return int(round(solver.ObjectiveValue()))
+    status = solver.Solve(m)
+    spent = float(solver.ResponseProto().deterministic_time)
+    if status != cp_model.OPTIMAL:
+        return None, spent
+    return int(round(solver.ObjectiveValue())), spent
 
 
 def _support(core: Core, xbar: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -160,14 +171,20 @@ def _energetic(p: SolverInstance, host: int, pairs: np.ndarray, values: np.ndarr
     return [(key, row) for _, key, row in found[:most]]
 
 
-def _schedule_cut(p: SolverInstance, host: int, pairs: np.ndarray, values: np.ndarray,
-                  tol: float) -> tuple[tuple, CutRow] | None:
+def _schedule_cut(p: SolverInstance, host: int, pairs: np.ndarray, values: np.ndarray, tol: float,
+                  pool: CutPool) -> tuple[tuple, CutRow] | None:
     """A ``schedule`` cut over the host's used stays when they hold more than fit, lifted
     with other stays that keep the same most (best score first)."""
     if float(values.sum()) <= min(len(pairs), int(p.capacity[host])) + tol:
         return None
     cap = int(p.capacity[host])
-    k = max_schedulable(p.duration[pairs], p.es[pairs], p.ls[pairs], cap)
+
+    def most(s: np.ndarray) -> int | None:
+        k, spent = _max_schedulable(p.duration[s], p.es[s], p.ls[s], cap, SCHEDULE_MODEL_LIMIT)
+        pool.work += units("cpsat_dtime", spent)
+        return k
+
+    k = most(pairs)
     if k is None:
         return None
     k = min(k, int(p.max_visitors[host]))
@@ -177,7 +194,7 @@ def _schedule_cut(p: SolverInstance, host: int, pairs: np.ndarray, values: np.nd
     others = np.setdiff1d(host_stays(p, host), s)
     for o in others[np.lexsort((others, -p.score[others]))][:LIFT_TRIES].tolist():
         t = np.append(s, o)
-        if max_schedulable(p.duration[t], p.es[t], p.ls[t], cap) == k:
+        if most(t) == k:
             s = np.sort(t)
     return ("schedule", host, tuple(s.tolist())), CutRow(s, np.ones(len(s), np.int64), k, "schedule", host)
 
@@ -195,7 +212,7 @@ def separate(core: Core, xbar: np.ndarray, pool: CutPool, most_per_host: int = 1
             continue
         for key, row in _energetic(p, host, pairs, values, most_per_host, tol):
             added += pool.add(key, row)
-        cut = _schedule_cut(p, host, pairs, values, tol)
+        cut = _schedule_cut(p, host, pairs, values, tol, pool)
         if cut is not None:
             added += pool.add(*cut)
     return added

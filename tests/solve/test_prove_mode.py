@@ -18,8 +18,7 @@ from matchmaker.inputs.loading import load_round
 from matchmaker.inputs.settings import load_settings
 from matchmaker.pairs.catalogue import build_catalogue
 from matchmaker.run import run_round
-from matchmaker.solve.config import DEFAULT_WORK, SolveConfig
-from matchmaker.solve.config import prove_config
+from matchmaker.solve.config import DEFAULT_WORK, SolveConfig, prove_config
 from matchmaker.solve.problem import build_instance
 from matchmaker.ui.settings_panel import SettingsPanel
 
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def budgeted_round(tmp_path_factory) -> Path:
-    """90 visitors, 45 hosts, binding budgets: one work unit leaves a gap that the exact phase closes."""
+    """90 visitors, 45 hosts, binding budgets: one work unit leaves a gap that branch-and-price closes."""
     d = tmp_path_factory.mktemp("prove") / "round"
     generate_round(d, 90, 45, 4, budget_share=0.5)
     return d
@@ -98,8 +97,8 @@ def test_solver_prove_setting_is_the_default_of_run_round(budgeted_round, tmp_pa
     assert run_round(rnd, tmp_path / "out", verbose=False, progress=lines.append) == 0
     summary = _summary(tmp_path / "out")
     assert summary["solver"]["prove_mode"] is True and summary["solver"]["status"] == "optimal"
-    assert any(line["phase"].startswith("exact (") for line in lines)  # the exact phase closed the gap
-    assert summary["solver"]["solver_stats"]["exact_status"] == "optimal"
+    assert any(line["phase"].startswith("branch-and-price (") for line in lines)  # the search closed the gap
+    assert summary["solver"]["solver_stats"]["branch_price_status"] == "optimal"
 
 
 def test_matchmaker_solve_prove_proves_a_generated_round_optimal(budgeted_round, tmp_path):
@@ -110,7 +109,7 @@ def test_matchmaker_solve_prove_proves_a_generated_round_optimal(budgeted_round,
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "prove mode: after the usual search" in done.stdout and "with no time limit" in done.stdout
-    steps = [line for line in done.stdout.splitlines() if "pairs open)" in line]
+    steps = [line for line in done.stdout.splitlines() if "nodes open)" in line]
     assert steps and "bound" in steps[-1] and "gap 0.0000%" in steps[-1]
     summary = _summary(out)
     s, r = summary["solver"], summary["round"]

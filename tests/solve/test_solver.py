@@ -143,7 +143,7 @@ def test_programme_budget_caps_all_partnerships_together():
     assert chosen(p, r) == [(1, 1), (2, 2)]
 
 
-def test_budget_and_capacity_together_need_the_mip():
+def test_budget_and_capacity_together_need_an_exact_search():
     rng = np.random.default_rng(3)
     rows = [pair(v, h, int(rng.integers(1000, 9000)), cost=int(rng.choice([300, 500, 800])),
                  duration=int(rng.integers(2, 5)), es=int(rng.integers(0, 3)), ls=int(rng.integers(3, 6)))
@@ -151,7 +151,8 @@ def test_budget_and_capacity_together_need_the_mip():
     p = make_instance(rows, capacity=[1, 1, 2], max_visitors=[2, 2, 2], budget=[1300, 1100],
                      visitor_part=[0, 0, 1, 1, 1], n_visitors=5)
     r = check_optimal(p)
-    assert [ph["phase"] for ph in r.phases][-1] == "mip"  # the flow and the LP rounding were not enough
+    # the flow, the LP rounding and the Lagrangian were not enough: branch-and-price proved it
+    assert [ph["phase"] for ph in r.phases][-1] == "branch-and-price"
 
 
 # -- locks and their conflicts -------------------------------------------------------------
