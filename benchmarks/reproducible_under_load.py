@@ -46,6 +46,7 @@ def solve(round_dir: Path, out: Path, pin: str | None = None, work_limit: float 
         cmd += ["--work-limit", str(work_limit)]
     if pin is not None:
         cmd = ["taskset", "-c", pin, *cmd]
+    load = Path("/proc/loadavg").read_text().split()[0]
     t0 = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     wall = time.monotonic() - t0
@@ -55,7 +56,8 @@ def solve(round_dir: Path, out: Path, pin: str | None = None, work_limit: float 
     solver, officer = summary.get("solver", summary), summary.get("round", summary)
     spent = solver.get("work_spent", officer.get("work_spent"))
     solver_s = (solver.get("times_s") or summary.get("times") or {}).get("solver")
-    return dict(wall=round(wall, 1), solver_s=solver_s, work_spent=spent, work_limit=solver.get("work_limit"),
+    return dict(load=load, wall=round(wall, 1), solver_s=solver_s, work_spent=spent,
+                work_limit=solver.get("work_limit"),
                 time_limit=solver.get("time_limit_s"), objective=officer.get("objective", solver.get("objective")),
                 reproducible=solver.get("reproducible", officer.get("reproducible")),
                 proposals=_sha(out / "proposals.csv"), unmatched=_sha(out / "unmatched.csv"))
@@ -124,18 +126,21 @@ def _report(rows: list, more: list, hogs: int, ok: bool, slowdowns: dict) -> str
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = ["# Reproducible under load, never worse with more work (issue 12)", "",
              f"Written by `benchmarks/reproducible_under_load.py` on {when}"
-             " (2 cores; other jobs may have shared the machine). Default settings: work limit 45 units, "
+             " (2 cores; other jobs may have shared the machine: the load average before each run is given)."
+             " Default settings: work limit 45 units (the phases, then the branch-and-price with 0.95 of the"
+             " work left where a budget binds), "
              "time limit derived from it (8 x 45 + 30 = 390 s). Loaded: the solve and "
              f"{hogs} busy loop(s) pinned to one core with `taskset`. Measured slowdown under load (work units per "
              "solver second, idle / loaded): " + ", ".join(f"{k} {v:.1f} x" for k, v in slowdowns.items()) + ".", "",
-             "| round | machine | wall s | solver s | work spent / limit | units/s | reproducible | objective "
-             "| proposals.csv SHA-256 |", "|---|---|---|---|---|---|---|---|---|"]
+             "| round | machine | load before | wall s | solver s | work spent / limit | units/s | reproducible "
+             "| objective | proposals.csv SHA-256 |", "|---|---|---|---|---|---|---|---|---|---|"]
     for name, kind, r in rows:
-        lines.append(f"| {name} | {kind} | {r['wall']} | {r['solver_s']} | {r['work_spent']} / {r['work_limit']} "
-                     f"| {_speed(r)} | {r['reproducible']} | {r['objective']} | `{r['proposals'][:16]}` |")
+        lines.append(f"| {name} | {kind} | {r['load']} | {r['wall']} | {r['solver_s']} "
+                     f"| {r['work_spent']} / {r['work_limit']} | {_speed(r)} | {r['reproducible']} | {r['objective']} "
+                     f"| `{r['proposals'][:16]}` |")
     lines += ["", "More work on the generated 500 x 250 round (default settings, `--work-limit`):", "",
-              "| work limit | objective | work spent | wall s |", "|---|---|---|---|"]
-    lines += [f"| {w:g} | {r['objective']} | {r['work_spent']} | {r['wall']} |" for w, r in more]
+              "| work limit | objective | work spent | wall s | load before |", "|---|---|---|---|---|"]
+    lines += [f"| {w:g} | {r['objective']} | {r['work_spent']} | {r['wall']} | {r['load']} |" for w, r in more]
     lines += ["", f"Result: {'all checks passed' if ok else 'A CHECK FAILED'} (identical proposals and unmatched "
               "files idle and loaded, every run reproducible, objective never lower with more work).", ""]
     return "\n".join(lines)

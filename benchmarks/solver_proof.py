@@ -1,21 +1,33 @@
-"""Proving optimality on the sample round: ours (default and prove mode) against general solvers.
+"""Proving optimality: ours (default and prove mode) against general solvers, on the same rounds.
 
 Usage::
 
-    .venv/bin/python benchmarks/solver_proof.py [--round data/sample] [--limit 120] [--prove-limit 300]
+    .venv/bin/python benchmarks/solver_proof.py [--round data/sample] [--limit 120] [--prove-limit 600]
         [--methods ours,prove,cpsat,highs,scip] [--json out/solver_proof.json]
+    .venv/bin/python benchmarks/solver_proof.py --round gen:500x250:1 --methods ours,prove,ours@120
+
+``--round`` is a round folder, or ``gen:VxH:SEED`` for a round generated (and kept under
+``out/solver_proof_rounds/``) by ``generate_round(dir, V, H, seed=SEED, budget_share=0.5)``:
+budgets funding about half the visitors, so they bind. Several rounds: comma-separated.
 
 Each method runs in its own process, one after the other, on the same solver instance
 (``build_instance`` of the round and its catalogue), and reports objective and bound in
 score points with the times (seconds from the start of the solve, model building
 included) to its first solution, to a certified gap of 0.1 % and 0.01 % (by its own
-bound) and to the proof. Methods:
+bound) and to the proof (gap <= 1e-6), and its peak memory (``ru_maxrss`` of its process,
+the round's loading included). The load average is read before each method. Methods:
 
 ``ours``
-    :func:`matchmaker.solver.solve` with the round's settings (the default work and time limits).
+    :func:`matchmaker.solver.solve` with the round's settings (the default work limit, 45
+    units, and the time limit derived from it): the phases, then the ``branch-and-price``
+    phase with 0.95 of the work left where a budget binds (at most 100,000 candidate pairs).
+    Nodes, open nodes and cuts of the branch-and-price are reported.
+``ours@T``
+    The same with ``--time-limit T`` (the work is then 0.75 of it): what a user gets by
+    asking for T seconds.
 ``prove``
-    The same with ``SolveConfig.prove`` (the ``exact`` phase after the others), stopped
-    by ``--prove-limit`` seconds.
+    The same in prove mode (``SolveConfig.prove``: the branch-and-price without a work
+    limit until proven), stopped by ``--prove-limit`` seconds.
 ``cpsat``
     Plain CP-SAT on the full model with exact intervals for the same-day capacity (no hint).
 ``highs``, ``scip``
@@ -33,9 +45,10 @@ import argparse
 import json
 import multiprocessing as mp
 import platform
+import resource
+import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +56,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from matchmaker.generator.generate import generate_round  # noqa: E402
 from matchmaker.inputs.loading import load_round  # noqa: E402
 from matchmaker.pairs.catalogue import build_catalogue  # noqa: E402
-from matchmaker.solve.config import SolveConfig  # noqa: E402
+from matchmaker.solve.config import SolveConfig, prove_config  # noqa: E402
 from matchmaker.solve.problem import build_instance  # noqa: E402
 
 MILESTONES = (1e-3, 1e-4, 1e-6)
@@ -88,8 +102,9 @@ def run_ours(p, config) -> dict:
     trace(r.objective, r.bound)
     return dict(status=r.status, objective=r.objective, bound=r.bound, seconds=time.monotonic() - t0,
                 time_limit=config.time_limit, work_limit=config.work_limit, work_spent=r.stats.get("work_spent"),
-                trace=trace.summary(), reproducible=r.stats.get("reproducible"),
-                exact={k: v for k, v in r.stats.items() if k.startswith("exact")}, progress=lines[-12:])
+                trace=trace.summary(), reproducible=r.stats.get("reproducible"), clock_stops=r.stats.get("clock_stops"),
+                branch_price={k: v for k, v in r.stats.items() if k.startswith("branch_price")},
+                phases=r.phases, progress=lines[-12:])
 
 
 def run_cpsat(p, limit: float) -> dict:
@@ -198,38 +213,67 @@ def _worker(method: str, round_dir: str, limit: float, prove_limit: float, queue
     rnd = load_round(Path(round_dir))
     p = build_instance(rnd, build_catalogue(rnd))
     config = SolveConfig.from_settings(rnd.settings["solver"])
+    if method.startswith("ours@"):
+        config = SolveConfig.from_settings(rnd.settings["solver"], time_limit=float(method[5:]))
+        method = "ours"
     runs = dict(ours=lambda: run_ours(p, config),
-                prove=lambda: run_ours(p, replace(config, prove=True, time_limit=prove_limit)),
+                prove=lambda: run_ours(p, prove_config(config, prove_limit)),
                 cpsat=lambda: run_cpsat(p, limit), highs=lambda: run_highs(p, limit), scip=lambda: run_scip(p, limit))
     try:
-        queue.put(runs[method]())
+        res = runs[method]()
     except Exception as exc:  # a benchmark row, not a crash of the whole table
-        queue.put(dict(status=f"failed ({type(exc).__name__}: {exc})"))
+        res = dict(status=f"failed ({type(exc).__name__}: {exc})")
+    res["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    queue.put(res)
+
+
+def _code_state() -> str:
+    """The commit the solver runs from, and the solver files changed in the tree (others may edit them)."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "diff", "--name-only", "HEAD", "--", "matchmaker"], capture_output=True,
+                           text=True).stdout.split()
+    return head + (f" + uncommitted {', '.join(dirty)}" if dirty else "")
+
+
+def round_dir(spec: str) -> str:
+    """The folder of ``spec``: itself, or for ``gen:VxH:SEED`` the generated round (made once)."""
+    if not spec.startswith("gen:"):
+        return spec
+    size, seed = spec[4:].split(":")
+    nv, nh = (int(n) for n in size.split("x"))
+    folder = ROOT / "out" / "solver_proof_rounds" / f"{nv}x{nh}-seed{seed}"
+    if not (folder / "settings.toml").exists():
+        generate_round(folder, nv, nh, seed=int(seed), budget_share=0.5)
+    return str(folder)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--round", default=str(ROOT / "data" / "sample"))
     ap.add_argument("--limit", type=float, default=120.0)
-    ap.add_argument("--prove-limit", type=float, default=300.0)
+    ap.add_argument("--prove-limit", type=float, default=600.0)
     ap.add_argument("--methods", default="ours,prove,cpsat,highs,scip")
     ap.add_argument("--json", default=str(ROOT / "out" / "solver_proof.json"))
     args = ap.parse_args()
-    out = dict(round=args.round, limit=args.limit, prove_limit=args.prove_limit, machine=platform.machine(),
-               python=platform.python_version(), results={})
-    for method in args.methods.split(","):
-        q = mp.Queue()
-        proc = mp.Process(target=_worker, args=(method, args.round, args.limit, args.prove_limit, q))
-        load = Path("/proc/loadavg").read_text().split()[0]
-        proc.start()
-        res = q.get()
-        proc.join()
-        res["load_before"] = load
-        out["results"][method] = res
-        print(method, json.dumps(res, default=str), flush=True)
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(out, indent=1, default=str))
-
+    out = dict(limit=args.limit, prove_limit=args.prove_limit, machine=platform.machine(),
+               python=platform.python_version(), rounds={})
+    for spec in args.round.split(","):
+        folder = round_dir(spec)
+        results = out["rounds"].setdefault(spec, {})
+        for method in args.methods.split(","):
+            q = mp.Queue()
+            proc = mp.Process(target=_worker, args=(method, folder, args.limit, args.prove_limit, q))
+            load = Path("/proc/loadavg").read_text().split()[0]
+            started = time.strftime("%H:%M:%S", time.gmtime())
+            proc.start()
+            res = q.get()
+            proc.join()
+            res.update(load_before=load, started_utc=started, code=_code_state())
+            results[method] = res
+            print(spec, method, json.dumps(res, default=str), flush=True)
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(out, indent=1, default=str))
 
 if __name__ == "__main__":
     main()
