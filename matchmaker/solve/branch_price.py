@@ -42,7 +42,7 @@ from matchmaker.solve.schedule_cuts import CutPool, window_row
 
 #: Rounds without progress of the master before a node given a second chance (a whole master
 #: solution below the node's bound) takes its prices as converged.
-PATIENT_STALL = 40
+PATIENT_STALL = 100
 #: Every this many nodes (and at the root) the node's knapsack choices are made a solution.
 PRIMAL_EVERY = 10
 
@@ -77,6 +77,7 @@ class _Node:
     forbidden: np.ndarray = field(compare=False)
     prices: dict = field(compare=False)
     patient: bool = field(default=False, compare=False)  # its master gets PATIENT_STALL rounds
+    columns: list = field(default_factory=list, compare=False)  # the parent's master columns in use
 
 
 def _first_bound(core: Core) -> int:
@@ -105,9 +106,9 @@ class _Search:
         self.unsettled = -np.inf  # bound of nodes whose forced stays could not be settled
 
     def push(self, bound: float, forced: np.ndarray, forbidden: np.ndarray, prices: dict,
-             patient: bool = False) -> None:
+             patient: bool = False, columns: list | None = None) -> None:
         self.created += 1
-        heapq.heappush(self.heap, _Node((-bound, self.created), forced, forbidden, prices, patient))
+        heapq.heappush(self.heap, _Node((-bound, self.created), forced, forbidden, prices, patient, columns or []))
 
     def bound(self) -> int:
         """No solution is worth more: the best open node's parent bound, or the incumbent."""
@@ -129,7 +130,7 @@ class _Search:
         if core is None:
             return
         res = price_node(core, self.pool, node.prices, self.best,
-                         stall=PATIENT_STALL if node.patient else STALL_ROUNDS)
+                         stall=PATIENT_STALL if node.patient else STALL_ROUNDS, columns=node.columns)
         self.work += res.work
         if res.pruned:
             return
@@ -152,8 +153,8 @@ class _Search:
         up[j] = True
         down = forbidden.copy()
         down[j] = True
-        self.push(res.bound, up, forbidden, res.prices)
-        self.push(res.bound, forced, down, res.prices)
+        self.push(res.bound, up, forbidden, res.prices, columns=res.columns)
+        self.push(res.bound, forced, down, res.prices, columns=res.columns)
 
     def _whole(self, core: Core, node: _Node, res: NodeResult, forbidden: np.ndarray) -> None:
         """A whole master solution: a solution if its stays fit, else branch on a stay that does not."""
@@ -164,7 +165,7 @@ class _Search:
             if res.bound > self.best and not node.patient:
                 # the master stalled short of the node's bound (often a degenerate master):
                 # the same node again, from its best prices, with more patience
-                self.push(res.bound, node.forced, forbidden, res.prices, patient=True)
+                self.push(res.bound, node.forced, forbidden, res.prices, patient=True, columns=res.columns)
             elif res.bound > self.best:  # still short of the node's bound: not closed
                 self._branch_unreached(core, node, res, forbidden)
             return

@@ -40,17 +40,29 @@ class DantzigWolfeMaster:
 
     def add(self, x: np.ndarray) -> None:
         """One column per partnership from knapsack choices ``x`` (cand positions)."""
-        p, c, core = self.rel.core.problem, self.rel.core.cand, self.rel.core
-        parts = p.part[c[x]]
-        coef = np.zeros((self.n_priced + self.n_parts, self.n_parts))
-        cost = np.zeros(self.n_parts)
-        for q in range(self.n_parts):
-            xq = x[parts == q]
-            coef[:self.n_priced, q] = np.asarray(self.rel.At[xq].sum(axis=0)).ravel()
-            coef[self.n_priced + q, q] = 1.0
-            cost[q] = -float(core.w[c[xq]].sum())
+        parts = self.rel.core.problem.part[self.rel.core.cand[x]]
+        self.add_columns([(q, x[parts == q]) for q in range(self.n_parts)])
+
+    def add_columns(self, columns: list[tuple[int, np.ndarray]]) -> None:
+        """Columns given as ``(partnership, its chosen cand positions)``, each a knapsack solution."""
+        if not columns:
+            return
+        c, core = self.rel.core.cand, self.rel.core
+        coef = np.zeros((self.n_priced + self.n_parts, len(columns)))
+        cost = np.zeros(len(columns))
+        for i, (q, xq) in enumerate(columns):
+            coef[:self.n_priced, i] = np.asarray(self.rel.At[xq].sum(axis=0)).ravel()
+            coef[self.n_priced + q, i] = 1.0
+            cost[i] = -float(core.w[c[xq]].sum())
             self.columns.append((q, xq))
-        self.model.add_cols(cost, np.ones(self.n_parts), sp.csc_matrix(coef))
+        self.model.add_cols(cost, np.ones(len(columns)), sp.csc_matrix(coef))
+
+    def used(self, tol: float = 1e-9) -> list[tuple[int, np.ndarray]]:
+        """The columns with a positive weight in the last master, as ``(partnership, cand positions)``."""
+        if not self.columns or not self.model.n_cols:
+            return []
+        lam = self.model.x()[-len(self.columns):]
+        return [col for col, v in zip(self.columns, lam) if v > tol]
 
     def solve(self, time_limit: float | None) -> tuple[float | None, np.ndarray | None]:
         """Master value (objective units, without ``fixed``) and the row prices, or None."""
