@@ -219,7 +219,7 @@ WORK_HELP = ("deterministic solver budget in work units, about a second each on 
              "proposals on any machine, and more work never a worse total score")
 SEED_HELP = f"solver seed, 0 to {MAX_SEED} (default: settings)"
 PROVE_HELP = ("prove mode: after the usual work, search until the proposals are proven optimal, printing the best "
-              "total, the bound and the pairs still open; no time limit unless --time-limit (or "
+              "total, the bound and the nodes still open; no time limit unless --time-limit (or "
               "solver.time_limit_s) is given, which then stops the proof (default: solver.prove)")
 LEDGER_HELP = "ledger URL (default: sqlite:///ROUND_DIR/ledger.sqlite, which git ignores)"
 

@@ -181,7 +181,7 @@ def prove_line(time_limit: float | None) -> str:
     until = ("with no time limit: it may take long (Ctrl+C stops it and writes no proposals)" if time_limit is None
              else f"or until the time limit of {time_limit:,.0f} s, which then stops the proof")
     return ("prove mode: after the usual search, the solver searches until the proposals are proven optimal, "
-            f"{until}; each step prints the best total, the bound, the gap and the pairs still open")
+            f"{until}; each step prints the best total, the bound, the gap and the nodes still open")
 
 
 def proof_text(status: str, gap: float | None, prove: bool = False, clock_stopped: bool = False) -> str:
