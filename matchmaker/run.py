@@ -50,6 +50,7 @@ from matchmaker.proposals.output_set import target_folder, write_output_set
 from matchmaker.proposals.table import proposals_table
 from matchmaker.proposals.unmatched import unmatched_visitors
 from matchmaker.proposals.validator import check_proposals
+from matchmaker.proposals.wording import phase_words
 from matchmaker.quality.metrics import match_quality, round_budgets
 from matchmaker.solve.problem import SolverInstance, build_instance
 from matchmaker.solver import Progress, SolveConfig, SolverResult, solve
@@ -67,8 +68,8 @@ def _printer(verbose: bool, progress: Progress | None) -> Progress:
             b = "-" if best is None else f"{best / 100:,.2f}"
             u = "-" if bound is None else f"{bound / 100:,.2f}"
             g = "-" if gap is None else f"{100 * gap:.4f}%"
-            print(f"[{info.get('elapsed', 0):7.2f}s] {info['phase']:<8} best {b:>14}  bound {u:>14}  gap {g}",
-                  flush=True)
+            print(f"[{info.get('elapsed', 0):7.2f}s] best {b:>10}  bound {u:>10}  gap {g}  "
+                  f"({phase_words(info['phase'])})", flush=True)
     return report
 
 

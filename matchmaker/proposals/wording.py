@@ -3,7 +3,8 @@
 Used by the writer of ``proposals.csv`` (:func:`matchmaker.proposals.table.proposals_table`: the
 ``schedule`` and ``*_country_name`` columns), by ``summary.json``'s officer part and the
 report (the unmatched reasons in words), and by the notebooks, which can word the
-ledger's rows the same way (:func:`schedules`).
+ledger's rows the same way (:func:`schedules`). :func:`phase_words` names the solver's steps in
+its progress lines (``matchmaker solve``/``round``/``resolve`` and notebook 01's progress).
 
 A physical stay is ``working_days`` consecutive working days; a virtual exchange is
 ``working_days`` days, one a week, over as many weeks (docs/decisions.md §2-3), so its
@@ -11,6 +12,8 @@ dates span ``7 x working_days`` calendar days.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -43,6 +46,40 @@ RULE_WORDS: dict[str, str] = {
     "availability": "dates both sides are available",
     "not_forbidden": "pairs forbidden in decisions.csv",
 }
+
+
+#: The solver's steps (its phases, :mod:`matchmaker.solve.phases`, and ``done``) in words, for progress lines.
+PHASE_WORDS: dict[str, str] = {
+    "locks": "placing the locked pairs",
+    "flow": "a first matching",
+    "lp": "a first bound",
+    "repair": "first valid proposals",
+    "lagrangian": "a tighter bound from the budgets",
+    "support-mip": "better proposals",
+    "branch-and-price": "searching for the proof",
+    "mip": "better proposals from the most promising pairs",
+    "cpsat": "better proposals with their dates",
+    "more-work": "more work from the best proposals",
+    "done": "done",
+}
+_OPEN_NODES = re.compile(r"^(?P<phase>.+?) \((?P<open>\d+) nodes? open\)$")
+
+
+def phase_words(phase: object) -> str:
+    """A solver step's name in words (:data:`PHASE_WORDS`); the proof search's "(N nodes open)"
+    becomes the nodes still open; an unknown step keeps its name with its hyphens as spaces.
+
+    >>> phase_words("lagrangian"), phase_words("branch-and-price (12 nodes open)")
+    ('a tighter bound from the budgets', 'searching for the proof, 12 nodes still open')
+    """
+    text = str(phase)
+    match = _OPEN_NODES.match(text)
+    name = match["phase"] if match else text
+    words = PHASE_WORDS.get(name, name.replace("-", " ").replace("_", " "))
+    if match:
+        count = int(match["open"])
+        words += f", {count:,} node{'s' if count != 1 else ''} still open"
+    return words
 
 
 def rule_words(rule: object) -> str:

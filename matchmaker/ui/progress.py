@@ -1,12 +1,13 @@
-"""A live progress display for the solver: phase, best solution, bound, gap, time.
+"""A live progress display for the solver: its step, best solution, bound, gap, time.
 
 :class:`SolveProgress` is the ``progress`` callback of
 :func:`matchmaker.run.run_round` (and :func:`matchmaker.solver.solve`), which call it
 with ``dict(phase, best, bound, gap, elapsed)`` after each phase and at each improving
 solution. In JupyterLab it updates two ipywidgets bars (time used of the time limit,
 and how much of the gap between the first bound and the best solution is closed) and a
-line of figures (best and bound in score points); with ``headless=True`` (papermill, a
-terminal) it prints one line per phase instead. It keeps every report in
+line of figures (best and bound in score points, the step in words:
+:func:`matchmaker.proposals.wording.phase_words`); with ``headless=True`` (papermill, a
+terminal) it prints one line per phase instead. It keeps every report, as received, in
 :attr:`SolveProgress.history`.
 """
 
@@ -18,6 +19,8 @@ import time
 
 import ipywidgets as W
 
+from matchmaker.proposals.wording import phase_words
+
 #: Score points per objective unit: the solver counts in hundredths of a score point.
 POINTS_PER_UNIT = 0.01
 
@@ -27,11 +30,12 @@ def _fmt(value, scale: float = POINTS_PER_UNIT) -> str:
 
 
 def format_progress(info: dict, scale: float = POINTS_PER_UNIT) -> str:
-    """One line of text for a progress report (best and bound in score points)."""
+    """One line of text for a progress report: best and bound in score points, gap, then the
+    solver's step in words (:func:`matchmaker.proposals.wording.phase_words`)."""
     gap = info.get("gap")
     gap_text = "-" if gap is None else f"{gap:.4%}"
-    return (f"[{info.get('elapsed', 0.0):7.2f}s] phase {info.get('phase', '?'):<8} "
-            f"best {_fmt(info.get('best'), scale)}  bound {_fmt(info.get('bound'), scale)}  gap {gap_text}")
+    return (f"[{info.get('elapsed', 0.0):7.2f}s] best {_fmt(info.get('best'), scale)}  "
+            f"bound {_fmt(info.get('bound'), scale)}  gap {gap_text}  ({phase_words(info.get('phase', '?'))})")
 
 
 class SolveProgress:
@@ -107,7 +111,7 @@ class SolveProgress:
             closed = 1.0 if self._first_gap <= 0 else 1.0 - min(gap / self._first_gap, 1.0)
             self.gap_bar.value = closed if gap > 0 else 1.0
             self.gap_bar.bar_style = "success" if gap == 0 else ""
-        cells = [("phase", info.get("phase", "?")), ("best", _fmt(info.get("best"), self.scale)),
+        cells = [("step", phase_words(info.get("phase", "?"))), ("best", _fmt(info.get("best"), self.scale)),
                  ("bound", _fmt(info.get("bound"), self.scale)), ("gap", "-" if gap is None else f"{gap:.4%}"),
                  ("elapsed", f"{elapsed:.1f}s")]
         self.figures.value = " &nbsp; ".join(f"<b>{k}</b> {html.escape(str(v))}" for k, v in cells)

@@ -109,7 +109,8 @@ def test_matchmaker_solve_prove_proves_a_generated_round_optimal(budgeted_round,
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "prove mode: after the usual search" in done.stdout and "with no time limit" in done.stdout
-    steps = [line for line in done.stdout.splitlines() if "nodes open)" in line]
+    steps = [line for line in done.stdout.splitlines() if "(searching for the proof, " in line]
+    assert steps and all(line.endswith("still open)") and "branch-and-price" not in line for line in steps)
     assert steps and "bound" in steps[-1] and "gap 0.0000%" in steps[-1]
     summary = _summary(out)
     s, r = summary["solver"], summary["round"]

@@ -104,7 +104,8 @@ def test_solve_progress_shows_phase_best_bound_and_gap():
     assert p.gap_bar.value == 0.0  # the first gap is the reference
     p(dict(phase="cpsat", best=950, bound=1000, gap=0.05, elapsed=5.0))
     assert p.gap_bar.value == pytest.approx(0.75)
-    for text in ("cpsat", "best</b> 9.50", "bound</b> 10.00", "5.0000%"):  # in score points
+    for text in ("step</b> better proposals with their dates", "best</b> 9.50", "bound</b> 10.00",
+                 "5.0000%"):  # in score points, the step in words
         assert text in p.figures.value
     p(dict(phase="cpsat", best=1000, bound=1000, gap=0.0, elapsed=6.0))
     assert p.gap_bar.value == 1.0 and p.gap_bar.bar_style == "success"
@@ -117,8 +118,8 @@ def test_solve_progress_headless_prints_a_line_per_report(capsys):
     p(dict(phase="lp", best=10, bound=12, gap=1 / 6, elapsed=1.5))
     p.finish("optimal")
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].strip().startswith("[") and "locks" in lines[0] and "gap -" in lines[0]
-    assert "lp" in lines[1] and "best 0.10  bound 0.12" in lines[1] and "16.6667%" in lines[1]
+    assert lines[0].strip().startswith("[") and "(placing the locked pairs)" in lines[0] and "gap -" in lines[0]
+    assert "(a first bound)" in lines[1] and "best 0.10  bound 0.12" in lines[1] and "16.6667%" in lines[1]
     assert lines[2] == "solver finished: optimal"
 
 

@@ -1,0 +1,58 @@
+"""The solver's progress lines speak in words (task R, after branch-and-price): each step named as
+people read it, the proof search with its nodes still open, no phase code such as ``branch-and-price``
+or ``support-mip`` in what ``matchmaker solve`` or notebook 01 shows."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from matchmaker.generator.generate import generate_round
+from matchmaker.inputs.loading import load_round
+from matchmaker.proposals.wording import PHASE_WORDS, phase_words
+from matchmaker.run import run_round
+from matchmaker.solve.phases import EXTENSION, PHASES
+from matchmaker.ui.progress import SolveProgress, format_progress
+
+CODES = re.compile(r"\b(locks|flow|lp|lagrangian|support-mip|branch-and-price|mip|cpsat|more-work)\b")
+
+
+def test_every_phase_of_the_solver_has_words():
+    names = [ph.name for ph in (*PHASES, EXTENSION)] + ["done"]
+    assert all(name in PHASE_WORDS for name in names)
+    assert not any(CODES.search(phase_words(name)) for name in names)
+
+
+@pytest.mark.parametrize(("phase", "words"), [
+    ("branch-and-price (12 nodes open)", "searching for the proof, 12 nodes still open"),
+    ("branch-and-price (1 nodes open)", "searching for the proof, 1 node still open"),
+    ("branch-and-price (1234 nodes open)", "searching for the proof, 1,234 nodes still open"),
+    ("support-mip", "better proposals"),
+    ("some_new-step", "some new step"),  # an unknown step: no underscores or hyphens shown
+])
+def test_phase_words(phase, words):
+    assert phase_words(phase) == words
+
+
+def test_notebook_progress_line_and_figures_name_the_step_in_words(capsys):
+    info = dict(phase="branch-and-price (3 nodes open)", best=1_017_435, bound=1_019_102, gap=0.001636,
+                elapsed=20.53)
+    line = format_progress(info)
+    assert line == ("[  20.53s] best 10,174.35  bound 10,191.02  gap 0.1636%  "
+                    "(searching for the proof, 3 nodes still open)")
+    panel = SolveProgress(time_limit=60)
+    panel(info)
+    assert "<b>step</b> searching for the proof, 3 nodes still open" in panel.figures.value
+    assert "branch-and-price" not in panel.figures.value and panel.history[0]["phase"] == info["phase"]
+
+
+def test_matchmaker_solve_progress_lines_have_no_phase_codes(tmp_path, capsys):
+    """run_round's printed lines (``matchmaker solve``/``round``/``resolve``) on a small generated round."""
+    generate_round(tmp_path / "round", 40, 20, 3, budget_share=0.5)
+    rnd = load_round(tmp_path / "round", overrides={"solver": {"work_limit": 1.0}})
+    assert run_round(rnd, tmp_path / "out") == 0
+    steps = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[")]
+    assert steps and all(re.fullmatch(r"\[ *\d+\.\d\ds\] best .+  bound .+  gap .+  \(.+\)", line) for line in steps)
+    assert not any(CODES.search(line.rsplit("(", 1)[-1]) for line in steps)
+    assert steps[-1].endswith("(done)")
