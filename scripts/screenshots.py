@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/screenshots.py            # everything (a few minutes)
     .venv/bin/python scripts/screenshots.py --time-limit 20
+    .venv/bin/python scripts/screenshots.py --time-limit 0   # the settings' default (work limit 45, derived time)
     .venv/bin/python scripts/screenshots.py --only-04     # notebook 04's screenshots alone
     .venv/bin/python scripts/screenshots.py --only-quality  # the match quality's screenshots and the report
 
@@ -40,6 +41,8 @@ import time
 from pathlib import Path
 
 import nbformat
+
+from matchmaker.solve.config import DEFAULT_WORK, derived_time_limit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "ui"))
@@ -99,7 +102,12 @@ def output_of(page, text: str):
     return cell(page, text).locator(".jp-OutputArea")
 
 
-def prepare(root: Path, time_limit: float) -> None:
+def wait_seconds(time_limit: float | None) -> float:
+    """Seconds a notebook's solve may take before the script gives up (the derived limit when unset)."""
+    return (time_limit if time_limit is not None else derived_time_limit(DEFAULT_WORK)) + 240
+
+
+def prepare(root: Path, time_limit: float | None) -> None:
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     shutil.copytree(ROOT / "data" / "sample", root / "data" / "sample",
                     ignore=shutil.ignore_patterns("ledger.sqlite*"))
@@ -119,8 +127,8 @@ def run_notebook(page, lab, name: str, timeout_ms: int) -> None:
         raise RuntimeError(f"{name} raised:\n" + "\n".join(errors))
 
 
-def notebook_01(page, lab, time_limit: float) -> None:
-    run_notebook(page, lab, "01_matching_round.ipynb", int((time_limit + 240) * 1000))
+def notebook_01(page, lab, time_limit: float | None) -> None:
+    run_notebook(page, lab, "01_matching_round.ipynb", int(wait_seconds(time_limit) * 1000))
     shot(page, "01_matching_round-0-round", cell(page, "ui.RoundPicker("), 40)
     shot(page, "01_matching_round-1-validation", cell(page, "ui.validate_round(picker.round_dir)"), 40)
     shot(page, "01_matching_round-2-settings", cell(page, "ui.SettingsPanel(rnd.settings)"), 10)
@@ -234,7 +242,7 @@ def only_quality(page, lab, root: Path, work_limit: float) -> None:
 OFFICER = "ana.silva@clamtex.eu"
 
 
-def prepare_exchanges(root: Path, time_limit: float) -> None:
+def prepare_exchanges(root: Path, time_limit: float | None) -> None:
     """A solved round in the ledger (solved here if there is none), more pairs accepted, exchanges moved along."""
     from matchmaker.common.locations import default_ledger_url
     from matchmaker.ledger.carry_over import run_next_round
@@ -280,13 +288,17 @@ def notebook_04(page, lab) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--time-limit", type=float, default=30.0, help="solver seconds in notebook 01")
+    parser.add_argument("--time-limit", type=float, default=30.0,
+                        help="solver seconds in notebooks 01 and 02 (0: the settings' default, "
+                        "the work limit with its derived time limit)")
     parser.add_argument("--only-04", action="store_true", help="only notebook 04's screenshots (others kept)")
     parser.add_argument("--only-quality", action="store_true",
                         help="only the match quality's screenshots of notebooks 02 and 03 and of the report, with the "
                              "report itself (the sample solved in Python with --work-limit; others kept)")
     parser.add_argument("--work-limit", type=float, default=45.0, help="work units of --only-quality's solve")
     args = parser.parse_args(argv)
+    if args.time_limit <= 0:
+        args.time_limit = None
     executable = chromium_path()
     if executable is None:
         print("screenshots: no chromium (apt-get install chromium, or set MATCHMAKER_CHROMIUM)", file=sys.stderr)
@@ -311,7 +323,7 @@ def main(argv=None) -> int:
                     return 0
                 if not args.only_04:
                     notebook_01(page, lab, args.time_limit)
-                    notebook_02(page, lab, int((args.time_limit + 240) * 1000))
+                    notebook_02(page, lab, int(wait_seconds(args.time_limit) * 1000))
                     alternatives_02(page)
                     notebook_03(page, lab)
                     quality_03(page)
