@@ -50,7 +50,7 @@ from matchmaker.proposals.output_set import target_folder, write_output_set
 from matchmaker.proposals.table import proposals_table
 from matchmaker.proposals.unmatched import unmatched_visitors
 from matchmaker.proposals.validator import check_proposals
-from matchmaker.proposals.wording import phase_words
+from matchmaker.proposals.wording import phase_words, progress_repeats
 from matchmaker.quality.metrics import match_quality, round_budgets
 from matchmaker.solve.problem import SolverInstance, build_instance
 from matchmaker.solver import Progress, SolveConfig, SolverResult, solve
@@ -60,10 +60,13 @@ Amend = Callable[[pd.DataFrame, dict], tuple[pd.DataFrame, dict]]
 
 
 def _printer(verbose: bool, progress: Progress | None) -> Progress:
+    shown: list[dict] = []
+
     def report(info: dict) -> None:
         if progress is not None:
             progress(dict(info))
-        if verbose:
+        if verbose and not progress_repeats(info, shown[-1] if shown else None):
+            shown.append(dict(info))
             best, bound, gap = info.get("best"), info.get("bound"), info.get("gap")
             b = "-" if best is None else f"{best / 100:,.2f}"
             u = "-" if bound is None else f"{bound / 100:,.2f}"

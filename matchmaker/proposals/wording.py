@@ -82,6 +82,24 @@ def phase_words(phase: object) -> str:
     return words
 
 
+#: Seconds within which a progress report with the same step and figures as the last line shown is not shown again.
+PROGRESS_QUIET_S = 1.0
+
+
+def progress_repeats(info: dict, last: dict | None) -> bool:
+    """Whether a progress report only repeats ``last`` (the last one shown): the same step (its
+    count of nodes still open aside), best, bound and gap, within :data:`PROGRESS_QUIET_S`. So
+    a proof search closing its last nodes at once shows one line, not one per node, and a long
+    one still shows its nodes still open every second or so.
+    """
+    if last is None:
+        return False
+    same = all(info.get(k) == last.get(k) for k in ("best", "bound", "gap"))
+    step = [_OPEN_NODES.sub(r"\g<phase>", str(d.get("phase", ""))) for d in (info, last)]
+    quiet = float(info.get("elapsed") or 0.0) - float(last.get("elapsed") or 0.0) < PROGRESS_QUIET_S
+    return same and step[0] == step[1] and quiet
+
+
 def rule_words(rule: object) -> str:
     """A rule's name in words (:data:`RULE_WORDS`; an unknown rule with its underscores as spaces)."""
     return RULE_WORDS.get(str(rule), str(rule).replace("_", " "))

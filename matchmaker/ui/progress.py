@@ -19,7 +19,7 @@ import time
 
 import ipywidgets as W
 
-from matchmaker.proposals.wording import phase_words
+from matchmaker.proposals.wording import phase_words, progress_repeats
 
 #: Score points per objective unit: the solver counts in hundredths of a score point.
 POINTS_PER_UNIT = 0.01
@@ -78,6 +78,7 @@ class SolveProgress:
         self.widget = W.VBox([self.time_bar, self.gap_bar, self.figures])
         self.widget.add_class("mm-progress")
         self._first_gap = None
+        self._shown: dict | None = None  # the last report printed (headless)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -85,13 +86,11 @@ class SolveProgress:
     def __call__(self, info: dict) -> None:
         with self._lock:
             info = dict(info)
-            key = tuple(info.get(k) for k in ("phase", "best", "bound", "gap"))
-            repeated = bool(self.history) and key == tuple(self.history[-1].get(k)
-                                                           for k in ("phase", "best", "bound", "gap"))
             self.history.append(info)
-            if self.headless and repeated:  # the same figures again: one line is enough
+            if self.headless and progress_repeats(info, self._shown):  # the same figures again: one line is enough
                 return
             if self.headless:
+                self._shown = info
                 print(format_progress(info, self.scale), flush=True)
                 return
             self._update(info)
@@ -131,6 +130,7 @@ class SolveProgress:
         with self._lock:
             self.time_limit = time_limit if time_limit is not None else self.time_limit
             self.history.clear()
+            self._shown = None
             self._first_gap = None
             self.time_bar.value, self.time_bar.bar_style, self.time_bar.description = 0.0, "info", "time"
             self.gap_bar.value, self.gap_bar.bar_style = 0.0, ""

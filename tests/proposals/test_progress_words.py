@@ -10,7 +10,7 @@ import pytest
 
 from matchmaker.generator.generate import generate_round
 from matchmaker.inputs.loading import load_round
-from matchmaker.proposals.wording import PHASE_WORDS, phase_words
+from matchmaker.proposals.wording import PHASE_WORDS, phase_words, progress_repeats
 from matchmaker.run import run_round
 from matchmaker.solve.phases import EXTENSION, PHASES
 from matchmaker.ui.progress import SolveProgress, format_progress
@@ -56,3 +56,25 @@ def test_matchmaker_solve_progress_lines_have_no_phase_codes(tmp_path, capsys):
     assert steps and all(re.fullmatch(r"\[ *\d+\.\d\ds\] best .+  bound .+  gap .+  \(.+\)", line) for line in steps)
     assert not any(CODES.search(line.rsplit("(", 1)[-1]) for line in steps)
     assert steps[-1].endswith("(done)")
+
+
+def test_a_proof_closing_its_last_nodes_at_once_prints_one_line(capsys):
+    """The sample's prove run printed 44 lines of the same figures in 0.02 s, one per node closed."""
+    p = SolveProgress(headless=True)
+    figures = dict(best=1_018_707, bound=1_018_707, gap=0.0)
+    for open_nodes, elapsed in ((44, 138.76), (43, 138.76), (12, 138.77), (0, 138.78)):
+        p(dict(phase=f"branch-and-price ({open_nodes} nodes open)", elapsed=elapsed, **figures))
+    p(dict(phase="done", elapsed=138.78, **figures))
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[0].endswith("(searching for the proof, 44 nodes still open)")
+    assert lines[1].endswith("(done)") and len(p.history) == 5
+
+
+def test_a_long_proof_still_shows_its_nodes_every_second():
+    last = dict(phase="branch-and-price (8 nodes open)", best=1, bound=2, gap=0.5, elapsed=30.0)
+    same_figures = dict(last, phase="branch-and-price (9 nodes open)")
+    assert progress_repeats(dict(same_figures, elapsed=30.5), last)
+    assert not progress_repeats(dict(same_figures, elapsed=31.5), last)
+    assert not progress_repeats(dict(same_figures, bound=3, elapsed=30.5), last)
+    assert not progress_repeats(dict(same_figures, phase="done", elapsed=30.5), last)
+    assert not progress_repeats(last, None)
