@@ -23,6 +23,7 @@ import numpy as np
 from matchmaker.solve.core import Core, build_core
 from matchmaker.solve.cut_relaxation import CutRelaxation
 from matchmaker.solve.effort import units
+from matchmaker.solve.lagrangian import smoothed_prices
 from matchmaker.solve.lagrangian_master import DantzigWolfeMaster
 from matchmaker.solve.problem import SolverInstance
 from matchmaker.solve.schedule import schedule_pairs
@@ -96,12 +97,6 @@ def node_core(problem: SolverInstance, forced: np.ndarray, forbidden: np.ndarray
     return core
 
 
-def _smoothed(rel: CutRelaxation, y: np.ndarray, best: np.ndarray, alpha: float) -> np.ndarray:
-    """The next integer prices: the master's duals ``y``, moved towards ``best`` by ``alpha``."""
-    master = np.clip(np.rint(y * (rel.den / rel.k)), 0, rel.cap)
-    return np.rint(alpha * best + (1 - alpha) * master).astype(np.int64)
-
-
 def inherited(core: Core, columns: list) -> list[tuple[int, np.ndarray]]:
     """The parent's columns that are knapsack solutions of this node, in ``core.cand`` positions.
 
@@ -151,7 +146,7 @@ def _column_generation(core: Core, pool: CutPool, prices: dict, incumbent: int, 
         still = still + 1 if mval <= old + 1e-9 * abs(mval) else 0
         if still >= stall:
             break
-        M = _smoothed(rel, y, best[1], 0.0 if still else smoothing)
+        M = smoothed_prices(rel, y, best[1], 0.0 if still else smoothing)
     L, M, x, values, info = best
     rc = rel.reduced_costs(values, info)
     res = NodeResult(fixed + L // D, False, pair_bound=fixed + (L + rc) // D, prices=rel.prices_of(M), rel=rel,

@@ -169,7 +169,7 @@ def _best_primal(rel: KnapsackRelaxation, master: DantzigWolfeMaster, guided: tu
     return pairs, z
 
 
-def _smoothed(rel: KnapsackRelaxation, y: np.ndarray, best_m: np.ndarray, alpha: float) -> np.ndarray:
+def smoothed_prices(rel: KnapsackRelaxation, y: np.ndarray, best_m: np.ndarray, alpha: float) -> np.ndarray:
     """The next integer prices: the master's duals ``y``, moved towards ``best_m`` by ``alpha``."""
     master_m = np.clip(np.rint(y * (rel.den / rel.k)), 0, rel.cap)
     return np.rint(alpha * best_m + (1 - alpha) * master_m).astype(np.int64)
@@ -269,7 +269,7 @@ def lagrangian(problem: SolverInstance, mu0: Multipliers | ArrayLike | None = No
         still = still + 1 if mval <= old_m + 1e-9 * abs(mval) else 0
         if still >= 5:
             break  # the master no longer moves: these prices are as good as it gets
-        M = _smoothed(rel, y, best[1], 0.0 if still else smoothing)
+        M = smoothed_prices(rel, y, best[1], 0.0 if still else smoothing)
     L, M, x, values, info = best
     if start is not None and (z is None or core.value(start) > z):
         pairs, z = start, core.value(start)
