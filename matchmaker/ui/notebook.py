@@ -47,6 +47,7 @@ from matchmaker.ui.wording import (
     decisions_table,
     download_html,
     headline_html,
+    proof_html,
     readable,
     reproducibility_html,
     rounds_table,
@@ -215,7 +216,7 @@ class RoundRun:
         lines = "".join(f"<li>{html.escape(t)}</li>" for t in self.message.splitlines() if t.strip())
         return (f"<p class='mm-run'><b>Solved</b>: files in <code>{html.escape(str(self.out_dir))}</code>{rid}.</p>"
                 + headline_html(T.headline(sol.proposals, sol.unmatched, sol.summary))
-                + reproducibility_html(sol.summary) + (f"<ul>{lines}</ul>" if lines else ""))
+                + proof_html(sol.summary) + reproducibility_html(sol.summary) + (f"<ul>{lines}</ul>" if lines else ""))
 
     def __repr__(self) -> str:
         if not self.ok:
@@ -295,10 +296,10 @@ def show_results(run: RoundRun, rnd: Round, names: Iterable[str] = ("budget", "s
 
 
 def headline(out_dir: str | Path) -> HTML:
-    """A solved round's figures as a small table, with its reproducibility note."""
+    """A solved round's figures as a small table, with its proof and reproducibility notes."""
     sol = read_solution(Path(out_dir))
     return HTML(headline_html(T.headline(sol.proposals, sol.unmatched, sol.summary))
-                + reproducibility_html(sol.summary))
+                + proof_html(sol.summary) + reproducibility_html(sol.summary))
 
 
 def reproducibility_note(out_dir: str | Path) -> HTML:
@@ -363,7 +364,7 @@ def tables_of(out_dir: str | Path, rnd: Round) -> dict[str, Any]:
     sol = read_solution(Path(out_dir))
     return {
         "headline": HTML(headline_html(T.headline(sol.proposals, sol.unmatched, sol.summary))
-                         + reproducibility_html(sol.summary)),
+                         + proof_html(sol.summary) + reproducibility_html(sol.summary)),
         "budget": T.budget_words(T.round_budget_use(sol.summary, sol.proposals, rnd)),
         "scores": readable(T.score_summary(sol.proposals).reset_index()),
         "flows": T.country_flows(sol.proposals),

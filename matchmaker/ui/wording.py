@@ -5,7 +5,8 @@ cell: :func:`ledger_text` names a ledger by its file (or database), :func:`when`
 a moment as ``4 Dec 2026, 19:50 UTC``, :func:`readable` turns a table's column names into
 words, its moments into such dates, its shares into percentages, its reason codes into
 words and its country codes into names; :func:`headline_html` is a round's figures as a
-small table, :func:`reproducibility_html` the note on whether a run can be repeated, and
+small table, :func:`proof_html` the proof of how close to the best possible its proposals are,
+:func:`reproducibility_html` the note on whether a run can be repeated, and
 :func:`download_html` a link that downloads a file from the browser (a ``data:`` URI, so
 it works whatever folder JupyterLab serves).
 """
@@ -52,6 +53,19 @@ def summary_value(summary: dict, key: str, default: Any = None) -> Any:
         if isinstance(value, dict) and key in value:
             return value[key]
     return default
+
+
+def proof_html(summary: dict) -> str:
+    """How close to the best possible the proposals are, as the solver proved it, in a sentence
+    (``summary.json``'s ``proof``, :func:`matchmaker.proposals.summary.proof_text`): "Optimal: the
+    solver proved that no valid set of proposals does better", or the gap it proved; empty without one."""
+    proof = summary_value(summary, "proof")
+    if not isinstance(proof, str) or not proof.strip():
+        return ""
+    head, sep, rest = proof.partition(": ")
+    text = (f"<b>{html.escape(head[:1].upper() + head[1:])}</b>: {html.escape(rest)}" if sep
+            else html.escape(proof[:1].upper() + proof[1:]))
+    return f"<p class='mm-proof-note'>{text}.</p>"
 
 
 def reproducibility_html(summary: dict) -> str:
