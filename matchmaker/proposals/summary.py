@@ -247,8 +247,9 @@ def objective_note(p: SolverInstance) -> str:
 
 
 def result_line(summary: dict) -> str:
-    """The command's one line about a successful solve: the officer's figures, one total said what it is."""
-    r, s = summary["round"], summary["solver"]
-    return (f"{s['status']}: {r['exchanges']} exchanges ({r['physical']} physical, {r['virtual']} virtual), "
+    """The command's one line about a successful solve: the officer's figures, one total said what it is,
+    and the proof in words (which says "optimal" when it is: the solver's status is not repeated before it)."""
+    r = summary["round"]
+    return (f"{r['exchanges']} exchanges ({r['physical']} physical, {r['virtual']} virtual), "
             f"total score {r['total_score']:,.2f} ({TOTAL_SCORE_NOTE}); {r['proof']}; "
             f"{r['visitors_unmatched']} visitors unmatched")

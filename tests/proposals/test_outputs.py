@@ -116,7 +116,8 @@ def test_summary_has_officer_and_solver_parts(solved):
 def test_the_command_prints_one_total_and_says_what_it_is(mixed_round, tmp_path, capsys):
     assert run_round(load_round(mixed_round), tmp_path / "out", time_limit=20, verbose=True) == 0
     line = [t for t in capsys.readouterr().out.splitlines() if "wrote" in t][0]
-    assert line.startswith("optimal: 2 exchanges (1 physical, 1 virtual), total score ")
+    assert line.startswith("2 exchanges (1 physical, 1 virtual), total score ")
+    assert "; optimal: the solver proved" in line and line.count("optimal") == 1  # said once, in the proof
     assert f"({TOTAL_SCORE_NOTE})" in line and line.count("total") == 1 and "bound" not in line
 
 
