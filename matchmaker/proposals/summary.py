@@ -49,7 +49,7 @@ from matchmaker.inputs.instance import Round
 from matchmaker.inputs.settings import settings_json
 from matchmaker.pairs.catalogue import Catalogue
 from matchmaker.proposals.fairness import fairness_shortfall
-from matchmaker.proposals.wording import reason_label
+from matchmaker.proposals.wording import phase_words, reason_label
 from matchmaker.solve.config import SolveConfig
 from matchmaker.solve.highs import highs_version
 from matchmaker.solve.problem import SolverInstance
@@ -219,16 +219,22 @@ def reproducible_note(stats: dict, prove: bool = False) -> str:
                 "so the same input, settings and seed give the same proposals on any machine with the same "
                 "package versions (summary.json's versions)")
     if prove:
-        return (f"the time limit stopped the prove mode (in the solver's {', '.join(stats.get('clock_stops', []))} "
-                "phase) before "
+        return (f"the time limit stopped the prove mode{_stopped_steps(stats)} before "
                 "optimality was proven: not reproducible, a re-run may give different proposals; run it again "
                 "without a time limit (no --time-limit, solver.time_limit_s = 0) to prove it")
     if stats.get("reproducible", True):
         return ("the solver stopped within its work limit: the same input, settings and seed give the same "
                 "proposals on any machine with the same package versions (summary.json's versions)")
-    return (f"the time limit stopped the solver ({', '.join(stats.get('clock_stops', []))}) before its work limit, "
+    return (f"the time limit stopped the solver{_stopped_steps(stats)} before its work limit, "
             "so a re-run may give different proposals; raise solver.time_limit_s or lower solver.work_limit "
             "for reproducible results")
+
+
+def _stopped_steps(stats: dict) -> str:
+    """" at the step 'searching for the proof'": the solver's steps the clock stopped, in words
+    (:func:`matchmaker.proposals.wording.phase_words`); empty when none is named."""
+    steps = [f"'{phase_words(step)}'" for step in stats.get("clock_stops", [])]
+    return f" at the step{'s' if len(steps) > 1 else ''} {', '.join(steps)}" if steps else ""
 
 
 def objective_note(p: SolverInstance) -> str:

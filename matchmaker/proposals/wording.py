@@ -61,6 +61,7 @@ PHASE_WORDS: dict[str, str] = {
     "cpsat": "better proposals with their dates",
     "more-work": "more work from the best proposals",
     "done": "done",
+    "schedule": "dating the stays",  # not a phase: the clock stopped a host's scheduling (Effort.clock_stopped)
 }
 _OPEN_NODES = re.compile(r"^(?P<phase>.+?) \((?P<open>\d+) nodes? open\)$")
 

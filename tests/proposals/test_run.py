@@ -147,7 +147,7 @@ def test_progress_goes_to_the_callback_and_the_terminal(small_round, tmp_path, c
     assert code == 0
     assert [s["phase"] for s in seen][0] == "locks" and seen[-1]["phase"] == "done"
     out = capsys.readouterr().out
-    assert "locks" in out and "bound" in out and "wrote" in out
+    assert "(placing the locked pairs)" in out and "bound" in out and "wrote" in out
 
 
 def test_cli_solve_writes_the_three_files(small_round, tmp_path):
@@ -207,5 +207,6 @@ def test_a_solve_stopped_by_the_clock_says_it_may_not_be_reproducible(small_roun
     code = run_round(load_round(small_round), tmp_path / "out", time_limit=30, verbose=True)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert code == 0 and summary["round"]["reproducible"] is False
-    assert "time limit stopped the solver (locks)" in summary["round"]["reproducible_note"]
+    note = summary["round"]["reproducible_note"]  # the clock's step in words (task R), not the phase's code
+    assert "time limit stopped the solver at the step 'placing the locked pairs' before its work limit" in note
     assert "a re-run may give different proposals" in capsys.readouterr().out
