@@ -21,6 +21,8 @@ import ipywidgets as W
 
 from matchmaker.proposals.wording import phase_words, progress_repeats
 
+#: Statuses of :meth:`SolveProgress.finish` shown as a success (green bar); any other, as a failure (red).
+SUCCESS_STATUSES = ("optimal", "feasible", "recorded", "done", "ready to record")
 #: Score points per objective unit: the solver counts in hundredths of a score point.
 POINTS_PER_UNIT = 0.01
 
@@ -141,7 +143,7 @@ class SolveProgress:
         if self.headless:
             print(f"solver finished: {status}" + (f" ({message})" if message else ""), flush=True)
             return
-        self.time_bar.bar_style = "success" if status in ("optimal", "feasible", "recorded", "done") else "danger"
+        self.time_bar.bar_style = "success" if status in SUCCESS_STATUSES else "danger"
         if status == "optimal":
             self.gap_bar.value = 1.0
             self.gap_bar.bar_style = "success"

@@ -78,3 +78,13 @@ def test_a_long_proof_still_shows_its_nodes_every_second():
     assert not progress_repeats(dict(same_figures, bound=3, elapsed=30.5), last)
     assert not progress_repeats(dict(same_figures, phase="done", elapsed=30.5), last)
     assert not progress_repeats(last, None)
+
+
+def test_a_resolve_ready_to_record_ends_with_a_green_time_bar():
+    """Notebook 02's re-solve finishes with "ready to record": its time bar was red (danger), as for a failure."""
+    p = SolveProgress()
+    p(dict(phase="done", best=10, bound=10, gap=0.0, elapsed=0.1))
+    p.finish("ready to record")
+    assert p.time_bar.bar_style == "success"
+    p.finish("not recordable")
+    assert p.time_bar.bar_style == "danger"
