@@ -216,7 +216,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 TIME_HELP = "wall-clock safety net, seconds > 0 (default: settings; unset: 8 x work limit + 30 s)"
 WORK_HELP = ("deterministic solver budget in work units, about a second each on the reference machine (default: "
              "settings; 0: 45, or 3/4 of a time limit given); the same input, settings and seed give the same "
-             "proposals on any machine, and more work never a worse total score")
+             "proposals on any machine, and from 45 units up more work never a worse total score")
 SEED_HELP = f"solver seed, 0 to {MAX_SEED} (default: settings)"
 PROVE_HELP = ("prove mode: after the usual work, search until the proposals are proven optimal, printing the best "
               "total, the bound and the nodes still open; no time limit unless --time-limit (or "
