@@ -58,12 +58,14 @@ from scipy.optimize._highspy import _core as hc
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from matchmaker.generator.generate import generate_round  # noqa: E402
 from matchmaker.inputs.loading import load_round  # noqa: E402
 from matchmaker.pairs.catalogue import build_catalogue  # noqa: E402
 from matchmaker.solve.core import build_core  # noqa: E402
 from matchmaker.solve.highs import quiet_c_stdout  # noqa: E402
 from matchmaker.solve.problem import SolverInstance, build_instance, objective_weights  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from solver_proof import round_dir  # noqa: E402  (the same rounds as the other proof benchmark)
 
 MILESTONES = (1e-3, 1e-4, 1e-6)
 
@@ -290,18 +292,6 @@ def _worker(method: str, folder: str, limit: float, threads: int, queue) -> None
         res = dict(status=f"failed ({type(exc).__name__}: {exc})")
     res["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     queue.put(res)
-
-
-def round_dir(spec: str) -> str:
-    """The folder of ``spec``: itself, or for ``gen:VxH:SEED`` the generated round (made once)."""
-    if not spec.startswith("gen:"):
-        return spec
-    size, seed = spec[4:].split(":")
-    nv, nh = (int(n) for n in size.split("x"))
-    folder = ROOT / "out" / "solver_proof_rounds" / f"{nv}x{nh}-seed{seed}"
-    if not (folder / "settings.toml").exists():
-        generate_round(folder, nv, nh, seed=int(seed), budget_share=0.5)
-    return str(folder)
 
 
 def model_size(folder: str) -> dict:
