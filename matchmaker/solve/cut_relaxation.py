@@ -51,8 +51,7 @@ class CutRelaxation(KnapsackRelaxation):
         self.b = np.concatenate([self.b, np.asarray(rhs, dtype=np.int64)])
         self.kind = np.concatenate([self.kind, np.full(len(rhs), 4)])
         self.den, self.k = self._scale()
-        top = max(int(np.abs(self.w).max()) if len(c) else 1, 1) + core.penalty
-        self.cap = np.where(self.kind == 3, (core.penalty * self.den) // self.k, (top * self.den) // self.k + 1)
+        self.cap = self._caps()
 
     def keys(self) -> list[tuple]:
         """The identity of each priced row, in row order."""

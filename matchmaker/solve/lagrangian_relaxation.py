@@ -158,10 +158,15 @@ class KnapsackRelaxation:
         self.den, self.k = self._scale()
         self.risky = np.zeros(p.n_hosts, dtype=bool)
         self.risky[conflicting_hosts(p, np.concatenate([c, core.locked]))] = True
-        # a fairness price is at most the shortfall penalty (else L is no bound); any other
-        # price is valid, but one above a pair's best priced worth only removes pairs
-        top = max(int(np.abs(self.w).max()) if n else 1, 1) + core.penalty
-        self.cap = np.where(self.kind == 3, (core.penalty * self.den) // self.k, (top * self.den) // self.k + 1)
+        self.cap = self._caps()
+
+    def _caps(self) -> np.ndarray:
+        """The largest integer price ``M`` of each row: a fairness price is at most the
+        shortfall penalty (else ``L`` is no bound); any other price is valid, but one above a
+        pair's best priced worth only removes pairs."""
+        penalty = self.core.penalty
+        top = max(int(np.abs(self.w).max()) if len(self.w) else 1, 1) + penalty
+        return np.where(self.kind == 3, (penalty * self.den) // self.k, (top * self.den) // self.k + 1)
 
     def _scale(self) -> tuple[int, int]:
         """``D = k s + 1`` and ``k``: the largest powers of two ``s <= 256``, ``k <= 1024``
